@@ -11,6 +11,10 @@ from lumatune.errors import (
 
 __version__ = "0.1.0"
 
+from lumatune.api import develop, open_raw, save  # noqa: E402
+from lumatune.look import load_look  # noqa: E402
+from lumatune.tuning import load_tuning  # noqa: E402
+
 __all__ = [
     "BadFileError",
     "LumatuneError",
@@ -19,4 +23,9 @@ __all__ = [
     "UnreadableInputError",
     "UnsupportedError",
     "__version__",
+    "develop",
+    "load_look",
+    "load_tuning",
+    "open_raw",
+    "save",
 ]

@@ -1,0 +1,5 @@
+"""``python -m lumatune``."""
+
+from lumatune.cli import main
+
+main()

@@ -1,0 +1,66 @@
+"""The small public API: open a raw, develop it, save the result.
+
+>>> import lumatune
+>>> raw = lumatune.open_raw("photo.dng")                      # doctest: +SKIP
+>>> image = lumatune.develop(raw, look="default")             # doctest: +SKIP
+>>> lumatune.save(image, "photo.jpg", exif=raw.exif)          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from lumatune.look import Look, load_look
+from lumatune.raw import RawImage, open_raw
+from lumatune.stages.base import Frame
+from lumatune.tuning import Tuning, default_tuning, load_tuning
+
+__all__ = ["develop", "save", "open_raw"]
+
+OUTPUT_SPACES = ("srgb", "p3", "rec2020")
+
+
+def develop(
+    raw: RawImage | str | os.PathLike,
+    look: Look | str | os.PathLike = "default",
+    tuning: Tuning | str | os.PathLike | None = None,
+    *,
+    space: str = "srgb",
+    ev: float = 0.0,
+    profile: dict | None = None,
+) -> np.ndarray:
+    """Develop a raw into a display-encoded float32 RGB image (H, W, 3) in ``space``, upright.
+
+    Parameters
+    ----------
+    raw : a :class:`RawImage` or the path of a raw file.
+    look : a built-in look name, a look TOML path, or a :class:`Look`.
+    tuning : a tuning TOML path or a :class:`Tuning`; ``None`` takes everything from the raw's metadata.
+    space : output space, "srgb", "p3" or "rec2020".
+    ev : exposure change in EV on top of the look's.
+    profile : if given, filled with milliseconds per stage.
+    """
+    from lumatune import pipeline
+    from lumatune.errors import BadFileError
+
+    if space not in OUTPUT_SPACES:
+        raise BadFileError(f"unknown output space '{space}' (valid: {', '.join(OUTPUT_SPACES)})")
+    if not isinstance(raw, RawImage):
+        raw = open_raw(raw)
+    if not isinstance(look, Look):
+        look = load_look(look)
+    if tuning is None:
+        tuning = default_tuning()
+    elif not isinstance(tuning, Tuning):
+        tuning = load_tuning(tuning)
+    frame = Frame(raw=raw, output_space=space, user_ev=float(ev))
+    return pipeline.run(frame, tuning, look, profile=profile)
+
+
+def save(image: np.ndarray, path: str | os.PathLike, **options):
+    """Encode a developed image (see :func:`lumatune.io.encode.save` for the options) atomically."""
+    from lumatune.io.encode import save as encode_save
+
+    return encode_save(image, path, **options)

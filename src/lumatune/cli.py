@@ -1,0 +1,199 @@
+"""The ``lumatune`` command (typer + rich).
+
+Every error lumatune raises on purpose becomes one line on stderr and a non-zero exit code; ``--debug``
+shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from lumatune.errors import LumatuneError, OutputError
+
+app = typer.Typer(
+    help="lumatune: develop camera raws through a tunable pipeline, give them a look, measure the quality.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+_STATE = {"debug": False}
+
+EXIT_FAILED = 1
+EXIT_SOME_FAILED = 3
+
+_EXTENSIONS = {"jpeg": ".jpg", "tiff": ".tif", "png": ".png", "heif": ".heic", "avif": ".avif"}
+
+
+@app.callback()
+def _root(debug: bool = typer.Option(False, "--debug", help="show tracebacks instead of one-line errors")):
+    _STATE["debug"] = debug
+
+
+def _err(message: str) -> None:
+    typer.echo(f"lumatune: {message}", err=True)
+
+
+@app.command()
+def develop(
+    inputs: list[Path] = typer.Argument(..., help="raw files to develop"),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="output file (one input) or folder"),
+    look: str = typer.Option("default", "--look", help="built-in look name or look .toml file"),
+    tuning: Optional[Path] = typer.Option(None, "--tuning", help="tuning .toml file (default: from metadata)"),
+    format: Optional[str] = typer.Option(None, "--format", help="jpeg, tiff or png (default: from -o, else jpeg)"),
+    quality: int = typer.Option(95, "--quality", min=1, max=100, help="JPEG quality"),
+    space: str = typer.Option("srgb", "--space", help="output colour space: srgb, p3 or rec2020"),
+    ev: float = typer.Option(0.0, "--ev", help="exposure change in EV"),
+    bits: Optional[int] = typer.Option(None, "--bits", help="8 or 16 (default: 8 for JPEG, 16 for TIFF/PNG)"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace existing output files"),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="files developed in parallel"),
+    profile: bool = typer.Option(False, "--profile", help="print milliseconds per stage"),
+):
+    """Develop raw files to JPEG, 16-bit TIFF or 16-bit PNG."""
+    from lumatune.develop_files import DevelopJob, run_jobs
+    from lumatune.look import load_look
+    from lumatune.tuning import load_tuning
+
+    look_obj = load_look(look)  # fail once, before any file, on a bad look or tuning
+    tuning_obj = load_tuning(tuning) if tuning is not None else None
+    targets = _targets(inputs, output, format)
+    jobs_list = [
+        DevelopJob(
+            source=src, target=dst, look=look_obj, tuning=tuning_obj, space=space, ev=ev, quality=quality,
+            bits=bits, overwrite=overwrite, profile=profile,
+        )
+        for src, dst in targets
+    ]
+    results = run_jobs(jobs_list, workers=jobs, progress=len(jobs_list) > 1)
+    failed = [r for r in results if r.error]
+    for result in results:
+        if result.error:
+            _err(result.error)
+        elif profile and result.profile:
+            _print_profile(result.source, result.profile)
+    if failed:
+        raise typer.Exit(EXIT_FAILED if len(failed) == len(results) else EXIT_SOME_FAILED)
+
+
+def _targets(inputs: list[Path], output: Optional[Path], format: Optional[str]) -> list[tuple[Path, Path]]:
+    from lumatune.io.encode import format_from_path
+
+    if format is not None and format not in _EXTENSIONS:
+        raise OutputError(f"unknown format '{format}' (valid: {', '.join(_EXTENSIONS)})")
+    single_file = output is not None and len(inputs) == 1 and output.suffix and not output.is_dir()
+    if single_file:
+        fmt = format or format_from_path(output)
+        if format and format_from_path(output) != format:
+            raise OutputError(f"{output}: extension does not match --format {format}")
+        if not output.parent.is_dir():
+            raise OutputError(f"{output.parent}: output folder does not exist")
+        return [(inputs[0], output)]
+    fmt = format or "jpeg"
+    if output is not None and not output.is_dir():
+        raise OutputError(f"{output}: output folder does not exist")
+    return [((src), (output or src.parent) / (src.stem + _EXTENSIONS[fmt])) for src in inputs]
+
+
+def _print_profile(source: Path, profile: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{source.name}: milliseconds per stage")
+    table.add_column("stage")
+    table.add_column("ms", justify="right")
+    for name, ms in profile.items():
+        table.add_row(name, f"{ms:.1f}")
+    Console().print(table)
+
+
+@app.command()
+def info(
+    input: Path = typer.Argument(..., help="a raw file"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+):
+    """Camera, lens, exposure, CFA, levels, white balance and matrices of a raw."""
+    from lumatune.info import raw_info
+
+    facts = raw_info(input)
+    if as_json:
+        typer.echo(json.dumps(facts, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_header=False, title=str(input))
+    for key, value in facts.items():
+        table.add_row(key, value if isinstance(value, str) else json.dumps(value))
+    Console().print(table)
+
+
+@app.command()
+def demo(
+    folder: Path = typer.Argument(Path("lumatune-demo"), help="where to write the demo (created if needed)"),
+    overwrite: bool = typer.Option(True, "--overwrite/--no-overwrite", help="replace an earlier demo's files"),
+):
+    """Make raws with the virtual camera, develop them in every built-in look, write a contact sheet and index.html."""
+    from lumatune.demo import run_demo
+
+    index = run_demo(folder, overwrite=overwrite)
+    typer.echo(f"wrote {index}")
+
+
+@app.command("looks")
+def looks_list():
+    """List the built-in looks."""
+    from lumatune.look import builtin_looks, load_look
+
+    for name in sorted(builtin_looks()):
+        typer.echo(f"{name:12s} {load_look(name).description}")
+
+
+look_app = typer.Typer(help="Show and export looks.", no_args_is_help=True)
+app.add_typer(look_app, name="look")
+
+
+@look_app.command("show")
+def look_show(name: str = typer.Argument(..., help="built-in look name or .toml file")):
+    """Print a look as TOML, with every parameter written out."""
+    from lumatune.look import load_look
+
+    typer.echo(load_look(name).to_toml(), nl=False)
+
+
+def _mount_optional_commands() -> None:
+    """Sub-commands that live in their own packages (virtual camera, lab)."""
+    from lumatune.lab.cli import app as lab_app
+    from lumatune.sim.cli import sim_command
+
+    app.command("sim")(sim_command)
+    app.add_typer(lab_app, name="lab")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, turning lumatune errors into one line and an exit code.
+
+    Usage errors are typer's own (exit code 2); a lumatune error exits 1; a bug exits 70 with one line.
+    """
+    _mount_optional_commands()
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        app(args=args, prog_name="lumatune")
+    except LumatuneError as error:
+        if debug:
+            raise
+        _err(str(error))
+        sys.exit(EXIT_FAILED)
+    except KeyboardInterrupt:
+        _err("interrupted")
+        sys.exit(130)
+    except Exception as error:  # a bug: still one line unless --debug
+        if debug:
+            raise
+        _err(f"internal error: {error.__class__.__name__}: {error} (run with --debug for the traceback)")
+        sys.exit(70)

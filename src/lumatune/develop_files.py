@@ -1,0 +1,95 @@
+"""Developing files: one job per input, run in parallel with a progress bar; one failure never stops the rest."""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from lumatune.errors import LumatuneError
+
+__all__ = ["DevelopJob", "JobResult", "develop_file", "run_jobs"]
+
+
+@dataclass(frozen=True)
+class DevelopJob:
+    """One input raw, its output path and the settings."""
+
+    source: Path
+    target: Path
+    look: object
+    tuning: object | None = None
+    space: str = "srgb"
+    ev: float = 0.0
+    quality: int = 95
+    bits: int | None = None
+    overwrite: bool = False
+    profile: bool = False
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """What became of a job: the written file, or a one-line error."""
+
+    source: Path
+    target: Path | None = None
+    error: str | None = None
+    profile: dict | None = None
+
+
+def develop_file(job: DevelopJob) -> JobResult:
+    """Develop and save one raw; errors come back as one line naming the file, never raised."""
+    from lumatune import __version__
+    from lumatune.api import develop, save
+    from lumatune.io.encode import format_from_path
+    from lumatune.raw import open_raw
+
+    try:
+        if job.target.exists() and not job.overwrite:
+            raise LumatuneError(f"{job.target}: exists (use --overwrite)")
+        raw = open_raw(job.source)
+        profile = {} if job.profile else None
+        image = develop(raw, job.look, job.tuning, space=job.space, ev=job.ev, profile=profile)
+        exif = {**raw.exif, "software": f"lumatune {__version__}"}
+        save(
+            image, job.target, format=format_from_path(job.target), quality=job.quality, bit_depth=job.bits,
+            space=job.space, exif=exif, overwrite=job.overwrite,
+        )
+        return JobResult(source=job.source, target=job.target, profile=profile)
+    except LumatuneError as error:
+        message = str(error)
+        if str(job.source) not in message and str(job.target) not in message:
+            message = f"{job.source}: {message}"
+        return JobResult(source=job.source, error=message)
+    except MemoryError:
+        return JobResult(source=job.source, error=f"{job.source}: out of memory")
+    except Exception as error:  # a bug in lumatune: report it in one line and go on with the other files
+        return JobResult(source=job.source, error=f"{job.source}: internal error: {error.__class__.__name__}: {error}")
+
+
+def run_jobs(jobs: list[DevelopJob], *, workers: int = 1, progress: bool = False) -> list[JobResult]:
+    """Run every job (in ``workers`` processes when more than one), in input order of the results."""
+    if not progress:
+        return _run(jobs, workers, lambda: None)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("developing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, transient=False) as bar:
+        task = bar.add_task("develop", total=len(jobs))
+        return _run(jobs, workers, lambda: bar.advance(task))
+
+
+def _run(jobs: list[DevelopJob], workers: int, advance) -> list[JobResult]:
+    if workers <= 1 or len(jobs) <= 1:
+        results = []
+        for job in jobs:
+            results.append(develop_file(job))
+            advance()
+        return results
+    results: dict[int, JobResult] = {}
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(develop_file, job): i for i, job in enumerate(jobs)}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            advance()
+    return [results[i] for i in range(len(jobs))]

@@ -1,0 +1,92 @@
+"""Look: the aesthetic side of the pipeline (exposure, tone, colour, ...), one block per stage, as TOML.
+
+Built-in looks are TOML files in ``lumatune/looks/``, written in the same format users write. A look may
+inherit another with ``base = "name"``: the base's blocks are read first and the look's keys override them.
+
+Example::
+
+    version = 1
+    name = "brighter"
+    base = "default"
+    description = "the default look, half a stop brighter"
+
+    [exposure]
+    ev = 0.5
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from lumatune.blocks import BlockSet, check_version, parse_blocks, read_toml, to_toml
+from lumatune.errors import BadFileError
+
+__all__ = ["Look", "load_look", "builtin_looks"]
+
+_TOP_KEYS = {"version", "name", "description", "base"}
+
+
+@dataclass(frozen=True)
+class Look:
+    """Aesthetic parameters: stage name -> params, the stages switched off, and what the look is."""
+
+    name: str
+    description: str = ""
+    blocks: BlockSet = field(default_factory=BlockSet)
+    source: str = ""
+
+    def to_toml(self) -> str:
+        """The look as a TOML file, with every parameter written out."""
+        return to_toml({"name": self.name, "description": self.description}, self.blocks)
+
+
+def builtin_looks() -> dict[str, Path]:
+    """Built-in look name -> its TOML file."""
+    folder = resources.files("lumatune") / "looks"
+    return {Path(str(p)).stem: Path(str(p)) for p in folder.iterdir() if str(p).endswith(".toml")}
+
+
+def load_look(name_or_path: str | os.PathLike) -> Look:
+    """A built-in look by name, or a look TOML file by path."""
+    data, where, text = _look_data(str(name_or_path), chain=())
+    from lumatune.pipeline import stages_of_side
+
+    blocks = parse_blocks(data, stages_of_side("look"), where=where, text=text, top_keys=_TOP_KEYS)
+    name = data.get("name") or Path(str(name_or_path)).stem
+    return Look(name=str(name), description=str(data.get("description", "")), blocks=blocks, source=where)
+
+
+def _locate(name_or_path: str) -> Path:
+    builtins = builtin_looks()
+    if name_or_path in builtins:
+        return builtins[name_or_path]
+    path = Path(name_or_path)
+    if path.suffix.lower() == ".toml" or path.exists():
+        return path
+    valid = ", ".join(sorted(builtins))
+    raise BadFileError(f"unknown look '{name_or_path}' (built-in looks: {valid}; or give a .toml file)")
+
+
+def _look_data(name_or_path: str, chain: tuple) -> tuple[dict, str, str]:
+    """The look's TOML data with its bases merged in (block by block, key by key)."""
+    path = _locate(name_or_path)
+    key = str(path.resolve())
+    if key in chain:
+        raise BadFileError(f"{path}: inheritance loop through base = '{name_or_path}'")
+    data, text = read_toml(path, "look")
+    check_version(data, str(path))
+    base = data.get("base")
+    if base is None:
+        return data, str(path), text
+    if not isinstance(base, str):
+        raise BadFileError(f"{path}: base must be the name or path of a look")
+    base_ref = base if base in builtin_looks() else str((path.parent / base)) if not Path(base).is_absolute() else base
+    base_data, _, _ = _look_data(base_ref, chain + (key,))
+    merged = {k: v for k, v in base_data.items() if isinstance(v, dict)}
+    for k, v in data.items():
+        merged[k] = {**merged.get(k, {}), **v} if isinstance(v, dict) and isinstance(merged.get(k), dict) else v
+    merged.pop("base", None)
+    return merged, str(path), text

@@ -1,0 +1,95 @@
+"""The pipeline: one order table, and ``run()`` which develops a raw through it.
+
+Hard rules (checked by tests/test_pipeline.py): raw-domain stages come before demosaic; the colour matrix
+comes before the tone/display transform; the display transform is the last stage before encoding.
+
+References
+----------
+darktable ``src/common/iop_order.c`` (one versioned order table with the reason beside each entry).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from lumatune.stages import (
+    colour_matrix,
+    demosaic,
+    exposure,
+    highlights,
+    lens_shading,
+    levels,
+    linearise,
+    tone,
+    white_balance,
+)
+from lumatune.stages.base import Frame, Stage
+
+__all__ = ["ORDER", "STAGES", "OrderEntry", "run", "stages_of_side", "orient"]
+
+
+@dataclass(frozen=True)
+class OrderEntry:
+    stage: Stage
+    domain: str  # "raw" (mosaic, camera RGB), "scene" (linear working space) or "display" (encoded)
+    why: str
+
+
+ORDER: tuple[OrderEntry, ...] = (
+    OrderEntry(linearise.STAGE, "raw", "stored values must be linear before any arithmetic on them"),
+    OrderEntry(levels.STAGE, "raw", "black subtraction is only valid on linear data; 0..1 scale for all after"),
+    OrderEntry(lens_shading.STAGE, "raw", "gain maps are defined on the linearised, black-subtracted mosaic"),
+    OrderEntry(white_balance.STAGE, "raw", "demosaicing works best on balanced channels (fewer colour artefacts)"),
+    OrderEntry(demosaic.STAGE, "raw", "needs the balanced mosaic; everything after works on full RGB"),
+    OrderEntry(highlights.STAGE, "raw", "clipping is defined per camera channel, so fix it before the matrix mixes them"),
+    OrderEntry(colour_matrix.STAGE, "scene", "camera RGB -> linear Rec.2020: every look stage works in one space"),
+    OrderEntry(exposure.STAGE, "scene", "a linear gain on scene-referred data, before any non-linear step"),
+    OrderEntry(tone.STAGE, "display", "the look's display transform: tone curve, gamut, OETF; encode follows"),
+)
+
+STAGES: dict[str, Stage] = {entry.stage.name: entry.stage for entry in ORDER}
+
+
+def stages_of_side(side: str) -> dict[str, Stage]:
+    """The stages whose blocks live in a tuning file ("tuning") or a look file ("look")."""
+    return {name: stage for name, stage in STAGES.items() if stage.side == side}
+
+
+def orient(image: np.ndarray, quarter_turns: int) -> np.ndarray:
+    """Rotate by counter-clockwise quarter turns so that the image is upright."""
+    return np.ascontiguousarray(np.rot90(image, k=quarter_turns)) if quarter_turns % 4 else image
+
+
+def run(frame: Frame, tuning, look, *, profile: dict | None = None) -> np.ndarray:
+    """Develop ``frame.raw`` through every enabled stage; returns the display-encoded, upright float32 image.
+
+    Parameters
+    ----------
+    frame : the raw and the output options; stages write their status into it.
+    tuning, look : :class:`~lumatune.tuning.Tuning` and :class:`~lumatune.look.Look`.
+    profile : if given, filled with milliseconds per stage.
+    """
+    params = {**tuning.blocks.params, **look.blocks.params}
+    disabled = tuning.blocks.disabled | look.blocks.disabled
+    image = frame.raw.data
+    for entry in ORDER:
+        stage = entry.stage
+        if stage.name in disabled:
+            continue
+        start = time.perf_counter()
+        stage_params = params.get(stage.name) or stage.params()
+        plan = stage.plan(stage_params, frame, image)
+        if plan is not None:
+            image = stage.process(image, plan)
+        if profile is not None:
+            profile[stage.name] = (time.perf_counter() - start) * 1e3
+    if image.dtype != np.float32 or image.ndim != 3:
+        raise RuntimeError("the pipeline must end on a float32 RGB image")  # a stage-order bug, not user input
+    start = time.perf_counter()
+    image = orient(image, frame.raw.orientation_turns)
+    if profile is not None:
+        profile["orient"] = (time.perf_counter() - start) * 1e3
+    return image

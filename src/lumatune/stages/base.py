@@ -1,0 +1,84 @@
+"""What every stage is: a name (its block in the tuning or look file), a params dataclass, a plan and a process.
+
+A stage turns params plus the frame context into a small plan once (matrices, gains, curves), then
+``process(image, plan)`` reads only the plan, as darktable's ``commit_params`` -> ``process`` does. Stages
+talk through the typed :class:`Frame`, never through a dict of strings (libcamera's ``*_status.h``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from lumatune.raw import RawImage
+
+__all__ = ["Stage", "Frame", "WhiteBalanceStatus", "ColourStatus"]
+
+
+@dataclass(frozen=True)
+class WhiteBalanceStatus:
+    """What the white balance stage decided.
+
+    Attributes
+    ----------
+    camera_neutral : camera RGB of the scene white, green = 1.
+    gains : multipliers applied per channel (1 / neutral, scaled so the smallest is 1); after them, channel c
+        of a saturated sensor pixel reads ``gains[c]`` (the normalised sensor clips at 1).
+    source : "as_shot", "daylight", "auto" or "manual".
+    cct : correlated colour temperature of the white in kelvin, when a DNG colour model gives one, else None.
+    """
+
+    camera_neutral: np.ndarray
+    gains: np.ndarray
+    source: str
+    cct: float | None = None
+
+
+@dataclass(frozen=True)
+class ColourStatus:
+    """What the colour matrix stage used: white-balanced camera RGB -> linear Rec.2020 (D65), and why."""
+
+    matrix: np.ndarray
+    source: str
+    cct: float | None = None
+
+
+@dataclass
+class Frame:
+    """The context one development shares between stages: the raw's metadata and each stage's status.
+
+    ``output_space`` is "srgb", "p3" or "rec2020"; ``user_ev`` is the exposure change asked on the command line.
+    ``scene_clip`` is the scene-referred value (linear, white-balanced white = 1 before exposure) at which the
+    sensor saturates; the exposure stage scales it, the tone stage may map it to display white.
+    """
+
+    raw: RawImage
+    output_space: str = "srgb"
+    user_ev: float = 0.0
+    scene_clip: float = 1.0
+    white_balance: WhiteBalanceStatus | None = None
+    colour: ColourStatus | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One pipeline stage.
+
+    Attributes
+    ----------
+    name : the stage's block name in the tuning or look file.
+    side : "tuning" (camera data) or "look" (aesthetic data).
+    params : the frozen params dataclass.
+    plan : ``plan(params, frame, image) -> plan`` computed once per image; ``None`` means "nothing to do".
+    process : ``process(image, plan) -> image``, pure.
+    """
+
+    name: str
+    side: str
+    params: type
+    plan: Callable[[Any, Frame, np.ndarray], Any]
+    process: Callable[[np.ndarray, Any], np.ndarray]
+    summary: str

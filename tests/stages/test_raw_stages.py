@@ -1,0 +1,80 @@
+"""Levels, white balance, lens shading and highlights on small synthetic mosaics with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lumatune.stages.highlights import HighlightsPlan, desaturate_clipped
+from lumatune.stages.lens_shading import gain_from_grid
+from lumatune.stages.levels import LevelsPlan, normalise_levels
+from lumatune.stages.linearise import linearise_table
+from lumatune.stages.white_balance import apply_white_balance, grey_world_neutral, white_balance_gains
+
+RGGB = np.array([[0, 1], [1, 2]], dtype=np.int8)
+TOLERANCE = 1e-6
+
+
+def test_levels_per_cfa_position():
+    data = np.array([[100, 200], [300, 4095]], dtype=np.uint16)
+    data = np.tile(data, (3, 3))
+    black = np.array([[100.0, 200.0], [100.0, 95.0]])
+    plan = LevelsPlan(black=black, scale=1.0 / (4095.0 - black))
+    out = normalise_levels(data, plan)
+    assert out.dtype == np.float32 and out.shape == data.shape
+    expected = (np.array([[100, 200], [300, 4095]]) - black) / (4095 - black)
+    np.testing.assert_allclose(out[2:4, 2:4], expected, atol=TOLERANCE)
+
+
+def test_linearise_table_lookup_clamps_past_the_end():
+    table = np.array([0.0, 10.0, 40.0, 90.0], dtype=np.float32)
+    out = linearise_table(np.array([[0, 1], [3, 9]], dtype=np.uint16), table)
+    np.testing.assert_array_equal(out, [[0, 10], [90, 90]])
+
+
+def test_white_balance_gains_keep_smallest_at_one():
+    gains = white_balance_gains(np.array([0.5, 1.0, 0.8]))
+    np.testing.assert_allclose(gains, [2.0, 1.0, 1.25])
+
+
+def test_white_balance_makes_a_grey_mosaic_neutral():
+    neutral = np.array([0.5, 1.0, 0.7])
+    mosaic = np.empty((8, 8), np.float32)
+    for i in range(2):
+        for j in range(2):
+            mosaic[i::2, j::2] = 0.4 * neutral[RGGB[i, j]]
+    out = apply_white_balance(mosaic.copy(), (RGGB, white_balance_gains(neutral)))
+    assert np.ptp(out) < 1e-6  # every CFA site now reads the same grey
+
+
+def test_grey_world_recovers_the_cast_of_a_grey_scene():
+    rng = np.random.default_rng(0)
+    grey = rng.uniform(0.05, 0.6, size=(64, 64)).astype(np.float32)
+    neutral = np.array([0.6, 1.0, 0.75])
+    mosaic = grey * np.asarray(neutral, np.float32)[RGGB[np.arange(64)[:, None] % 2, np.arange(64)[None, :] % 2]]
+    estimate = grey_world_neutral(mosaic, RGGB)
+    np.testing.assert_allclose(estimate, neutral, rtol=0.05)
+
+
+def test_gain_grid_interpolates_corner_to_corner():
+    grid = np.array([[1.0, 2.0], [3.0, 4.0]])
+    gain = gain_from_grid(grid, (5, 9))
+    assert gain[0, 0] == pytest.approx(1.0) and gain[-1, -1] == pytest.approx(4.0)
+    assert gain[2, 4] == pytest.approx(2.5)
+
+
+def test_highlights_turn_a_clipped_white_neutral_not_magenta():
+    gains = np.array([2.0, 1.0, 1.5], np.float32)
+    clipped = np.broadcast_to(gains, (4, 4, 3)).copy()  # a saturated pixel after white balance
+    plan = HighlightsPlan(clip=gains, start=0.97)
+    out = desaturate_clipped(clipped, plan)
+    assert np.ptp(out, axis=-1).max() < 1e-6  # neutral
+    hard = desaturate_clipped(clipped, HighlightsPlan(clip=gains, start=1.0))
+    np.testing.assert_allclose(hard, 1.0)
+
+
+def test_highlights_leave_unclipped_colours_alone():
+    gains = np.array([2.0, 1.0, 1.5], np.float32)
+    colour = np.array([[[1.2, 0.3, 0.2], [0.1, 0.5, 1.1]]], np.float32)  # bright, far from their clip levels
+    out = desaturate_clipped(colour, HighlightsPlan(clip=gains, start=0.97))
+    np.testing.assert_allclose(out, colour, atol=TOLERANCE)

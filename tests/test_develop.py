@@ -1,0 +1,69 @@
+"""End to end: a synthetic DNG with a known answer developed by the neutral look gives the scene back."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import lumatune
+from synthetic import PATCHES, SRGB_TO_XYZ, patch_boxes, write_chart_dng
+
+#: Largest colour error allowed on the patches of the colorimetric rendering, in linear sRGB units
+#: relative to the patch value (8-bit-free, demosaic interior only).
+RELATIVE_TOLERANCE = 0.02
+
+
+def _decode_srgb(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, np.float64)
+    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
+
+
+def _patch_means(image: np.ndarray) -> np.ndarray:
+    return np.array([image[y0:y1, x0:x1].reshape(-1, 3).mean(0) for x0, y0, x1, y1 in patch_boxes()])
+
+
+@pytest.mark.parametrize("cfa", ["RGGB", "BGGR", "GRBG", "GBRG"])
+def test_neutral_look_is_colorimetric(tmp_path, cfa):
+    exposure = 0.7
+    path = write_chart_dng(tmp_path / "chart.dng", cfa=cfa, exposure=exposure)
+    image = lumatune.develop(path, look="neutral")
+    assert image.shape == (72, 96, 3) and image.dtype == np.float32
+    measured = _patch_means(_decode_srgb(image)) / exposure
+    np.testing.assert_allclose(measured, PATCHES, rtol=RELATIVE_TOLERANCE, atol=0.002)
+
+
+def test_baseline_exposure_and_user_ev_scale_linear_values(tmp_path):
+    path = write_chart_dng(tmp_path / "chart.dng", exposure=0.2, baseline_exposure=1.0)
+    base = _patch_means(_decode_srgb(lumatune.develop(path, look="neutral")))
+    brighter = _patch_means(_decode_srgb(lumatune.develop(path, look="neutral", ev=1.0)))
+    np.testing.assert_allclose(base / 0.4, PATCHES, rtol=RELATIVE_TOLERANCE, atol=0.002)
+    np.testing.assert_allclose(brighter / base, 2.0, rtol=0.01)
+
+
+def test_clipped_highlight_is_neutral_white(tmp_path):
+    path = write_chart_dng(tmp_path / "chart.dng", highlight=True)
+    image = lumatune.develop(path, look="default")
+    corner = image[-12:-6, -12:-6].reshape(-1, 3)
+    assert corner.min() > 0.97  # white, not magenta or grey
+    assert np.ptp(corner, axis=-1).max() < 0.01
+
+
+def test_default_look_keeps_order_of_greys_and_stays_in_range(tmp_path):
+    path = write_chart_dng(tmp_path / "chart.dng")
+    image = lumatune.develop(path, look="default")
+    greys = _patch_means(image)[[2, 0, 1], 1]  # dark, mid, light grey patches
+    assert np.all(np.diff(greys) > 0)
+    assert image.min() >= 0 and image.max() <= 1
+
+
+def test_p3_output_encodes_the_same_colours(tmp_path):
+    path = write_chart_dng(tmp_path / "chart.dng")
+    p3 = _patch_means(_decode_srgb(lumatune.develop(path, look="neutral", space="p3")))
+    # Display P3 (D65) -> XYZ, from SMPTE EG 432-1 primaries, computed here independently.
+    primaries = np.array([[0.680, 0.320], [0.265, 0.690], [0.150, 0.060]])
+    white = np.array([0.3127, 0.3290])
+    xyz = np.array([[x / y, 1.0, (1 - x - y) / y] for x, y in primaries]).T
+    w = np.array([white[0] / white[1], 1.0, (1 - white.sum()) / white[1]])
+    p3_to_xyz = xyz * np.linalg.solve(xyz, w)
+    measured_srgb = (np.linalg.inv(SRGB_TO_XYZ) @ p3_to_xyz @ p3.T).T / 0.7
+    np.testing.assert_allclose(measured_srgb, PATCHES, rtol=0.03, atol=0.003)
