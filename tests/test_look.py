@@ -76,3 +76,10 @@ def test_look_block_in_tuning_is_rejected(tmp_path):
     path.write_text("version = 1\n[tone]\ncurve = 'none'\n")
     with pytest.raises(BadFileError, match=r"unknown block \[tone\]"):
         load_tuning(path)
+
+
+def test_required_stage_cannot_be_switched_off(tmp_path):
+    path = tmp_path / "off.toml"
+    path.write_text("version = 1\n[tone]\nenabled = false\n")
+    with pytest.raises(BadFileError, match=r"\[tone\] \(line 2\) cannot be switched off"):
+        load_look(path)

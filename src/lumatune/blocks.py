@@ -80,6 +80,8 @@ def parse_blocks(data: dict, stages: dict, *, where: str, text: str, top_keys: s
         enabled = block.pop("enabled", True)
         if not isinstance(enabled, bool):
             raise BadFileError(f"{where}: [{key}] enabled must be true or false")
+        if not enabled and stages[key].required:
+            raise BadFileError(f"{where}: [{key}]{_at(text, key, key)} cannot be switched off (the pipeline needs it)")
         if not enabled:
             disabled.add(key)
         params[key] = params_from_dict(

@@ -18,7 +18,7 @@ from lumatune.colour import spaces
 from lumatune.errors import LumatuneError
 from lumatune.raw import RawImage
 
-__all__ = ["metadata_matrix_wb_camera_to_xyz_d65", "white_cct"]
+__all__ = ["as_shot_neutral", "metadata_matrix_wb_camera_to_xyz_d65", "white_cct"]
 
 
 def _dng_kwargs(raw: RawImage) -> dict | None:
@@ -69,3 +69,18 @@ def white_cct(raw: RawImage, camera_neutral: np.ndarray) -> float | None:
         return metadata_matrix_wb_camera_to_xyz_d65(raw, camera_neutral)[2]
     except LumatuneError:
         return None
+
+
+def as_shot_neutral(raw: RawImage) -> np.ndarray | None:
+    """The camera neutral the camera recorded: AsShotNeutral, else AsShotWhiteXY through the DNG model
+    (DNG 1.6 ch. 6, "Converting a white balance xy to a camera neutral"), else LibRaw's as-shot multipliers."""
+    tags, kwargs = raw.dng, _dng_kwargs(raw)
+    if tags is not None and tags.as_shot_neutral is None and tags.as_shot_white_xy is not None and kwargs:
+        for key in ("forward_matrix_1", "forward_matrix_2"):
+            kwargs.pop(key)
+        try:
+            neutral = dng_model.xy_to_camera_neutral(tags.as_shot_white_xy, **kwargs)
+            return np.asarray(neutral, dtype=np.float64) / neutral[1]
+        except LumatuneError:
+            pass
+    return raw.as_shot_neutral

@@ -74,6 +74,8 @@ class Stage:
     params : the frozen params dataclass.
     plan : ``plan(params, frame, image) -> plan`` computed once per image; ``None`` means "nothing to do".
     process : ``process(image, plan) -> image``, pure.
+    required : the pipeline cannot run without it (it changes the image's type or encoding), so a tuning or
+        look may tune it but not switch it off.
     """
 
     name: str
@@ -82,3 +84,4 @@ class Stage:
     plan: Callable[[Any, Frame, np.ndarray], Any]
     process: Callable[[np.ndarray, Any], np.ndarray]
     summary: str
+    required: bool = False

@@ -59,5 +59,6 @@ STAGE = Stage(
     params=LevelsParams,
     plan=_plan,
     process=normalise_levels,
+    required=True,
     summary="subtract the black level, scale the white level to 1",
 )

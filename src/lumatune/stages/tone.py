@@ -116,5 +116,6 @@ STAGE = Stage(
     params=ToneParams,
     plan=_plan,
     process=display_transform,
+    required=True,
     summary="tone curve, gamut mapping and output encoding",
 )

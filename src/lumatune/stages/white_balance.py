@@ -1,8 +1,8 @@
 """White balance: scale each CFA channel so that the scene white becomes neutral.
 
 The camera neutral (camera RGB of the white, green = 1) comes from the raw's as-shot record (DNG
-AsShotNeutral / AsShotWhiteXY, or the maker notes LibRaw reads), LibRaw's daylight multipliers, a grey-world
-estimate, or a manual value. Gains are ``1 / neutral`` scaled so the smallest is 1, so that a saturated sensor
+AsShotNeutral or AsShotWhiteXY, or the maker notes LibRaw reads), LibRaw's daylight multipliers, a grey-world estimate, or a
+manual value. A raw without an as-shot record gets the grey-world estimate, as dcraw/LibRaw do. Gains are ``1 / neutral`` scaled so the smallest is 1, so that a saturated sensor
 pixel stays at or above 1 in every channel and the highlight stage can find it (dcraw's convention).
 
 References
@@ -35,7 +35,7 @@ class WhiteBalanceParams:
     method: str = param(
         "as_shot",
         choices=("as_shot", "auto", "daylight", "manual"),
-        doc="as_shot: the camera's record (falls back to daylight, then auto); auto: grey world",
+        doc="as_shot: the camera's record (falls back to auto, as LibRaw does); auto: grey world",
     )
     neutral: tuple[float, float, float] | None = param(
         None, min=1e-4, doc="camera RGB of the white for method = manual (green = 1)"
@@ -82,6 +82,8 @@ def apply_white_balance(image: np.ndarray, plan: tuple[np.ndarray | None, np.nda
 
 
 def _neutral(params: WhiteBalanceParams, frame: Frame, image: np.ndarray) -> tuple[np.ndarray, str]:
+    from lumatune.camera_colour import as_shot_neutral
+
     raw = frame.raw
     if params.method == "manual":
         if params.neutral is None:
@@ -89,12 +91,13 @@ def _neutral(params: WhiteBalanceParams, frame: Frame, image: np.ndarray) -> tup
 
             raise BadFileError("white_balance: method = 'manual' needs neutral = [r, g, b]")
         return np.asarray(params.neutral, dtype=np.float64), "manual"
-    if params.method == "as_shot":
-        if raw.as_shot_neutral is not None:
-            return raw.as_shot_neutral, "as_shot"
-        frame.notes.append("no as-shot white balance in the raw: using daylight")
-    if params.method in ("as_shot", "daylight") and raw.daylight_neutral is not None:
+    recorded = as_shot_neutral(raw) if params.method == "as_shot" else None
+    if recorded is not None:
+        return recorded, "as_shot"
+    if params.method == "daylight" and raw.daylight_neutral is not None:
         return raw.daylight_neutral, "daylight"
+    if params.method != "auto":
+        frame.notes.append(f"no {params.method} white balance in the raw: using auto (grey world)")
     return grey_world_neutral(image, raw.cfa), "auto"
 
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: where the real raws are, and a skip with a reason when they are absent."""
+"""Where the real raws are (../shared/data/raw beside the project), and a skip with a reason when absent."""
 
 from __future__ import annotations
 

@@ -1,0 +1,817 @@
+"""Write CFA mosaics as Digital Negative (DNG) files, and build or parse DNG opcode lists.
+
+The writer puts one uncompressed CFA image in IFD 0 together with the DNG colour tags, and the
+capture settings (exposure time, f-number, ISO, focal length, date, lens) in an EXIF IFD: LibRaw
+reads ISO and DateTimeOriginal of a DNG only from there, although TIFF/EP allows them in IFD 0.
+It is the project's own source of test raws (the virtual camera writes through it), so every tag
+it writes is read back in the tests by both LibRaw (rawpy) and tifffile.
+
+References
+----------
+.. [1] Adobe, "Digital Negative (DNG) Specification", version 1.6.0.0, 2021: chapter 4 (tags),
+       chapter 6 (mapping camera colour space to CIE XYZ) and chapter 7 (opcode lists).
+.. [2] ISO 12234-2:2001, "Electronic still-picture imaging — Removable memory — Part 2: TIFF/EP
+       image data format".
+.. [3] JEITA CP-3451C, "Exchangeable image file format for digital still cameras: Exif 2.3", 2012.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import tifffile
+
+from lumatune.errors import UnsupportedError
+from lumatune.io.atomic import atomic_output
+
+__all__ = [
+    "BAYER_PATTERNS",
+    "GAIN_MAP_OPCODE_ID",
+    "GainMap",
+    "Opcode",
+    "cfa_pattern_array",
+    "encode_opcode_list",
+    "gain_map_opcode",
+    "parse_opcode_list",
+    "write_dng",
+]
+
+BAYER_PATTERNS: dict[str, np.ndarray] = {
+    "RGGB": np.array([[0, 1], [1, 2]], dtype=np.uint8),
+    "BGGR": np.array([[2, 1], [1, 0]], dtype=np.uint8),
+    "GRBG": np.array([[1, 0], [2, 1]], dtype=np.uint8),
+    "GBRG": np.array([[1, 2], [0, 1]], dtype=np.uint8),
+}
+"""Bayer patterns by name, as (2, 2) arrays of channel indices 0=R, 1=G, 2=B."""
+
+GAIN_MAP_OPCODE_ID = 9
+"""Opcode id of GainMap, DNG 1.6 section 7."""
+
+_OPCODE_DNG_VERSION = (1, 3, 0, 0)
+"""DNG version that introduced opcode lists; written in each opcode header."""
+
+_RATIONAL_MAX_DENOMINATOR = 10**9
+"""Largest denominator tried when writing a (S)RATIONAL; precision is 1e-9 where the value allows."""
+
+_DNG_VERSION = (1, 4, 0, 0)
+
+_EXIF_PLACEHOLDER_TAG = 34664
+"""Unassigned tag code written in place of ExifIFD (34665), which tifffile will not write."""
+
+_BYTEORDER = "<"
+"""Byte order of the files written (little-endian, "II")."""
+
+# TIFF field types (TIFF 6.0 section 2).
+_BYTE, _ASCII, _SHORT, _LONG, _RATIONAL, _UNDEFINED, _SRATIONAL, _DOUBLE = 1, 2, 3, 4, 5, 7, 10, 12
+
+# Tag codes: DNG 1.6 chapter 4, TIFF/EP and EXIF 2.3.
+_TAG = {
+    "Make": 271,
+    "Model": 272,
+    "Orientation": 274,
+    "CFARepeatPatternDim": 33421,
+    "CFAPattern": 33422,
+    "ExposureTime": 33434,
+    "ExifIFD": 34665,
+    "FNumber": 33437,
+    "ISOSpeedRatings": 34855,
+    "DateTimeOriginal": 36867,
+    "ExifVersion": 36864,
+    "FocalLength": 37386,
+    "LensModel": 42036,
+    "DNGVersion": 50706,
+    "DNGBackwardVersion": 50707,
+    "UniqueCameraModel": 50708,
+    "CFAPlaneColor": 50710,
+    "CFALayout": 50711,
+    "LinearizationTable": 50712,
+    "BlackLevelRepeatDim": 50713,
+    "BlackLevel": 50714,
+    "WhiteLevel": 50717,
+    "DefaultCropOrigin": 50719,
+    "DefaultCropSize": 50720,
+    "ColorMatrix1": 50721,
+    "ColorMatrix2": 50722,
+    "CameraCalibration1": 50723,
+    "CameraCalibration2": 50724,
+    "AnalogBalance": 50727,
+    "AsShotNeutral": 50728,
+    "BaselineExposure": 50730,
+    "CalibrationIlluminant1": 50778,
+    "CalibrationIlluminant2": 50779,
+    "ForwardMatrix1": 50964,
+    "ForwardMatrix2": 50965,
+    "OpcodeList2": 51009,
+    "NoiseProfile": 51041,
+}
+
+
+def cfa_pattern_array(cfa_pattern: str | np.ndarray) -> np.ndarray:
+    """Return a CFA pattern as a (2, 2) or (6, 6) uint8 array of channel indices 0=R, 1=G, 2=B.
+
+    Parameters
+    ----------
+    cfa_pattern
+        A Bayer name ("RGGB", "BGGR", "GRBG", "GBRG") or an integer array of shape (2, 2) or (6, 6).
+
+    Returns
+    -------
+    numpy.ndarray
+        The pattern, aligned with pixel (0, 0).
+
+    References
+    ----------
+    .. [1] Adobe, DNG Specification 1.6, tags CFARepeatPatternDim and CFAPattern.
+    """
+    if isinstance(cfa_pattern, str):
+        try:
+            return BAYER_PATTERNS[cfa_pattern.upper()].copy()
+        except KeyError:
+            raise UnsupportedError(
+                f"CFA pattern {cfa_pattern!r}: expected one of {', '.join(BAYER_PATTERNS)}"
+            ) from None
+    pattern = np.asarray(cfa_pattern)
+    if pattern.shape not in {(2, 2), (6, 6)} or not np.isin(pattern, (0, 1, 2)).all():
+        raise UnsupportedError(
+            f"CFA pattern of shape {pattern.shape}: expected (2, 2) or (6, 6) of values 0, 1, 2"
+        )
+    return pattern.astype(np.uint8)
+
+
+def _rational(value: float, *, signed: bool) -> tuple[int, int]:
+    """Return (numerator, denominator) of ``value`` with the largest power-of-ten denominator that fits."""
+    limit = 2**31 - 1 if signed else 2**32 - 1
+    if not signed and value < 0:
+        raise UnsupportedError(f"negative value {value} in an unsigned RATIONAL DNG tag")
+    denominator = _RATIONAL_MAX_DENOMINATOR
+    while denominator > 1 and abs(round(value * denominator)) > limit:
+        denominator //= 10
+    numerator = round(value * denominator)
+    if abs(numerator) > limit:
+        raise UnsupportedError(f"value {value} does not fit a 32-bit RATIONAL DNG tag")
+    return numerator, denominator
+
+
+def _rationals(values: Sequence[float] | np.ndarray, *, signed: bool) -> list[int]:
+    """Flatten ``values`` into the (numerator, denominator, ...) list tifffile writes."""
+    flat: list[int] = []
+    for value in np.asarray(values, dtype=np.float64).ravel():
+        flat.extend(_rational(float(value), signed=signed))
+    return flat
+
+
+def _matrix_tag(name: str, matrix: np.ndarray | Sequence[Sequence[float]]) -> tuple:
+    """Return the extratag of a 3x3 DNG matrix (ColorMatrix, ForwardMatrix, CameraCalibration)."""
+    array = np.asarray(matrix, dtype=np.float64)
+    if array.shape != (3, 3):
+        raise UnsupportedError(f"DNG tag {name}: expected a 3x3 matrix, got shape {array.shape}")
+    return (_TAG[name], _SRATIONAL, 9, _rationals(array, signed=True), True)
+
+
+def _vector_tag(name: str, values: Sequence[float] | np.ndarray, *, signed: bool = False) -> tuple:
+    """Return the extratag of a 3-vector of rationals (AsShotNeutral, AnalogBalance)."""
+    array = np.asarray(values, dtype=np.float64).ravel()
+    if array.shape != (3,):
+        raise UnsupportedError(f"DNG tag {name}: expected 3 values, got {array.size}")
+    return (_TAG[name], _SRATIONAL if signed else _RATIONAL, 3, _rationals(array, signed=signed), True)
+
+
+def _ascii_tag(name: str, text: str) -> tuple:
+    """Return an ASCII extratag; the text must be 7-bit ASCII (TIFF 6.0)."""
+    try:
+        encoded = text.encode("ascii")
+    except UnicodeEncodeError:
+        raise UnsupportedError(f"DNG tag {name}: {text!r} is not 7-bit ASCII") from None
+    return (_TAG[name], _ASCII, len(encoded) + 1, encoded, True)
+
+
+def _black_level_tags(black_level: float | Sequence[float] | np.ndarray, pattern: np.ndarray) -> list:
+    """Return BlackLevelRepeatDim and BlackLevel for a scalar or per-CFA-channel black level.
+
+    Per-channel levels (3 values R, G, B, written per site of the CFA repeat pattern, or 4 values for
+    the 2x2 sites of a Bayer pattern in raster order) are written with BlackLevelRepeatDim equal to
+    the pattern's size.
+    """
+    levels = np.asarray(black_level, dtype=np.float64).ravel()
+    if levels.size == 1:
+        repeat, per_site = (1, 1), levels
+    elif levels.size == 3:
+        repeat, per_site = pattern.shape, levels[pattern].ravel()
+    elif levels.size == 4 and pattern.shape == (2, 2):
+        repeat, per_site = (2, 2), levels
+    else:
+        raise UnsupportedError(
+            f"DNG tag BlackLevel: expected 1, 3 (R, G, B) or 4 (Bayer sites) values, got {levels.size}"
+        )
+    if np.all(per_site == np.round(per_site)) and per_site.min() >= 0:
+        value = (_TAG["BlackLevel"], _LONG, per_site.size, [int(v) for v in per_site], True)
+    else:
+        value = (_TAG["BlackLevel"], _RATIONAL, per_site.size, _rationals(per_site, signed=False), True)
+    return [(_TAG["BlackLevelRepeatDim"], _SHORT, 2, repeat, True), value]
+
+
+def _cfa_tags(pattern: np.ndarray) -> list:
+    """Return CFARepeatPatternDim, CFAPattern, CFAPlaneColor and CFALayout (rectangular)."""
+    rows, cols = pattern.shape
+    return [
+        (_TAG["CFARepeatPatternDim"], _SHORT, 2, (rows, cols), True),
+        (_TAG["CFAPattern"], _BYTE, pattern.size, bytes(pattern.ravel().tolist()), True),
+        (_TAG["CFAPlaneColor"], _BYTE, 3, b"\x00\x01\x02", True),
+        (_TAG["CFALayout"], _SHORT, 1, 1, True),
+    ]
+
+
+def _exif_datetime(value: str | _dt.datetime) -> str:
+    """Return an EXIF date string "YYYY:MM:DD HH:MM:SS"."""
+    if isinstance(value, _dt.datetime):
+        return value.strftime("%Y:%m:%d %H:%M:%S")
+    return value
+
+
+def _exif_entries(
+    exposure_time: float | None,
+    f_number: float | None,
+    iso: int | None,
+    focal_length: float | None,
+    datetime_original: str | _dt.datetime | None,
+    lens_model: str | None,
+    byteorder: str,
+) -> list[tuple[int, int, int, bytes]]:
+    """Return the EXIF IFD entries (tag, type, count, value bytes) of the capture settings given.
+
+    LibRaw reads ISO and DateTimeOriginal of a DNG only from the EXIF IFD, so all capture settings
+    go there (with ExifVersion), not in IFD 0.
+    """
+
+    def rational(code: int, value: float) -> tuple[int, int, int, bytes]:
+        return (code, _RATIONAL, 1, struct.pack(f"{byteorder}2I", *_rational(value, signed=False)))
+
+    def ascii_entry(name: str, text: str) -> tuple[int, int, int, bytes]:
+        encoded = _ascii_tag(name, text)[3] + b"\x00"
+        return (_TAG[name], _ASCII, len(encoded), encoded)
+
+    entries = [(_TAG["ExifVersion"], _UNDEFINED, 4, b"0231")]
+    if exposure_time is not None:
+        entries.append(rational(_TAG["ExposureTime"], exposure_time))
+    if f_number is not None:
+        entries.append(rational(_TAG["FNumber"], f_number))
+    if iso is not None:
+        entries.append((_TAG["ISOSpeedRatings"], _SHORT, 1, struct.pack(f"{byteorder}H", int(iso))))
+    if datetime_original is not None:
+        entries.append(ascii_entry("DateTimeOriginal", _exif_datetime(datetime_original)))
+    if focal_length is not None:
+        entries.append(rational(_TAG["FocalLength"], focal_length))
+    if lens_model is not None:
+        entries.append(ascii_entry("LensModel", lens_model))
+    return entries if len(entries) > 1 else []
+
+
+def _encode_ifd(entries: list[tuple[int, int, int, bytes]], offset: int, byteorder: str) -> bytes:
+    """Return a classic-TIFF IFD placed at file ``offset`` (even), its out-of-line values after it."""
+    entries = sorted(entries)
+    data_offset = offset + 2 + 12 * len(entries) + 4
+    table, data = [struct.pack(f"{byteorder}H", len(entries))], b""
+    for code, dtype, count, value in entries:
+        if len(value) <= 4:
+            field = value.ljust(4, b"\x00")
+        else:
+            field = struct.pack(f"{byteorder}I", data_offset + len(data))
+            data += value + b"\x00" * (len(value) % 2)
+        table.append(struct.pack(f"{byteorder}HHI", code, dtype, count) + field)
+    table.append(struct.pack(f"{byteorder}I", 0))
+    return b"".join(table) + data
+
+
+def _append_exif_ifd(path: Path, entries: list[tuple[int, int, int, bytes]]) -> None:
+    """Append an EXIF IFD to the classic TIFF at ``path`` and point IFD 0's ExifIFD tag at it.
+
+    tifffile refuses to write the ExifIFD tag (34665) itself, so IFD 0 must hold a LONG entry with
+    the unassigned code 34664 (:data:`_EXIF_PLACEHOLDER_TAG`); its code and value are overwritten.
+    The IFD stays sorted because no tag lies between the two codes.
+    """
+    with open(path, "r+b") as file:
+        byteorder = "<" if file.read(2) == b"II" else ">"
+        file.seek(4)
+        (ifd0,) = struct.unpack(f"{byteorder}I", file.read(4))
+        file.seek(ifd0)
+        (count,) = struct.unpack(f"{byteorder}H", file.read(2))
+        table = file.read(12 * count)
+        codes = [struct.unpack_from(f"{byteorder}H", table, 12 * i)[0] for i in range(count)]
+        entry_offset = ifd0 + 2 + 12 * codes.index(_EXIF_PLACEHOLDER_TAG)
+        end = file.seek(0, os.SEEK_END)
+        exif_offset = end + end % 2
+        file.write(b"\x00" * (exif_offset - end) + _encode_ifd(entries, exif_offset, byteorder))
+        file.seek(entry_offset)
+        file.write(struct.pack(f"{byteorder}HHII", _TAG["ExifIFD"], _LONG, 1, exif_offset))
+
+
+def _validate_mosaic(mosaic: np.ndarray, pattern: np.ndarray) -> np.ndarray:
+    """Return ``mosaic`` as a C-contiguous uint16 array, or raise UnsupportedError."""
+    array = np.asarray(mosaic)
+    if array.ndim != 2 or array.dtype != np.uint16:
+        raise UnsupportedError(
+            f"DNG mosaic: expected a 2-D uint16 array, got {array.dtype} with shape {array.shape}"
+        )
+    if array.shape[0] < pattern.shape[0] or array.shape[1] < pattern.shape[1]:
+        raise UnsupportedError(f"DNG mosaic of shape {array.shape} is smaller than its CFA pattern")
+    return np.ascontiguousarray(array)
+
+
+def _dng_tags(
+    pattern: np.ndarray,
+    shape: tuple[int, int],
+    *,
+    black_level,
+    white_level,
+    color_matrix_1,
+    calibration_illuminant_1,
+    color_matrix_2,
+    calibration_illuminant_2,
+    forward_matrix_1,
+    forward_matrix_2,
+    camera_calibration_1,
+    camera_calibration_2,
+    analog_balance,
+    as_shot_neutral,
+    baseline_exposure,
+    noise_profile,
+    linearization_table,
+    default_crop,
+    opcode_list_2,
+    make,
+    model,
+    unique_camera_model,
+    orientation,
+) -> list:
+    """Return the DNG extratags of IFD 0 (everything but the EXIF capture tags)."""
+    if color_matrix_2 is not None and calibration_illuminant_2 is None:
+        raise UnsupportedError("DNG tag ColorMatrix2 given without CalibrationIlluminant2")
+    backward = (1, 3, 0, 0) if opcode_list_2 is not None else (1, 1, 0, 0)
+    tags = [
+        (_TAG["DNGVersion"], _BYTE, 4, bytes(_DNG_VERSION), True),
+        (_TAG["DNGBackwardVersion"], _BYTE, 4, bytes(backward), True),
+        _ascii_tag("Make", make),
+        _ascii_tag("Model", model),
+        _ascii_tag("UniqueCameraModel", unique_camera_model or f"{make} {model}"),
+        (_TAG["Orientation"], _SHORT, 1, int(orientation), True),
+        *_cfa_tags(pattern),
+        *_black_level_tags(black_level, pattern),
+        (_TAG["WhiteLevel"], _LONG, 1, int(white_level), True),
+        _matrix_tag("ColorMatrix1", color_matrix_1),
+        (_TAG["CalibrationIlluminant1"], _SHORT, 1, int(calibration_illuminant_1), True),
+        (_TAG["BaselineExposure"], _SRATIONAL, 1, _rationals([baseline_exposure], signed=True), True),
+    ]
+    optional_matrices = {
+        "ColorMatrix2": color_matrix_2,
+        "ForwardMatrix1": forward_matrix_1,
+        "ForwardMatrix2": forward_matrix_2,
+        "CameraCalibration1": camera_calibration_1,
+        "CameraCalibration2": camera_calibration_2,
+    }
+    tags += [_matrix_tag(name, m) for name, m in optional_matrices.items() if m is not None]
+    if calibration_illuminant_2 is not None:
+        tags.append((_TAG["CalibrationIlluminant2"], _SHORT, 1, int(calibration_illuminant_2), True))
+    if analog_balance is not None:
+        tags.append(_vector_tag("AnalogBalance", analog_balance))
+    if as_shot_neutral is not None:
+        tags.append(_vector_tag("AsShotNeutral", as_shot_neutral))
+    if noise_profile is not None:
+        profile = np.asarray(noise_profile, dtype="<f8").ravel()
+        if profile.size not in {2, 6}:
+            raise UnsupportedError(
+                f"DNG tag NoiseProfile: expected 1 or 3 (S, O) pairs, got {profile.size} values"
+            )
+        tags.append((_TAG["NoiseProfile"], _DOUBLE, profile.size, profile.tolist(), True))
+    if linearization_table is not None:
+        table = np.asarray(linearization_table, dtype=np.uint16).ravel()
+        tags.append((_TAG["LinearizationTable"], _SHORT, table.size, table.tolist(), True))
+    tags += _crop_tags(default_crop, shape, pattern)
+    if opcode_list_2 is not None:
+        tags.append((_TAG["OpcodeList2"], _UNDEFINED, len(opcode_list_2), bytes(opcode_list_2), True))
+    return tags
+
+
+def _crop_tags(default_crop, shape: tuple[int, int], pattern: np.ndarray) -> list:
+    """Return DefaultCropOrigin/Size for a crop (x, y, width, height) inside the mosaic, if given."""
+    if default_crop is None:
+        return []
+    x, y, width, height = (int(v) for v in default_crop)
+    rows, cols = shape
+    if x < 0 or y < 0 or width <= 0 or height <= 0 or x + width > cols or y + height > rows:
+        raise UnsupportedError(
+            f"DNG DefaultCrop {tuple(default_crop)} does not fit a {cols}x{rows} mosaic"
+        )
+    return [
+        (_TAG["DefaultCropOrigin"], _LONG, 2, (x, y), True),
+        (_TAG["DefaultCropSize"], _LONG, 2, (width, height), True),
+    ]
+
+
+def write_dng(
+    path: str | os.PathLike,
+    mosaic: np.ndarray,
+    *,
+    cfa_pattern: str | np.ndarray = "RGGB",
+    black_level: float | Sequence[float] | np.ndarray = 0,
+    white_level: int | None = None,
+    color_matrix_1: np.ndarray | Sequence[Sequence[float]],
+    calibration_illuminant_1: int = 21,
+    color_matrix_2: np.ndarray | Sequence[Sequence[float]] | None = None,
+    calibration_illuminant_2: int | None = None,
+    forward_matrix_1: np.ndarray | Sequence[Sequence[float]] | None = None,
+    forward_matrix_2: np.ndarray | Sequence[Sequence[float]] | None = None,
+    camera_calibration_1: np.ndarray | Sequence[Sequence[float]] | None = None,
+    camera_calibration_2: np.ndarray | Sequence[Sequence[float]] | None = None,
+    analog_balance: Sequence[float] | None = None,
+    as_shot_neutral: Sequence[float] | None = None,
+    baseline_exposure: float = 0.0,
+    noise_profile: Sequence[float] | Sequence[Sequence[float]] | None = None,
+    linearization_table: Sequence[int] | None = None,
+    default_crop: tuple[int, int, int, int] | None = None,
+    opcode_list_2: bytes | None = None,
+    make: str = "lumatune",
+    model: str = "Virtual Camera",
+    unique_camera_model: str | None = None,
+    exposure_time: float | None = None,
+    f_number: float | None = None,
+    iso: int | None = None,
+    focal_length: float | None = None,
+    datetime_original: str | _dt.datetime | None = None,
+    lens_model: str | None = None,
+    orientation: int = 1,
+    overwrite: bool = False,
+) -> Path:
+    """Write a CFA mosaic and its colour metadata as an uncompressed DNG file.
+
+    Parameters
+    ----------
+    path
+        Destination file; its folder must exist. Written atomically (temporary file, then rename).
+    mosaic
+        The raw CFA image, 2-D uint16, in sensor counts (black level included).
+    cfa_pattern
+        "RGGB", "BGGR", "GRBG", "GBRG" or a (2, 2) / (6, 6) array of 0=R, 1=G, 2=B (X-Trans).
+    black_level
+        One level, three (R, G, B) or four (Bayer 2x2 sites in raster order); several are written
+        per site of the CFA repeat pattern (BlackLevelRepeatDim = the pattern's size).
+    white_level
+        WhiteLevel; 65535 when omitted.
+    color_matrix_1, color_matrix_2
+        ColorMatrix1/2: XYZ to reference camera space, 3x3, under the calibration illuminants.
+    calibration_illuminant_1, calibration_illuminant_2
+        EXIF LightSource codes of the matrices (17 = Standard light A, 21 = D65).
+    forward_matrix_1, forward_matrix_2
+        ForwardMatrix1/2: white-balanced camera space to XYZ D50.
+    camera_calibration_1, camera_calibration_2, analog_balance
+        Per-unit calibration matrices and the analog white balance.
+    as_shot_neutral
+        AsShotNeutral: the neutral (white) in camera space, three values.
+    baseline_exposure
+        BaselineExposure in EV.
+    noise_profile
+        NoiseProfile: one (S, O) pair for all planes or three pairs R, G, B; the variance of a
+        normalised signal x is S * x + O.
+    linearization_table
+        LinearizationTable, uint16 values.
+    default_crop
+        (x, y, width, height) written as DefaultCropOrigin and DefaultCropSize.
+    opcode_list_2
+        OpcodeList2 as bytes (see :func:`encode_opcode_list`), applied to the linearised mosaic.
+    make, model, unique_camera_model
+        Make, Model and UniqueCameraModel ("make model" when omitted).
+    exposure_time, f_number, iso, focal_length, datetime_original, lens_model
+        Capture settings (seconds, f-number, ISO speed, mm, datetime or "YYYY:MM:DD HH:MM:SS",
+        text), written in an EXIF IFD each only when given.
+    orientation
+        TIFF Orientation (1 = top-left).
+    overwrite
+        Replace an existing file; otherwise an existing ``path`` raises OutputError.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+
+    Raises
+    ------
+    OutputError
+        The folder is missing, the file exists without ``overwrite`` or the write fails.
+    UnsupportedError
+        A value cannot be written (wrong shape or dtype, non-ASCII text, crop outside the image).
+
+    References
+    ----------
+    .. [1] Adobe, DNG Specification 1.6.0.0, chapter 4: DNGVersion, DNGBackwardVersion,
+           UniqueCameraModel, CFAPlaneColor, CFALayout, LinearizationTable, BlackLevelRepeatDim,
+           BlackLevel, WhiteLevel, DefaultCropOrigin, DefaultCropSize, ColorMatrix1/2,
+           CameraCalibration1/2, AnalogBalance, AsShotNeutral, BaselineExposure,
+           CalibrationIlluminant1/2, ForwardMatrix1/2, OpcodeList2, NoiseProfile.
+    .. [2] ISO 12234-2 (TIFF/EP): CFARepeatPatternDim, CFAPattern.
+    .. [3] JEITA CP-3451C (EXIF 2.3): ExifIFD, ExposureTime, FNumber, ISOSpeedRatings,
+           DateTimeOriginal, FocalLength, LensModel.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> mosaic = np.full((8, 8), 1000, dtype=np.uint16)
+    >>> write_dng(folder / "a.dng", mosaic, color_matrix_1=np.eye(3), white_level=4095).name
+    'a.dng'
+    """
+    destination = Path(path)
+    pattern = cfa_pattern_array(cfa_pattern)
+    data = _validate_mosaic(mosaic, pattern)
+    tags = _dng_tags(
+        pattern,
+        data.shape,
+        black_level=black_level,
+        white_level=65535 if white_level is None else white_level,
+        color_matrix_1=color_matrix_1,
+        calibration_illuminant_1=calibration_illuminant_1,
+        color_matrix_2=color_matrix_2,
+        calibration_illuminant_2=calibration_illuminant_2,
+        forward_matrix_1=forward_matrix_1,
+        forward_matrix_2=forward_matrix_2,
+        camera_calibration_1=camera_calibration_1,
+        camera_calibration_2=camera_calibration_2,
+        analog_balance=analog_balance,
+        as_shot_neutral=as_shot_neutral,
+        baseline_exposure=baseline_exposure,
+        noise_profile=noise_profile,
+        linearization_table=linearization_table,
+        default_crop=default_crop,
+        opcode_list_2=opcode_list_2,
+        make=make,
+        model=model,
+        unique_camera_model=unique_camera_model,
+        orientation=orientation,
+    )
+    exif = _exif_entries(
+        exposure_time, f_number, iso, focal_length, datetime_original, lens_model, _BYTEORDER
+    )
+    if exif:
+        tags.append((_EXIF_PLACEHOLDER_TAG, _LONG, 1, 0, True))
+
+    with atomic_output(destination, overwrite) as temp:
+        with tifffile.TiffWriter(temp, bigtiff=False, byteorder=_BYTEORDER) as tiff:
+            tiff.write(
+                data,
+                photometric=tifffile.PHOTOMETRIC.CFA,
+                subfiletype=0,
+                software="lumatune",
+                metadata=None,
+                extratags=tags,
+            )
+        if exif:
+            _append_exif_ifd(temp, exif)
+    return destination
+
+
+@dataclass(frozen=True)
+class Opcode:
+    """One opcode of a DNG opcode list that is not parsed further.
+
+    Attributes
+    ----------
+    opcode_id : int
+        Opcode id (DNG 1.6 section 7, e.g. 1 WarpRectilinear, 9 GainMap).
+    dng_version : tuple of int
+        The DNG version the opcode was defined in.
+    flags : int
+        Bit 0: optional; bit 1: may be skipped for preview.
+    parameters : bytes
+        The opcode's big-endian parameter bytes.
+    """
+
+    opcode_id: int
+    dng_version: tuple[int, int, int, int]
+    flags: int
+    parameters: bytes
+
+
+@dataclass(frozen=True)
+class GainMap:
+    """A GainMap opcode (id 9): a grid of gains multiplied into one area of the image.
+
+    Attributes
+    ----------
+    top, left, bottom, right : int
+        The image area the map applies to, half-open, in pixels of the stored image.
+    plane, planes : int
+        First image plane and number of planes (a CFA image has one plane, 0).
+    row_pitch, col_pitch : int
+        Apply to every ``row_pitch``-th row and ``col_pitch``-th column of the area (2, 2 with
+        ``top``/``left`` offsets selects one Bayer site).
+    map_spacing : tuple of float
+        (vertical, horizontal) distance between map points, relative to the area size.
+    map_origin : tuple of float
+        (vertical, horizontal) position of the first map point, relative to the area.
+    gains : numpy.ndarray
+        float32 array (map points vertical, map points horizontal, map planes).
+    flags : int
+        Opcode flags (bit 0 optional, bit 1 skippable for preview).
+
+    References
+    ----------
+    .. [1] Adobe, DNG Specification 1.6.0.0, section 7, "GainMap".
+    """
+
+    top: int
+    left: int
+    bottom: int
+    right: int
+    plane: int
+    planes: int
+    row_pitch: int
+    col_pitch: int
+    map_spacing: tuple[float, float]
+    map_origin: tuple[float, float]
+    gains: np.ndarray
+    flags: int = 0
+
+
+_GAIN_MAP_HEADER = struct.Struct(">10I4dI")
+"""GainMap parameters before the gains: area, plane(s), pitches, map points, spacing, origin, planes."""
+
+_OPCODE_HEADER = struct.Struct(">I4BII")
+"""Opcode id, DNG version (4 bytes), flags, parameter byte count."""
+
+
+def _encode_opcode(opcode_id: int, flags: int, parameters: bytes) -> bytes:
+    """Return one opcode: its big-endian header followed by its parameters."""
+    return _OPCODE_HEADER.pack(opcode_id, *_OPCODE_DNG_VERSION, flags, len(parameters)) + parameters
+
+
+def _encode_gain_map(gain_map: GainMap) -> bytes:
+    """Return the bytes of one GainMap opcode (header included)."""
+    gains = np.asarray(gain_map.gains, dtype=">f4")
+    points_v, points_h, map_planes = gains.shape
+    parameters = _GAIN_MAP_HEADER.pack(
+        gain_map.top,
+        gain_map.left,
+        gain_map.bottom,
+        gain_map.right,
+        gain_map.plane,
+        gain_map.planes,
+        gain_map.row_pitch,
+        gain_map.col_pitch,
+        points_v,
+        points_h,
+        *gain_map.map_spacing,
+        *gain_map.map_origin,
+        map_planes,
+    )
+    return _encode_opcode(GAIN_MAP_OPCODE_ID, gain_map.flags, parameters + gains.tobytes())
+
+
+def gain_map_opcode(
+    gains: np.ndarray,
+    image_size: tuple[int, int],
+    *,
+    top: int = 0,
+    left: int = 0,
+    row_pitch: int = 1,
+    col_pitch: int = 1,
+    plane: int = 0,
+    flags: int = 0,
+) -> bytes:
+    """Return one GainMap opcode whose map points span the whole image evenly.
+
+    Parameters
+    ----------
+    gains
+        float array (map points vertical, map points horizontal, map planes); a 2-D array is one
+        map plane. At least 2 points in each direction; the corners of the grid sit on the corners
+        of the image.
+    image_size
+        (width, height) of the stored image the opcode applies to.
+    top, left, row_pitch, col_pitch
+        Area offset and pitch; ``row_pitch = col_pitch = 2`` with ``top``/``left`` in {0, 1} makes a
+        map for one site of a Bayer mosaic.
+    plane, flags
+        First image plane (0 for a CFA image) and opcode flags.
+
+    Returns
+    -------
+    bytes
+        The opcode, to be passed (with others) to :func:`encode_opcode_list`.
+
+    References
+    ----------
+    .. [1] Adobe, DNG Specification 1.6.0.0, section 7, "GainMap" (opcode id 9).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> opcode = gain_map_opcode(np.ones((3, 4), np.float32), (64, 48))
+    >>> parse_opcode_list(encode_opcode_list([opcode]))[0].gains.shape
+    (3, 4, 1)
+    """
+    grid = np.asarray(gains, dtype=np.float32)
+    if grid.ndim == 2:
+        grid = grid[:, :, None]
+    if grid.ndim != 3 or grid.shape[0] < 2 or grid.shape[1] < 2:
+        raise UnsupportedError(f"GainMap: expected a (V>=2, H>=2, planes) grid, got shape {grid.shape}")
+    width, height = image_size
+    gain_map = GainMap(
+        top=top,
+        left=left,
+        bottom=height,
+        right=width,
+        plane=plane,
+        planes=grid.shape[2],
+        row_pitch=row_pitch,
+        col_pitch=col_pitch,
+        map_spacing=(1.0 / (grid.shape[0] - 1), 1.0 / (grid.shape[1] - 1)),
+        map_origin=(0.0, 0.0),
+        gains=grid,
+        flags=flags,
+    )
+    return _encode_gain_map(gain_map)
+
+
+def encode_opcode_list(opcodes: Sequence[bytes]) -> bytes:
+    """Return an opcode list (OpcodeList1/2/3 tag value): a big-endian count, then the opcodes.
+
+    References
+    ----------
+    .. [1] Adobe, DNG Specification 1.6.0.0, section 7, "Opcode List Processing".
+    """
+    return struct.pack(">I", len(opcodes)) + b"".join(opcodes)
+
+
+def _parse_gain_map(parameters: bytes, flags: int) -> GainMap:
+    """Return the GainMap held in ``parameters``."""
+    header = _GAIN_MAP_HEADER.unpack_from(parameters)
+    top, left, bottom, right, plane, planes, row_pitch, col_pitch, points_v, points_h = header[:10]
+    spacing_v, spacing_h, origin_v, origin_h, map_planes = header[10:]
+    count = points_v * points_h * map_planes
+    expected = _GAIN_MAP_HEADER.size + 4 * count
+    if len(parameters) < expected:
+        raise UnsupportedError(
+            f"GainMap opcode: {len(parameters)} parameter bytes, {expected} needed"
+        )
+    gains = np.frombuffer(parameters, dtype=">f4", count=count, offset=_GAIN_MAP_HEADER.size)
+    return GainMap(
+        top=top,
+        left=left,
+        bottom=bottom,
+        right=right,
+        plane=plane,
+        planes=planes,
+        row_pitch=row_pitch,
+        col_pitch=col_pitch,
+        map_spacing=(spacing_v, spacing_h),
+        map_origin=(origin_v, origin_h),
+        gains=gains.astype(np.float32).reshape(points_v, points_h, map_planes),
+        flags=flags,
+    )
+
+
+def parse_opcode_list(data: bytes) -> list[GainMap | Opcode]:
+    """Parse an opcode list (OpcodeList1/2/3) into GainMap entries and other opcodes.
+
+    Parameters
+    ----------
+    data
+        The tag's bytes, big-endian as the DNG specification requires whatever the file's byte order.
+
+    Returns
+    -------
+    list
+        One entry per opcode in order: a :class:`GainMap` for id 9, an :class:`Opcode` otherwise.
+
+    Raises
+    ------
+    UnsupportedError
+        The bytes are truncated or inconsistent.
+
+    References
+    ----------
+    .. [1] Adobe, DNG Specification 1.6.0.0, section 7, "Opcode List Processing" and "GainMap".
+    """
+    data = bytes(data)
+    if len(data) < 4:
+        raise UnsupportedError(f"opcode list of {len(data)} bytes is too short")
+    (count,) = struct.unpack_from(">I", data)
+    offset, entries = 4, []
+    for index in range(count):
+        if offset + _OPCODE_HEADER.size > len(data):
+            raise UnsupportedError(f"opcode list truncated at opcode {index} of {count}")
+        opcode_id, *version, flags, size = _OPCODE_HEADER.unpack_from(data, offset)
+        offset += _OPCODE_HEADER.size
+        parameters = data[offset : offset + size]
+        if len(parameters) != size:
+            raise UnsupportedError(f"opcode list truncated in opcode {index} (id {opcode_id})")
+        offset += size
+        if opcode_id == GAIN_MAP_OPCODE_ID:
+            entries.append(_parse_gain_map(parameters, flags))
+        else:
+            entries.append(Opcode(opcode_id, tuple(version), flags, parameters))
+    return entries

@@ -1,0 +1,505 @@
+"""Encoders: write a display-encoded image as JPEG, TIFF, PNG, AVIF or HEIF, with ICC and EXIF.
+
+The image handed to :func:`save` is float, H x W x 3 (or H x W, written as RGB with three equal
+channels), already display-encoded (OETF applied: the sRGB transfer function for every space, see
+:mod:`lumatune.io.icc`) in [0, 1] in the output ``space``. It is clipped to [0, 1] (NaN becomes 0)
+and rounded to the nearest code value, ``rint(x * (2**bits - 1))``, without dither.
+
+========  =====================  ==========  ==========================================================
+format    extensions             bit depth   how
+========  =====================  ==========  ==========================================================
+jpeg      .jpg .jpeg             8           Pillow (libjpeg-turbo), optimised Huffman tables, 4:4:4
+                                             chroma at quality >= 90, 4:2:0 below
+tiff      .tif .tiff             16 (or 8)   tifffile, Adobe Deflate level 1 with horizontal predictor,
+                                             ICC in tag 34675, EXIF: IFD0 tags plus a real Exif sub-IFD
+png       .png                   16 (or 8)   written here: Up filter, zlib RLE strategy, compressed
+                                             in bands on all cores; iCCP and eXIf chunks
+avif      .avif                  8           Pillow's AVIF plugin (Pillow >= 11.3 built with libavif)
+heif      .heic .heif            8           pillow-heif (optional, imported only when asked for)
+========  =====================  ==========  ==========================================================
+
+Every format embeds the ICC profile of ``space`` and an EXIF block (Orientation = 1 always), and is
+written through :func:`lumatune.io.atomic.atomic_output`: never a partial file, never an overwrite
+without ``overwrite=True``.
+
+References
+----------
+- ISO/IEC 10918-1 (JPEG); ICC.1:2010 Annex B (embedding profiles: JPEG APP2 ``ICC_PROFILE``
+  markers, TIFF tag 34675 *InterColorProfile*).
+- Adobe, *TIFF Revision 6.0* (1992): section 14 (Differencing Predictor); Adobe *TIFF Technical
+  Note 2* (Deflate, compression 8).
+- W3C, *Portable Network Graphics (PNG) Specification (Third Edition)*: 5.3 chunk layout and CRC,
+  9 filtering (type 2, Up), 10 compression (zlib, RFC 1950/1951), chunks ``IHDR``, ``iCCP``,
+  ``eXIf`` (before ``IDAT``), ``IDAT``, ``IEND``.
+- RFC 1950, *ZLIB Compressed Data Format Specification 3.3*: stream header and Adler-32.
+- ISO/IEC 23008-12 (HEIF); AOMedia *AV1 Image File Format (AVIF)* 1.1.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lumatune.errors import OutputError, UnsupportedError
+from lumatune.io.atomic import atomic_output
+from lumatune.io.exif import (
+    EXIF_KEYS,
+    LONG,
+    TAG_EXIF_IFD_POINTER,
+    ExifFields,
+    exif_fields,
+    pack_exif,
+    pack_ifd,
+)
+from lumatune.io.icc import SPACES, icc_profile
+
+__all__ = ["BIT_DEPTHS", "FORMATS", "format_from_path", "quantise", "save"]
+
+FORMATS: dict[str, tuple[str, ...]] = {
+    "jpeg": (".jpg", ".jpeg"),
+    "tiff": (".tif", ".tiff"),
+    "png": (".png",),
+    "avif": (".avif",),
+    "heif": (".heic", ".heif"),
+}
+"""Output formats and their file extensions (lower case)."""
+
+BIT_DEPTHS: dict[str, tuple[int, ...]] = {
+    "jpeg": (8,),
+    "tiff": (16, 8),
+    "png": (16, 8),
+    "avif": (8,),
+    "heif": (8,),
+}
+"""Bit depths each format can write; the first is the default."""
+
+JPEG_FULL_CHROMA_QUALITY = 90
+"""From this quality up, JPEG/AVIF/HEIF keep full-resolution chroma (4:4:4), else 4:2:0."""
+TIFF_DEFLATE_LEVEL = 1
+"""Deflate level of TIFF: higher levels cost more time and gain < 1 % on noisy 16-bit photos."""
+AVIF_SPEED = 8
+"""libavif speed 0..10: on 24 MP, 8 is 2.3x faster than Pillow's default 6 for files 6 % larger."""
+HEIF_X265_PRESET = "ultrafast"
+"""x265 preset: libheif's default ("slow") takes 50 s on 24 MP with two cores; ultrafast is 5x
+faster for files 2 % larger at the same quality setting."""
+QUANTISE_ROWS = 64
+"""Rows quantised at a time, so the float temporary stays in cache."""
+PNG_BANDS_PER_WORKER = 4
+PNG_ZLIB_HEADER = b"\x78\x01"
+"""RFC 1950 header: deflate, 32 KiB window, fastest-compression flag, check bits."""
+PNG_FILTER_UP = 2
+PNG_COLOUR_TYPE_RGB = 2
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+EXIF_APP1_PREFIX = b"Exif\0\0"
+ADLER_BASE = 65521
+
+
+def available_workers() -> int:
+    """Return the number of CPU cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def format_from_path(path: str | os.PathLike[str]) -> str:
+    """Return the output format named by a file's extension (case-insensitive).
+
+    Parameters
+    ----------
+    path
+        Output file name.
+
+    Returns
+    -------
+    str
+        A key of :data:`FORMATS`.
+
+    Raises
+    ------
+    OutputError
+        If the extension names no format; the message lists the valid extensions.
+
+    Examples
+    --------
+    >>> format_from_path("out/IMG_0001.JPG")
+    'jpeg'
+    """
+    suffix = Path(path).suffix.lower()
+    for name, extensions in FORMATS.items():
+        if suffix in extensions:
+            return name
+    valid = " ".join(ext for extensions in FORMATS.values() for ext in extensions)
+    raise OutputError(f"{path}: unknown image extension '{suffix}' (valid: {valid})")
+
+
+def quantise(image: np.ndarray, bit_depth: int) -> np.ndarray:
+    """Clip a display-encoded image to [0, 1] and round it to integer code values.
+
+    Parameters
+    ----------
+    image
+        Float array, H x W x 3 or H x W (replicated to three channels).
+    bit_depth
+        8 or 16.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8 or uint16, H x W x 3, equal to ``rint(clip(image, 0, 1) * (2**bit_depth - 1))``
+        computed in float32, with NaN mapped to 0.
+
+    Raises
+    ------
+    ValueError
+        If the image is not a non-empty float array of shape H x W or H x W x 3.
+
+    Examples
+    --------
+    >>> quantise(np.array([[[0.0, 0.5, 1.2]]], np.float32), 8)
+    array([[[  0, 128, 255]]], dtype=uint8)
+    """
+    image = np.asarray(image)
+    if (
+        not np.issubdtype(image.dtype, np.floating)
+        or image.size == 0
+        or not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3))
+    ):
+        got = f"{image.dtype} {image.shape}"
+        raise ValueError(f"image must be float H x W x 3 or H x W, not empty: got {got}")
+    scale = float(2**bit_depth - 1)
+    codes = np.empty(image.shape, np.uint8 if bit_depth == 8 else np.uint16)
+    buffer = np.empty((QUANTISE_ROWS, *image.shape[1:]), np.float32)
+    for start in range(0, image.shape[0], QUANTISE_ROWS):
+        rows = image[start : start + QUANTISE_ROWS]
+        scratch = buffer[: len(rows)]
+        np.fmax(rows, 0.0, out=scratch)  # fmax, unlike clip, turns NaN into 0
+        np.fmin(scratch, 1.0, out=scratch)
+        scratch *= scale
+        np.rint(scratch, out=scratch)
+        codes[start : start + QUANTISE_ROWS] = scratch
+    return codes if codes.ndim == 3 else np.repeat(codes[:, :, np.newaxis], 3, axis=2)
+
+
+def write_jpeg(path: Path, codes: np.ndarray, quality: int, icc: bytes, exif: ExifFields) -> None:
+    """Write 8-bit RGB codes as a baseline JPEG with optimised Huffman tables (Pillow)."""
+    from PIL import Image
+
+    Image.fromarray(codes).save(
+        path,
+        format="JPEG",
+        quality=quality,
+        subsampling=0 if quality >= JPEG_FULL_CHROMA_QUALITY else 2,
+        optimize=True,
+        icc_profile=icc,
+        exif=EXIF_APP1_PREFIX + pack_exif(exif),
+    )
+
+
+def tag_of(entry: bytes) -> int:
+    """Return the tag number of a little-endian 12-byte IFD entry."""
+    return struct.unpack_from("<H", entry)[0]
+
+
+def append_exif_ifd(path: Path, exif: ExifFields) -> None:
+    """Give a little-endian TIFF's first IFD an Exif sub-IFD.
+
+    tifffile will not write an ExifIFDPointer, so a copy of IFD0 with that entry added (in tag
+    order) is appended, followed by the Exif IFD, and the header is pointed at the new IFD0. The
+    copied entries keep their value offsets; the old IFD0 stays as unreferenced bytes.
+
+    References
+    ----------
+    Adobe, TIFF Revision 6.0, section 2 (header, IFD, word alignment); Exif 2.32, 4.6 (Exif IFD).
+    """
+    with open(path, "r+b") as file:
+        _, _, ifd0_offset = struct.unpack("<2sHI", file.read(8))
+        file.seek(ifd0_offset)
+        (count,) = struct.unpack("<H", file.read(2))
+        entries = [file.read(12) for _ in range(count)]
+        next_ifd = file.read(4)
+        end = file.seek(0, os.SEEK_END)
+        new_ifd0_offset = end + end % 2
+        exif_ifd_offset = new_ifd0_offset + 2 + 12 * (count + 1) + 4
+        pointer = struct.pack("<HHII", TAG_EXIF_IFD_POINTER, LONG, 1, exif_ifd_offset)
+        entries = sorted([*entries, pointer], key=tag_of)
+        file.write(bytes(end % 2) + struct.pack("<H", count + 1) + b"".join(entries) + next_ifd)
+        file.write(pack_ifd(exif.exif_ifd, exif_ifd_offset))
+        file.seek(4)
+        file.write(struct.pack("<I", new_ifd0_offset))
+
+
+def write_tiff(path: Path, codes: np.ndarray, quality: int, icc: bytes, exif: ExifFields) -> None:
+    """Write RGB codes as a Deflate-compressed TIFF with ICC profile, IFD0 tags and Exif IFD.
+
+    tifffile writes the image and the IFD0 EXIF tags; :func:`append_exif_ifd` then adds the Exif
+    sub-IFD, which tifffile cannot write. ``quality`` is unused (lossless).
+    """
+    import tifffile
+
+    ifd0_tags = [(f.tag, f.type, f.count, f.data, True) for f in exif.ifd0]
+    tifffile.imwrite(
+        path,
+        codes,
+        byteorder="<",
+        bigtiff=False,
+        photometric="rgb",
+        compression="zlib",
+        compressionargs={"level": TIFF_DEFLATE_LEVEL},
+        predictor=True,
+        iccprofile=icc,
+        metadata=None,
+        software=False,
+        extratags=ifd0_tags,
+        maxworkers=available_workers(),
+    )
+    append_exif_ifd(path, exif)
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    """Return one PNG chunk: length, type, data and the CRC-32 of type and data (PNG 5.3)."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)))
+
+
+def adler32_combine(adler_a: int, adler_b: int, length_b: int) -> int:
+    """Return the Adler-32 of two concatenated byte strings from their separate checksums.
+
+    References
+    ----------
+    RFC 1950, 8.2 (Adler-32); zlib 1.2.13 ``adler32_combine``.
+    """
+    remainder = length_b % ADLER_BASE
+    sum_a = adler_a & 0xFFFF
+    sum_b = remainder * sum_a + (adler_a >> 16) + (adler_b >> 16) + ADLER_BASE - remainder
+    sum_a = sum_a + (adler_b & 0xFFFF) + ADLER_BASE - 1
+    return ((sum_b % ADLER_BASE) << 16) | (sum_a % ADLER_BASE)
+
+
+def png_filtered_band(codes: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Return rows start..stop of a PNG image, each prefixed by filter type 2 (Up) and filtered.
+
+    Samples are big-endian (PNG 7.1); Up subtracts the byte above, modulo 256 (PNG 9.2).
+    """
+    first = max(start - 1, 0)
+    raw = codes[first:stop].astype(codes.dtype.newbyteorder(">"), copy=False)
+    raw = raw.reshape(stop - first, -1).view(np.uint8)
+    band = np.empty((stop - start, raw.shape[1] + 1), np.uint8)
+    band[:, 0] = PNG_FILTER_UP
+    if start == 0:
+        band[0, 1:] = raw[0]
+        np.subtract(raw[1:], raw[:-1], out=band[1:, 1:])
+    else:
+        np.subtract(raw[1:], raw[:-1], out=band[:, 1:])
+    return band
+
+
+def png_compressed_band(codes: np.ndarray, start: int, stop: int, last: bool) -> tuple[bytes, int, int]:
+    """Filter and deflate one band of rows; return (raw deflate data, Adler-32, filtered length).
+
+    Each band but the last ends with a full flush (byte-aligned, no back-references across it),
+    so the bands concatenate into one valid deflate stream. The RLE strategy matches runs (flat
+    areas) but no longer strings: on a 24 MP photograph as small as libpng's adaptive filtering
+    with full deflate and 5x faster; on noiseless synthetic gradients 1.6-2.7x larger.
+    """
+    band = png_filtered_band(codes, start, stop)
+    compressor = zlib.compressobj(1, zlib.DEFLATED, -15, 9, zlib.Z_RLE)
+    data = compressor.compress(band) + compressor.flush(zlib.Z_FINISH if last else zlib.Z_FULL_FLUSH)
+    return data, zlib.adler32(band), band.size
+
+
+def png_idat_chunks(codes: np.ndarray) -> list[bytes]:
+    """Return the IDAT chunks of an image, compressed in row bands on all cores.
+
+    References
+    ----------
+    PNG Third Edition, 10 (compression) and the IDAT chunk; RFC 1950.
+    """
+    workers = available_workers()
+    height = codes.shape[0]
+    bands = min(height, workers * PNG_BANDS_PER_WORKER)
+    bounds = np.linspace(0, height, bands + 1).astype(int)
+    with ThreadPoolExecutor(workers) as executor:
+        parts = list(
+            executor.map(
+                lambda i: png_compressed_band(codes, bounds[i], bounds[i + 1], i == bands - 1),
+                range(bands),
+            )
+        )
+    adler = 1
+    for _, band_adler, length in parts:
+        adler = adler32_combine(adler, band_adler, length)
+    chunks = [png_chunk(b"IDAT", PNG_ZLIB_HEADER + parts[0][0])]
+    chunks += [png_chunk(b"IDAT", data) for data, _, _ in parts[1:]]
+    chunks.append(png_chunk(b"IDAT", struct.pack(">I", adler)))
+    return chunks
+
+
+def write_png(path: Path, codes: np.ndarray, quality: int, icc: bytes, exif: ExifFields) -> None:
+    """Write RGB codes (8 or 16 bit) as PNG with iCCP and eXIf chunks; ``quality`` is unused.
+
+    References
+    ----------
+    PNG Third Edition: chunks IHDR, iCCP, eXIf (before IDAT), IDAT, IEND.
+    """
+    height, width = codes.shape[:2]
+    header = struct.pack(">IIBBBBB", width, height, codes.dtype.itemsize * 8, PNG_COLOUR_TYPE_RGB, 0, 0, 0)
+    icc_chunk = b"ICC profile\0" + b"\0" + zlib.compress(icc)
+    with open(path, "wb") as file:
+        file.write(PNG_SIGNATURE)
+        file.write(png_chunk(b"IHDR", header))
+        file.write(png_chunk(b"iCCP", icc_chunk))
+        file.write(png_chunk(b"eXIf", pack_exif(exif)))
+        for chunk in png_idat_chunks(codes):
+            file.write(chunk)
+        file.write(png_chunk(b"IEND", b""))
+
+
+def chroma_subsampling(quality: int) -> str:
+    """Return the chroma subsampling for a lossy quality: 4:4:4 from 90 up, else 4:2:0."""
+    return "4:4:4" if quality >= JPEG_FULL_CHROMA_QUALITY else "4:2:0"
+
+
+def write_avif(path: Path, codes: np.ndarray, quality: int, icc: bytes, exif: ExifFields) -> None:
+    """Write 8-bit RGB codes as AVIF through Pillow's AVIF plugin."""
+    from PIL import Image
+
+    Image.fromarray(codes).save(
+        path,
+        format="AVIF",
+        quality=quality,
+        subsampling=chroma_subsampling(quality),
+        speed=AVIF_SPEED,
+        icc_profile=icc,
+        exif=pack_exif(exif),
+    )
+
+
+def write_heif(path: Path, codes: np.ndarray, quality: int, icc: bytes, exif: ExifFields) -> None:
+    """Write 8-bit RGB codes as HEIF (HEVC) through pillow-heif."""
+    import pillow_heif
+
+    height, width = codes.shape[:2]
+    pillow_heif.encode(
+        "RGB",
+        (width, height),
+        np.ascontiguousarray(codes).tobytes(),
+        path,
+        quality=quality,
+        subsampling=chroma_subsampling(quality),
+        enc_params={"preset": HEIF_X265_PRESET},
+        icc_profile=icc,
+        exif=pack_exif(exif),
+    )
+
+
+Writer = Callable[[Path, np.ndarray, int, bytes, ExifFields], None]
+ENCODERS: dict[str, Writer] = {
+    "jpeg": write_jpeg,
+    "tiff": write_tiff,
+    "png": write_png,
+    "avif": write_avif,
+    "heif": write_heif,
+}
+
+
+def check_encoder_available(path: Path, format: str) -> None:
+    """Raise UnsupportedError when the optional library a format needs is missing."""
+    if format == "heif":
+        try:
+            import pillow_heif  # noqa: F401
+        except ImportError:
+            raise UnsupportedError(f"{path}: HEIF output needs pillow-heif (install pillow-heif)") from None
+    if format == "avif":
+        from PIL import features
+
+        if not features.check("avif"):
+            raise UnsupportedError(f"{path}: AVIF output needs Pillow >= 11.3 built with libavif")
+
+
+def check_options(
+    path: Path, format: str | None, quality: int, bit_depth: int | None, space: str
+) -> tuple[str, int]:
+    """Validate the output options against the path; return (format, bit depth)."""
+    named = format_from_path(path)
+    if format is not None and format != named:
+        raise OutputError(f"{path}: extension is for {named}, not for format '{format}'")
+    depths = BIT_DEPTHS[named]
+    depth = depths[0] if bit_depth is None else bit_depth
+    if depth not in depths:
+        valid = ", ".join(map(str, depths))
+        raise OutputError(f"{path}: {named} cannot be written at {depth} bits (valid: {valid})")
+    if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
+        raise OutputError(f"{path}: quality {quality!r} is not an integer in 1..100")
+    if space not in SPACES:
+        raise OutputError(f"{path}: unknown output space '{space}' (valid: {', '.join(SPACES)})")
+    return named, depth
+
+
+def save(
+    image: np.ndarray,
+    path: str | os.PathLike[str],
+    *,
+    format: str | None = None,
+    quality: int = 95,
+    bit_depth: int | None = None,
+    space: str = "srgb",
+    exif: Mapping[str, Any] | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Encode a display-encoded image and write it atomically, with ICC profile and EXIF.
+
+    Parameters
+    ----------
+    image
+        Float H x W x 3 (or H x W, written as RGB), display-encoded in [0, 1] in ``space`` with the
+        sRGB transfer function; clipped and rounded to the nearest code value.
+    path
+        Output file; its extension chooses the format (see :data:`FORMATS`).
+    format
+        Optional format name; must agree with the extension.
+    quality
+        1..100, for JPEG, AVIF and HEIF (ignored by the lossless TIFF and PNG).
+    bit_depth
+        8 or 16 where the format allows it (see :data:`BIT_DEPTHS`); None for the default.
+    space
+        Output space whose ICC profile is embedded: "srgb", "p3" or "rec2020".
+    exif
+        Capture metadata for :func:`lumatune.io.exif.exif_fields` (make, model, exposure, ...);
+        None writes only Software, Orientation = 1 and ColorSpace.
+    overwrite
+        Replace an existing file.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+
+    Raises
+    ------
+    OutputError
+        Unknown extension, format/extension mismatch, bad bit depth, quality or space, missing
+        folder, existing file without ``overwrite``, or an operating-system write failure.
+    UnsupportedError
+        AVIF or HEIF asked for but the library is missing.
+    ValueError
+        If ``image`` is not a non-empty float H x W x 3 or H x W array.
+    TypeError
+        If ``exif`` is not a mapping (pass the metadata, not a block from ``build_exif``).
+
+    References
+    ----------
+    See the module docstring for each format's specification.
+    """
+    path = Path(path)
+    format, depth = check_options(path, format, quality, bit_depth, space)
+    check_encoder_available(path, format)
+    if exif is not None and not isinstance(exif, Mapping):
+        raise TypeError(f"exif must be a mapping of capture metadata (keys: {', '.join(EXIF_KEYS)})")
+    fields = exif_fields(exif or {}, space=space)
+    with atomic_output(path, overwrite) as temp:
+        ENCODERS[format](temp, quantise(image, depth), quality, icc_profile(space), fields)
+    return path

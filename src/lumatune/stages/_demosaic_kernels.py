@@ -1,0 +1,349 @@
+"""Compiled kernels behind :mod:`lumatune.stages.demosaic` (numba, float32, tiles spread over threads).
+
+Each kernel cuts the image into tiles, takes a tile plus a reflected margin into small local planes
+(cache-sized, one set per thread), runs the whole method on it, and writes the tile's centre to the
+output. Peak memory beyond input and output is a few tiles per thread. The arithmetic repeats the plain
+numpy versions in :mod:`lumatune.stages.demosaic` operation by operation, in the same order and without
+re-association, so both give the same floats.
+
+The kernels release the GIL and :func:`run_tiles` spreads the tiles over a thread pool: the same
+parallelism as ``prange`` without its compile time (about 3 s per kernel on a 2-core machine, which every
+fresh checkout would pay once).
+
+References
+----------
+-   Ragan-Kelley, J., et al. (2013). Halide: a language and compiler for optimizing parallelism, locality,
+    and recomputation in image processing pipelines. PLDI 2013, 519-530 (tiles with overlapping margins
+    computed per thread, the "algorithm vs schedule" split).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
+import numpy as np
+from numba import njit
+
+MENON2007_TILE = (64, 256)
+"""Rows and columns of a Menon (2007) tile (even, so every tile starts on the CFA phase of pixel (0, 0))."""
+MENON2007_MARGIN = 10
+
+MARKESTEIJN_TILE = (96, 192)
+"""Rows and columns of an X-Trans tile (multiples of 6, for the same reason)."""
+
+_F0 = np.float32(0.0)
+_HALF = np.float32(0.5)
+_QUARTER = np.float32(0.25)
+_THIRD = np.float32(1.0 / 3.0)
+_THREE = np.float32(3.0)
+
+
+@njit(cache=True)
+def _reflect(k: int, n: int) -> int:
+    """Index ``k`` folded into ``[0, n)`` by mirror reflection without repeating the edge (numpy ``reflect``)."""
+    if n == 1:
+        return 0
+    period = 2 * (n - 1)
+    k = k % period
+    return k if k < n else period - k
+
+
+@njit(cache=True)
+def _load_tile(mosaic, r0, c0, rows, cols, margin):
+    """Copy ``mosaic[r0 - margin : r0 + rows + margin, c0 - margin : ...]`` with reflected indices."""
+    height, width = mosaic.shape
+    tile = np.empty((rows + 2 * margin, cols + 2 * margin), dtype=np.float32)
+    col_index = np.empty(cols + 2 * margin, dtype=np.int64)
+    for k in range(cols + 2 * margin):
+        col_index[k] = _reflect(c0 - margin + k, width)
+    for a in range(rows + 2 * margin):
+        src = _reflect(r0 - margin + a, height)
+        for k in range(cols + 2 * margin):
+            tile[a, k] = mosaic[src, col_index[k]]
+    return tile
+
+
+@njit(cache=True, nogil=True)
+def menon2007_tile(mosaic, cfa, clamp_green, out, r0, c0, rows, cols):
+    """Run Menon (2007) with refining on one tile and write its ``rows x cols`` centre into ``out``.
+
+    Local row ``a`` / column ``k`` has the CFA phase of ``(a, k)`` because ``r0``, ``c0`` and the margin
+    are even. Each stage is valid one pixel or more further in from the tile edge than the one before.
+    """
+    p = MENON2007_MARGIN
+    m = _load_tile(mosaic, r0, c0, rows, cols, p)
+    nh, nw = m.shape
+    c_h = np.empty_like(m)
+    c_v = np.empty_like(m)
+    g = np.empty_like(m)
+    r = np.empty_like(m)
+    b = np.empty_like(m)
+    horizontal = np.empty(m.shape, dtype=np.bool_)
+
+    for a in range(2, nh - 2):  # directional greens -> colour differences at red/blue pixels
+        q = 1 if cfa[a & 1, 0] == 1 else 0
+        for k in range(2 + ((q - 2) & 1), nw - 2, 2):
+            gh = (((-_QUARTER * m[a, k - 2] + _HALF * m[a, k - 1]) + _HALF * m[a, k])
+                  + _HALF * m[a, k + 1]) + -_QUARTER * m[a, k + 2]
+            gv = (((-_QUARTER * m[a - 2, k] + _HALF * m[a - 1, k]) + _HALF * m[a, k])
+                  + _HALF * m[a + 1, k]) + -_QUARTER * m[a + 2, k]
+            if clamp_green:
+                gh = min(max(gh, min(m[a, k - 1], m[a, k + 1])), max(m[a, k - 1], m[a, k + 1]))
+                gv = min(max(gv, min(m[a - 1, k], m[a + 1, k])), max(m[a - 1, k], m[a + 1, k]))
+            c_h[a, k] = m[a, k] - gh
+            c_v[a, k] = m[a, k] - gv
+
+    for a in range(4, nh - 4):  # a posteriori decision and green
+        q = 1 if cfa[a & 1, 0] == 1 else 0
+        for k in range(4, nw - 4):
+            if (k & 1) != q:
+                g[a, k] = m[a, k]
+                continue
+            dh = (((((( _THREE * (abs(c_h[a, k] - c_h[a, k + 2]) + abs(c_h[a, k - 2] - c_h[a, k]))
+                    + abs(c_h[a - 1, k - 1] - c_h[a - 1, k + 1]))
+                    + abs(c_h[a + 1, k - 1] - c_h[a + 1, k + 1]))
+                    + abs(c_h[a - 2, k] - c_h[a - 2, k + 2]))
+                    + abs(c_h[a - 2, k - 2] - c_h[a - 2, k]))
+                    + abs(c_h[a + 2, k] - c_h[a + 2, k + 2]))
+                    + abs(c_h[a + 2, k - 2] - c_h[a + 2, k]))
+            dv = (((((( _THREE * (abs(c_v[a, k] - c_v[a + 2, k]) + abs(c_v[a - 2, k] - c_v[a, k]))
+                    + abs(c_v[a - 1, k - 1] - c_v[a + 1, k - 1]))
+                    + abs(c_v[a - 1, k + 1] - c_v[a + 1, k + 1]))
+                    + abs(c_v[a, k - 2] - c_v[a + 2, k - 2]))
+                    + abs(c_v[a - 2, k - 2] - c_v[a, k - 2]))
+                    + abs(c_v[a, k + 2] - c_v[a + 2, k + 2]))
+                    + abs(c_v[a - 2, k + 2] - c_v[a, k + 2]))
+            h = dv >= dh
+            horizontal[a, k] = h
+            g[a, k] = m[a, k] - (c_h[a, k] if h else c_v[a, k])
+
+    for a in range(5, nh - 5):  # red and blue at green pixels; measured red and blue kept
+        red_row = cfa[a & 1, 0] == 0 or cfa[a & 1, 1] == 0
+        q = 1 if cfa[a & 1, 0] == 1 else 0
+        for k in range(5, nw - 5):
+            if (k & 1) == q:
+                if red_row:
+                    r[a, k] = m[a, k]
+                else:
+                    b[a, k] = m[a, k]
+                continue
+            across = _HALF * (m[a, k - 1] - g[a, k - 1]) + _HALF * (m[a, k + 1] - g[a, k + 1])
+            down = _HALF * (m[a - 1, k] - g[a - 1, k]) + _HALF * (m[a + 1, k] - g[a + 1, k])
+            if red_row:
+                r[a, k] = g[a, k] + across
+                b[a, k] = g[a, k] + down
+            else:
+                b[a, k] = g[a, k] + across
+                r[a, k] = g[a, k] + down
+
+    for a in range(6, nh - 6):  # red at blue pixels, blue at red pixels, along the decided direction
+        red_row = cfa[a & 1, 0] == 0 or cfa[a & 1, 1] == 0
+        q = 1 if cfa[a & 1, 0] == 1 else 0
+        for k in range(6 + ((q - 6) & 1), nw - 6, 2):
+            src, dst = (r, b) if red_row else (b, r)
+            if horizontal[a, k]:
+                diff = _HALF * (dst[a, k - 1] - src[a, k - 1]) + _HALF * (dst[a, k + 1] - src[a, k + 1])
+            else:
+                diff = _HALF * (dst[a - 1, k] - src[a - 1, k]) + _HALF * (dst[a + 1, k] - src[a + 1, k])
+            dst[a, k] = src[a, k] + diff
+
+    for a in range(7, nh - 7):  # refining: green at red/blue pixels
+        red_row = cfa[a & 1, 0] == 0 or cfa[a & 1, 1] == 0
+        q = 1 if cfa[a & 1, 0] == 1 else 0
+        x = r if red_row else b
+        for k in range(7 + ((q - 7) & 1), nw - 7, 2):
+            if horizontal[a, k]:
+                diff = ((_THIRD * (x[a, k - 1] - g[a, k - 1]) + _THIRD * (x[a, k] - g[a, k]))
+                        + _THIRD * (x[a, k + 1] - g[a, k + 1]))
+            else:
+                diff = ((_THIRD * (x[a - 1, k] - g[a - 1, k]) + _THIRD * (x[a, k] - g[a, k]))
+                        + _THIRD * (x[a + 1, k] - g[a + 1, k]))
+            g[a, k] = x[a, k] - diff
+
+    for a in range(8, nh - 8):  # refining: red and blue at green pixels
+        red_row = cfa[a & 1, 0] == 0 or cfa[a & 1, 1] == 0
+        q = 1 if cfa[a & 1, 0] == 1 else 0
+        across_plane, down_plane = (r, b) if red_row else (b, r)
+        for k in range(8 + ((q + 1 - 8) & 1), nw - 8, 2):
+            across = (_HALF * (across_plane[a, k - 1] - g[a, k - 1])
+                      + _HALF * (across_plane[a, k + 1] - g[a, k + 1]))
+            down = _HALF * (down_plane[a - 1, k] - g[a - 1, k]) + _HALF * (down_plane[a + 1, k] - g[a + 1, k])
+            across_plane[a, k] = g[a, k] + across
+            down_plane[a, k] = g[a, k] + down
+
+    for a in range(9, nh - 9):  # refining: red at blue pixels, blue at red pixels
+        red_row = cfa[a & 1, 0] == 0 or cfa[a & 1, 1] == 0
+        q = 1 if cfa[a & 1, 0] == 1 else 0
+        for k in range(9 + ((q - 9) & 1), nw - 9, 2):
+            if horizontal[a, k]:
+                rb = ((_THIRD * (r[a, k - 1] - b[a, k - 1]) + _THIRD * (r[a, k] - b[a, k]))
+                      + _THIRD * (r[a, k + 1] - b[a, k + 1]))
+            else:
+                rb = ((_THIRD * (r[a - 1, k] - b[a - 1, k]) + _THIRD * (r[a, k] - b[a, k]))
+                      + _THIRD * (r[a + 1, k] - b[a + 1, k]))
+            if red_row:
+                b[a, k] = r[a, k] - rb
+            else:
+                r[a, k] = b[a, k] + rb
+
+    for a in range(rows):
+        for k in range(cols):
+            out[r0 + a, c0 + k, 0] = r[a + p, k + p]
+            out[r0 + a, c0 + k, 1] = g[a + p, k + p]
+            out[r0 + a, c0 + k, 2] = b[a + p, k + p]
+
+
+def run_tiles(tile_kernel, args: tuple, shape: tuple[int, int], tile_shape: tuple[int, int]) -> None:
+    """Call ``tile_kernel(*args, r0, c0, rows, cols)`` for every tile of ``shape``, tiles shared by the threads.
+
+    The kernels release the GIL, so a thread per core runs them in parallel; the per-tile dispatch from
+    Python costs microseconds against milliseconds of work per tile.
+    """
+    height, width = shape
+    tile_rows, tile_cols = tile_shape
+    origins = [(r0, c0) for r0 in range(0, height, tile_rows) for c0 in range(0, width, tile_cols)]
+    threads = min(numba.config.NUMBA_NUM_THREADS, len(origins))
+
+    def work(first: int) -> None:
+        for r0, c0 in origins[first::threads]:
+            tile_kernel(*args, r0, c0, min(tile_rows, height - r0), min(tile_cols, width - c0))
+
+    if threads == 1:
+        work(0)
+        return
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for job in [pool.submit(work, first) for first in range(threads)]:
+            job.result()
+
+
+MARKESTEIJN_MARGIN = 12
+"""Reach of the X-Trans chain: green 6, colour differences +2, roughness +1, homogeneity +1, +2."""
+_GREEN_REACH = 6
+_COLOUR_REACH = 8
+_ROUGHNESS_REACH = 9
+_HOMOGENEITY_REACH = 10
+_TWO = np.float32(2.0)
+_FOUR = np.float32(4.0)
+_EIGHT = np.float32(8.0)
+
+
+@njit(cache=True)
+def _first_of_phase(start: int, phase: int) -> int:
+    """Smallest index ``>= start`` that is ``phase`` modulo 6."""
+    return start + (phase - start) % 6
+
+
+@njit(cache=True, nogil=True)
+def markesteijn_tile(padded, cfa, green_offsets, green_weights, colour_offsets, colour_weights, colour_counts,
+                     steps, out, r0, c0, rows, cols):
+    """Run the X-Trans demosaic on one tile of the already padded mosaic; write the centre into ``out``.
+
+    ``padded[r0 + a, c0 + k]`` is local pixel ``(a, k)``; its CFA position is ``(a % 6, k % 6)`` because
+    ``r0``, ``c0`` and the margin are multiples of 6. The interpolation loops run over one CFA position
+    at a time (``k`` in steps of 6), so that position's taps stay in registers.
+    """
+    p = MARKESTEIJN_MARGIN
+    nh, nw = rows + 2 * p, cols + 2 * p
+    m = padded[r0 : r0 + nh, c0 : c0 + nw]
+    cand = np.empty((4, 3, nh, nw), dtype=np.float32)
+    roughness = np.empty((4, nh, nw), dtype=np.float32)
+    lightness = np.empty((nh, nw), dtype=np.float32)
+    red_green = np.empty((nh, nw), dtype=np.float32)
+    green_blue = np.empty((nh, nw), dtype=np.float32)
+    homogeneity = np.zeros((4, nh, nw), dtype=np.int32)
+
+    for d in range(4):
+        g = cand[d, 1]
+        for a in range(_GREEN_REACH, nh - _GREEN_REACH):  # green along direction d
+            i = a % 6
+            for j in range(6):
+                start = _first_of_phase(_GREEN_REACH, j)
+                if cfa[i, j] == 1:
+                    for k in range(start, nw - _GREEN_REACH, 6):
+                        g[a, k] = m[a, k]
+                    continue
+                off = green_offsets[i, j, d]
+                w0, w1, w2, w3 = green_weights[i, j, d, 0], green_weights[i, j, d, 1], green_weights[i, j, d, 2], green_weights[i, j, d, 3]
+                for k in range(start, nw - _GREEN_REACH, 6):
+                    ahead = m[a + off[0, 0], k + off[0, 1]]
+                    behind = m[a + off[2, 0], k + off[2, 1]]
+                    acc = _F0
+                    acc += w0 * ahead
+                    acc += w1 * m[a + off[1, 0], k + off[1, 1]]
+                    acc += w2 * behind
+                    acc += w3 * m[a + off[3, 0], k + off[3, 1]]
+                    g[a, k] = min(max(acc, min(ahead, behind)), max(ahead, behind))
+
+        for ci in range(2):  # red (ci = 0) and blue (ci = 1) from colour differences to this green
+            channel = 2 * ci
+            x = cand[d, channel]
+            for a in range(_COLOUR_REACH, nh - _COLOUR_REACH):
+                i = a % 6
+                for j in range(6):
+                    start = _first_of_phase(_COLOUR_REACH, j)
+                    if cfa[i, j] == channel:
+                        for k in range(start, nw - _COLOUR_REACH, 6):
+                            x[a, k] = m[a, k]
+                        continue
+                    off = colour_offsets[ci, i, j]
+                    w = colour_weights[ci, i, j]
+                    for k in range(start, nw - _COLOUR_REACH, 6):
+                        acc = _F0
+                        for t in range(colour_counts[ci, i, j]):
+                            qa, qk = a + off[t, 0], k + off[t, 1]
+                            acc += w[t] * (m[qa, qk] - g[qa, qk])
+                        x[a, k] = g[a, k] + acc
+
+        for a in range(_COLOUR_REACH, nh - _COLOUR_REACH):  # perceptual planes of this candidate
+            for k in range(_COLOUR_REACH, nw - _COLOUR_REACH):
+                fr = np.sqrt(max(cand[d, 0, a, k], _F0))
+                fg = np.sqrt(max(cand[d, 1, a, k], _F0))
+                fb = np.sqrt(max(cand[d, 2, a, k], _F0))
+                lightness[a, k] = ((fr + _TWO * fg) + fb) * _QUARTER
+                red_green[a, k] = _FOUR * (fr - fg)
+                green_blue[a, k] = _TWO * (fg - fb)
+        si, sj = steps[d, 0], steps[d, 1]
+        for a in range(_ROUGHNESS_REACH, nh - _ROUGHNESS_REACH):  # second difference along d
+            for k in range(_ROUGHNESS_REACH, nw - _ROUGHNESS_REACH):
+                dl = (_TWO * lightness[a, k] - lightness[a + si, k + sj]) - lightness[a - si, k - sj]
+                da = (_TWO * red_green[a, k] - red_green[a + si, k + sj]) - red_green[a - si, k - sj]
+                db = (_TWO * green_blue[a, k] - green_blue[a + si, k + sj]) - green_blue[a - si, k - sj]
+                roughness[d, a, k] = (dl * dl + da * da) + db * db
+
+    for a in range(_HOMOGENEITY_REACH, nh - _HOMOGENEITY_REACH):  # 3x3 counts of near-smoothest pixels
+        for k in range(_HOMOGENEITY_REACH, nw - _HOMOGENEITY_REACH):
+            limit = _EIGHT * min(min(roughness[0, a, k], roughness[1, a, k]), min(roughness[2, a, k], roughness[3, a, k]))
+            for d in range(4):
+                count = 0
+                for u in range(-1, 2):
+                    for v in range(-1, 2):
+                        count += roughness[d, a + u, k + v] <= limit
+                homogeneity[d, a, k] = count
+
+    column_sums = np.empty((4, nw), dtype=np.int32)
+    score = np.empty(4, dtype=np.int32)
+    for a in range(rows):  # 5x5 homogeneity scores; average the candidates within 1/8 of the best
+        for d in range(4):
+            for k in range(p - 2, p + cols + 2):
+                column_sums[d, k] = (
+                    homogeneity[d, a + p - 2, k] + homogeneity[d, a + p - 1, k] + homogeneity[d, a + p, k]
+                    + homogeneity[d, a + p + 1, k] + homogeneity[d, a + p + 2, k]
+                )
+        for k in range(cols):
+            best = 0
+            for d in range(4):
+                score[d] = (
+                    column_sums[d, k + p - 2] + column_sums[d, k + p - 1] + column_sums[d, k + p]
+                    + column_sums[d, k + p + 1] + column_sums[d, k + p + 2]
+                )
+                best = max(best, score[d])
+            best -= best >> 3
+            for c in range(3):
+                acc = _F0
+                chosen = 0
+                for d in range(4):
+                    if score[d] >= best:
+                        acc += cand[d, c, a + p, k + p]
+                        chosen += 1
+                out[r0 + a, c0 + k, c] = acc / np.float32(chosen)
