@@ -5,7 +5,8 @@ ColorMatrix1/2 for Std A and D65 fitted from the camera's spectral sensitivities
 white). Both contenders develop it in the same run:
 
 - lumatune: ``develop(raw, look="neutral")``, sRGB;
-- rawpy: ``postprocess(use_camera_wb=True, output_color=sRGB, no_auto_bright=True, output_bps=16)`` (AHD).
+- rawpy: ``postprocess(use_camera_wb=True, output_color=sRGB, no_auto_bright=True, output_bps=16,
+  gamma=(2.4, 12.92))`` (AHD; the gamma is LibRaw's setting for the sRGB curve, rawpy's default is BT.709's).
 
 The lab fits one exposure scale on the neutral patches for each rendering and reports CIEDE2000 against the
 scene's truth (Lab under D65, chromatically adapted from the scene illuminant).
@@ -39,20 +40,23 @@ def develop_rawpy(dng: Path) -> np.ndarray:
     with rawpy.imread(str(dng)) as raw:
         return raw.postprocess(
             use_camera_wb=True, output_color=rawpy.ColorSpace.sRGB, no_auto_bright=True, output_bps=16,
-            demosaic_algorithm=rawpy.DemosaicAlgorithm.AHD,
+            demosaic_algorithm=rawpy.DemosaicAlgorithm.AHD, gamma=(2.4, 12.92),  # LibRaw's sRGB curve
         )
 
 
 def run(camera: str | None, size: tuple[int, int]) -> list[dict]:
     from lumatune.lab.measure import measure
     from lumatune.sim import simulate, write_sim
+    from lumatune.sim.optics import Optics
 
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for illuminant in ILLUMINANTS:
             for cfa in CFAS:
                 for iso in ISOS:
-                    options = dict(illuminant=illuminant, cfa=cfa, iso=iso, size=size, seed=7)
+                    # No lens shading: LibRaw does not apply the DNG GainMap, and this benchmark is about colour.
+                    options = dict(illuminant=illuminant, cfa=cfa, iso=iso, size=size, seed=7,
+                                   optics=Optics(shading=False))
                     if camera:
                         options["camera"] = camera
                     dng, truth = write_sim(Path(folder) / f"cc-{illuminant}-{cfa}-{iso}.dng",

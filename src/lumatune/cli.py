@@ -65,7 +65,7 @@ def develop(
     jobs_list = [
         DevelopJob(
             source=src, target=dst, look=look_obj, tuning=tuning_obj, space=space, ev=ev, quality=quality,
-            bits=bits, overwrite=overwrite, profile=profile,
+            bits=bits, overwrite=overwrite, profile=profile, debug=_STATE["debug"],
         )
         for src, dst in targets
     ]

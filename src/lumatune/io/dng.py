@@ -391,13 +391,13 @@ def _dng_tags(
     if linearization_table is not None:
         table = np.asarray(linearization_table, dtype=np.uint16).ravel()
         tags.append((_TAG["LinearizationTable"], _SHORT, table.size, table.tolist(), True))
-    tags += _crop_tags(default_crop, shape, pattern)
+    tags += _crop_tags(default_crop, shape)
     if opcode_list_2 is not None:
         tags.append((_TAG["OpcodeList2"], _UNDEFINED, len(opcode_list_2), bytes(opcode_list_2), True))
     return tags
 
 
-def _crop_tags(default_crop, shape: tuple[int, int], pattern: np.ndarray) -> list:
+def _crop_tags(default_crop, shape: tuple[int, int]) -> list:
     """Return DefaultCropOrigin/Size for a crop (x, y, width, height) inside the mosaic, if given."""
     if default_crop is None:
         return []

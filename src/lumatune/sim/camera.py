@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
+import numbers
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,7 +67,7 @@ WHITE_AT_EV0 = 0.85
 CAPTURE_DATETIME = dt.datetime(2024, 6, 1, 12, 0, 0)
 """DateTimeOriginal of every simulated raw (fixed, so files are reproducible)."""
 
-GAIN_MAP_POINTS = 33
+GAIN_MAP_POINTS = 65
 """Map points along each axis of the GainMap that undoes the lens shading."""
 
 TRUTH_IMAGE_MAX_PIXELS = 4_000_000
@@ -90,7 +90,7 @@ class SimResult:
     truth : dict
         The ground truth, JSON-ready (schema version 1, without ``truth_image``).
     patch_camera_rgb : numpy.ndarray
-        (patches, 3) noiseless camera RGB of each truth patch, in units of the white level (black
+        (patches, 3) noiseless camera RGB of each patch in ``truth["patches"]``, in units of the white level (black
         subtracted), without lens shading, before clipping: what the mean of each CFA channel over
         the patch's box tends to when the lens shading is off.
     scene : Scene
@@ -118,11 +118,16 @@ def _cfa_pattern(cfa: str) -> np.ndarray:
     return CFA_PATTERNS[key]
 
 
+def _is_number_in(value, low: float, high: float) -> bool:
+    """Whether ``value`` is a real number (not a bool) in [low, high]."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and low <= value <= high
+
+
 def _check_capture(iso: float, ev: float, size: tuple[int, int]) -> tuple[int, int]:
     """Validate ISO, ev and size; return the size as integers."""
-    if not (isinstance(iso, (int, float)) and math.isfinite(iso) and 1 <= iso <= 409600):
+    if not _is_number_in(iso, 1, 409600):
         raise UnsupportedError(f"ISO {iso!r}: must be a number in [1, 409600]")
-    if not (isinstance(ev, (int, float)) and math.isfinite(ev) and -20 <= ev <= 20):
+    if not _is_number_in(ev, -20, 20):
         raise UnsupportedError(f"ev {ev!r}: must be a number in [-20, 20]")
     try:
         width, height = (int(v) for v in size)
@@ -170,37 +175,47 @@ def _shading_gain_map(width: int, height: int, optics: Optics) -> bytes | None:
     return encode_opcode_list([gain_map_opcode(gains.astype(np.float32), (width, height))])
 
 
-def _box_list(box: tuple[int, int, int, int], width: int, height: int, optics: Optics) -> list[int]:
-    """A scene box in output pixels (through the lens geometry), checked non-empty."""
+def _box_list(box: tuple[int, int, int, int], width: int, height: int, optics: Optics) -> list[int] | None:
+    """A scene box in output pixels (through the lens geometry); None when nothing safe is left."""
     x0, y0, x1, y1 = optics_model.map_box(box, width, height, optics)
     x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
     if x1 <= x0 or y1 <= y0:
-        raise UnsupportedError(f"a scene box {box} is empty at {width}x{height}; use a larger size")
+        return None
     return [int(x0), int(y0), int(x1), int(y1)]
 
 
 def _patch_truth(scene: Scene, illuminant: str, width: int, height: int, optics: Optics) -> list[dict]:
-    """The ``patches`` entries of the truth: box, neutrality, D65-adapted XYZ and Lab."""
+    """The ``patches`` entries of the truth: box, neutrality, D65-adapted XYZ and Lab.
+
+    Patches too small at this image size to keep a safe box are left out.
+    """
     if not scene.patches:
         return []
     reflectances = np.stack([scene.reflectances[p.label] * p.shading for p in scene.patches])
     xyz, lab = colorimetry.true_colours(reflectances, illuminant)
-    return [
-        {
-            "name": patch.name,
-            "box": _box_list(patch.box, width, height, optics),
-            "neutral": bool(patch.neutral),
-            "XYZ": [float(v) for v in xyz[i]],
-            "Lab": [float(v) for v in lab[i]],
-        }
-        for i, patch in enumerate(scene.patches)
-    ]
+    entries = []
+    for i, patch in enumerate(scene.patches):
+        box = _box_list(patch.box, width, height, optics)
+        if box is not None:
+            entries.append(
+                {
+                    "name": patch.name,
+                    "box": box,
+                    "neutral": bool(patch.neutral),
+                    "XYZ": [float(v) for v in xyz[i]],
+                    "Lab": [float(v) for v in lab[i]],
+                }
+            )
+    return entries
 
 
-def _edge_truth(scene: Scene, kernel: np.ndarray, width: int, height: int, optics: Optics) -> dict:
-    """The ``edge`` entry: box, angle and the capture's analytic MTF."""
+def _edge_truth(scene: Scene, kernel: np.ndarray, width: int, height: int, optics: Optics) -> dict | None:
+    """The ``edge`` entry: box, angle and the capture's analytic MTF (None if no box is left)."""
+    box = _box_list(scene.edge.box, width, height, optics)
+    if box is None:
+        return None
     return {
-        "box": _box_list(scene.edge.box, width, height, optics),
+        "box": box,
         "angle_deg": float(scene.edge.angle_deg),
         "mtf": {
             "frequency_cy_px": [float(f) for f in optics_model.MTF_FREQUENCIES],
@@ -211,18 +226,18 @@ def _edge_truth(scene: Scene, kernel: np.ndarray, width: int, height: int, optic
 
 
 def _wedge_truth(scene: Scene, illuminant: str, width: int, height: int, optics: Optics) -> dict:
-    """The ``wedge`` entry: each step's box and luminance relative to a perfect white (Y = 1)."""
+    """The ``wedge`` entry: each step's box and luminance relative to a perfect white (Y = 1).
+
+    Steps too small at this image size to keep a safe box are left out.
+    """
     light = spectra.illuminant_spd(illuminant)
     luminance = colorimetry.relative_xyz(scene.reflectances, light)[:, 1]
-    return {
-        "steps": [
-            {
-                "box": _box_list(step.box, width, height, optics),
-                "relative_luminance": float(luminance[step.label] * step.shading),
-            }
-            for step in scene.wedge
-        ]
-    }
+    steps = []
+    for step in scene.wedge:
+        box = _box_list(step.box, width, height, optics)
+        if box is not None:
+            steps.append({"box": box, "relative_luminance": float(luminance[step.label] * step.shading)})
+    return {"steps": steps}
 
 
 def _noise_truth(sensor: Sensor, iso: float, ev: float) -> dict:
@@ -351,22 +366,26 @@ def simulate(
         "cct": round(spectra.cct_of_xy(illuminant_xy), 1),
         "camera": camera,
         "cfa": cfa.upper().replace("-", ""),
-        "iso": iso,
+        "iso": int(iso) if float(iso).is_integer() else float(iso),
         "ev": float(ev),
         "seed": int(seed),
         "image_size": [width, height],
         "white_camera_rgb": [float(v) for v in white_rgb / white_rgb[1]],
     }
-    if rendered.patches:
-        truth["patches"] = _patch_truth(rendered, illuminant, width, height, optics)
+    patches = _patch_truth(rendered, illuminant, width, height, optics)
+    if patches:
+        truth["patches"] = patches
     if rendered.edge is not None:
-        kernel = _luminance_kernel(kernels, camera, illuminant)
-        truth["edge"] = _edge_truth(rendered, kernel, width, height, optics)
+        edge = _edge_truth(rendered, _luminance_kernel(kernels, camera, illuminant), width, height, optics)
+        if edge is not None:
+            truth["edge"] = edge
     truth["noise"] = _noise_truth(sensor, iso, ev)
-    if rendered.wedge:
-        truth["wedge"] = _wedge_truth(rendered, illuminant, width, height, optics)
+    wedge = _wedge_truth(rendered, illuminant, width, height, optics) if rendered.wedge else None
+    if wedge and wedge["steps"]:
+        truth["wedge"] = wedge
 
-    patch_rgb = np.array([label_rgb[p.label] * p.shading for p in rendered.patches]).reshape(-1, 3)
+    kept = {entry["name"] for entry in patches}
+    patch_rgb = np.array([label_rgb[p.label] * p.shading for p in rendered.patches if p.name in kept]).reshape(-1, 3)
     return SimResult(mosaic, metadata, truth, patch_rgb, rendered, illuminant, optics)
 
 

@@ -71,7 +71,7 @@ def sim_command(
     illuminant: str = typer.Option("D65", "--illuminant", help="scene illuminant, e.g. D65, A, F11 or 3200K"),
     camera: str = typer.Option(DEFAULT_CAMERA, "--camera", help="camera spectral sensitivities (see --list)"),
     cfa: str = typer.Option("RGGB", "--cfa", help=f"colour filter array: {_CFA_NAMES}"),
-    iso: float = typer.Option(100.0, "--iso", help="ISO speed (noise rises with it)"),
+    iso: int = typer.Option(100, "--iso", help="ISO speed (noise rises with it)"),
     ev: float = typer.Option(0.0, "--ev", help="exposure in stops relative to white at 85% of full scale"),
     seed: int = typer.Option(0, "--seed", help="seed of the sensor noise"),
     size: str = typer.Option(_DEFAULT_SIZE, "--size", help="image size WIDTHxHEIGHT"),

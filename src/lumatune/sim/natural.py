@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from lumatune.sim import spectra
-from lumatune.sim.scenes import Scene, ScenePatch, _shrink
+from lumatune.sim.scenes import Scene, ScenePatch, safe_box
 
 __all__ = ["natural"]
 
@@ -63,6 +63,11 @@ class _Palette:
 
     def table(self) -> np.ndarray:
         return np.concatenate(self._spectra)
+
+
+def _placement_rng(stream: int) -> np.random.Generator:
+    """A generator for object placement, independent of the image size and of texture draws."""
+    return np.random.default_rng([_SEED, stream])
 
 
 def _noise(rng: np.random.Generator, height: int, width: int, cell: float, octaves: int = 4) -> np.ndarray:
@@ -166,11 +171,12 @@ def _foliage(labels, shading, palette: _Palette, rng) -> None:
     hue = _noise(rng, rows, width, 0.12 * height, 3)
     index = _quantise(0.5 + 0.3 * hue + 0.12 * clumps, len(greens))
     light = np.clip(0.5 + 0.45 * clumps, 0.05, 1.0)
-    depth = (np.arange(rows, dtype=np.float32)[:, None] + row0 - crown[None, :]) / (0.2 * height)
+    outline = cv2.GaussianBlur(crown.astype(np.float32)[None, :], (0, 0), 0.02 * height)[0]
+    depth = (np.arange(rows, dtype=np.float32)[:, None] + row0 - outline[None, :]) / (0.2 * height)
     light *= np.clip(1.0 - 0.55 * depth, 0.35, 1.0)  # darker under the crowns
     shade = (0.12 + 0.88 * light) * (0.8 + 0.2 * np.tanh(leaves))
     _fill_below(labels, shading, crown, row1, base + index, shade.astype(np.float32), row0)
-    _trunks(labels, shading, palette, rng, crown, row1)
+    _trunks(labels, shading, palette, crown, row1)
 
 
 def _canopy(rng, width: int, height: int) -> np.ndarray:
@@ -186,23 +192,25 @@ def _canopy(rng, width: int, height: int) -> np.ndarray:
         near = np.abs(x - cx) < radius
         top[near] = np.minimum(top[near], cy - np.sqrt(radius**2 - (x[near] - cx) ** 2))
 
+    place = _placement_rng(1)
     for _ in range(int(5 * width / height)):
-        radius = rng.uniform(0.05, 0.10) * height
-        crown(rng.uniform(-0.05, 1.05) * width, rng.uniform(0.25, 0.33) * height + radius, radius)
+        radius = place.uniform(0.05, 0.10) * height
+        crown(place.uniform(-0.05, 1.05) * width, place.uniform(0.25, 0.33) * height + radius, radius)
     spacing = 0.07 * height
     for cx in np.arange(-spacing, width + spacing, spacing):
-        radius = rng.uniform(0.05, 0.08) * height
-        crown(cx + rng.uniform(-0.3, 0.3) * spacing, rng.uniform(0.40, 0.45) * height + radius, radius)
+        radius = place.uniform(0.05, 0.08) * height
+        crown(cx + place.uniform(-0.3, 0.3) * spacing, place.uniform(0.40, 0.45) * height + radius, radius)
     top += 0.004 * height * _noise_1d(rng, width, 0.01 * height, 3)
     return np.clip(top, 0, height - 1).astype(np.int32)
 
 
-def _trunks(labels, shading, palette: _Palette, rng, crown: np.ndarray, bottom: int) -> None:
+def _trunks(labels, shading, palette: _Palette, crown: np.ndarray, bottom: int) -> None:
     """A few dark trunks under the crowns."""
     height, width = labels.shape
     label = palette.add(_colour((0.30, 0.22, 0.16)))
-    for centre in rng.uniform(0.05, 0.95, 4):
-        half = max(1, int(0.009 * height * rng.uniform(0.7, 1.4)))
+    place = _placement_rng(2)
+    for centre in place.uniform(0.05, 0.95, 4):
+        half = max(1, int(0.009 * height * place.uniform(0.7, 1.4)))
         x = int(centre * width)
         x0, x1 = max(x - half, 0), min(x + half, width)
         top = int(crown[x0:x1].max() + 0.12 * height) if x1 > x0 else bottom
@@ -226,10 +234,10 @@ def _meadow(labels, shading, palette: _Palette, rng) -> None:
     depth = np.arange(rows, dtype=np.float32)[:, None] / rows
     labels[row0:row1] = base + index
     shading[row0:row1] = np.clip((0.55 + 0.25 * np.tanh(blades) + 0.1 * patches) * (0.75 + 0.25 * depth), 0.1, 1.0)
-    _flowers(labels, shading, palette, rng, row0, row1)
+    _flowers(labels, shading, palette, row0, row1)
 
 
-def _flowers(labels, shading, palette: _Palette, rng, row0: int, row1: int) -> None:
+def _flowers(labels, shading, palette: _Palette, row0: int, row1: int) -> None:
     """Small saturated discs: poppies, buttercups, cornflowers, daisies."""
     height, width = labels.shape
     names, checker = spectra.colorchecker_reflectances()
@@ -241,10 +249,12 @@ def _flowers(labels, shading, palette: _Palette, rng, row0: int, row1: int) -> N
     ]
     base = palette.add(*colours)
     count = 220
-    xs, ys = rng.uniform(0, width, count), rng.uniform(row0, row1, count)
-    kinds = rng.integers(0, len(colours), count)
-    for x, y, kind in zip(xs, ys, kinds):
-        radius = (0.0025 + 0.004 * (y - row0) / (row1 - row0)) * height * rng.uniform(0.7, 1.3)
+    place = _placement_rng(3)
+    xs, ys = place.uniform(0, width, count), place.uniform(row0, row1, count)
+    kinds = place.integers(0, len(colours), count)
+    sizes = place.uniform(0.7, 1.3, count)
+    for x, y, kind, size in zip(xs, ys, kinds, sizes):
+        radius = (0.0025 + 0.004 * (y - row0) / (row1 - row0)) * height * size
         _disc(labels, shading, x, y, radius, base + kind, 0.9)
 
 
@@ -322,7 +332,9 @@ def _shadow(shading, x: float, y: float, rx: float, ry: float, strength: float =
     shading[y0:y1, x0:x1] *= 1.0 - strength * (1.0 - _smoothstep(d, 0.6, 1.5))
 
 
-def _sphere(labels, shading, base: int, x: float, y: float, radius: float, squash: float = 1.0, gloss: float = 5.0) -> None:
+def _sphere(
+    labels, shading, base: int, x: float, y: float, radius: float, squash: float = 1.0, gloss: float = 5.0
+) -> None:
     """A glossy ellipsoid lit by the sun: Lambert diffuse, Blinn-Phong specular that clips."""
     height, width = labels.shape
     rx, ry = radius * squash, radius
@@ -403,7 +415,7 @@ def _chart_card(labels, shading, palette: _Palette) -> tuple[ScenePatch, ...]:
         row, col = divmod(index, 6)
         px0, py0 = x0 + gap + col * (patch + gap), y0 + gap + row * (patch + gap)
         labels[round(py0) : round(py0 + patch), round(px0) : round(px0 + patch)] = first + index
-        patches.append(ScenePatch(name, _shrink(px0, py0, px0 + patch, py0 + patch), index >= 18, first + index))
+        patches.append(ScenePatch(name, safe_box(px0, py0, px0 + patch, py0 + patch), index >= 18, first + index))
     return tuple(patches)
 
 

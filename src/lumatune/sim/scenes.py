@@ -19,7 +19,7 @@ References
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -34,6 +34,7 @@ __all__ = [
     "ScenePatch",
     "SceneStep",
     "make_scene",
+    "safe_box",
 ]
 
 EDGE_ANGLE_DEG = 5.0
@@ -110,7 +111,7 @@ class Scene:
     shading: np.ndarray | None
     patches: tuple[ScenePatch, ...] = ()
     edge: SceneEdge | None = None
-    wedge: tuple[SceneStep, ...] = field(default=())
+    wedge: tuple[SceneStep, ...] = ()
 
 
 def _flat(value: float) -> np.ndarray:
@@ -125,7 +126,7 @@ def _pixel_centres(width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
     return x[None, :], y[:, None]
 
 
-def _shrink(x0: float, y0: float, x1: float, y1: float, fraction: float = BOX_SHRINK) -> tuple[int, int, int, int]:
+def safe_box(x0: float, y0: float, x1: float, y1: float, fraction: float = BOX_SHRINK) -> tuple[int, int, int, int]:
     """The safe box of a rectangle: ``fraction`` of its size removed on each side, rounded inward."""
     dx, dy = (x1 - x0) * fraction, (y1 - y0) * fraction
     return (int(np.ceil(x0 + dx)), int(np.ceil(y0 + dy)), int(np.floor(x1 - dx)), int(np.floor(y1 - dy)))
@@ -167,7 +168,7 @@ def _chart(
     for index, (patch_name, rect, is_neutral) in enumerate(zip(names, rects, neutral)):
         x0, y0, x1, y1 = (round(v) for v in rect)
         labels[y0:y1, x0:x1] = index + 2
-        patches.append(ScenePatch(patch_name, _shrink(*rect), is_neutral, index + 2))
+        patches.append(ScenePatch(patch_name, safe_box(*rect), is_neutral, index + 2))
     table = np.concatenate([[_flat(_NEUTRAL_BACKGROUND), _flat(_CHART_SURROUND)], reflectances])
     return Scene(name, labels, table, None, tuple(patches))
 
@@ -322,7 +323,7 @@ def step_wedge(width: int, height: int) -> Scene:
         luminance = float(np.float32(2.0 ** (WEDGE_TOP_EV - index * WEDGE_STEP_EV)))
         x0, y0, x1, y1 = (round(v) for v in rect)
         shading[y0:y1, x0:x1] = luminance
-        steps.append(SceneStep(_shrink(*rect), 0, luminance))
+        steps.append(SceneStep(safe_box(*rect), 0, luminance))
     return Scene("step-wedge", labels, _flat(1.0)[None], shading, wedge=tuple(steps))
 
 
@@ -332,7 +333,7 @@ FLAT_FIELD_REFLECTANCE = 0.9
 def flat_field(width: int, height: int) -> Scene:
     """A uniform neutral field of reflectance 0.9 (for lens shading and noise), its centre a patch."""
     labels = np.zeros((height, width), dtype=np.uint16)
-    centre = _shrink(width * 0.4, height * 0.4, width * 0.6, height * 0.6, 0.0)
+    centre = safe_box(width * 0.4, height * 0.4, width * 0.6, height * 0.6, 0.0)
     patch = ScenePatch("flat field", centre, True, 0)
     return Scene("flat-field", labels, _flat(FLAT_FIELD_REFLECTANCE)[None], None, (patch,))
 

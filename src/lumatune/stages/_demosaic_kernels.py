@@ -27,8 +27,6 @@ from numba import njit
 
 MENON2007_TILE = (64, 256)
 """Rows and columns of a Menon (2007) tile (even, so every tile starts on the CFA phase of pixel (0, 0))."""
-MENON2007_MARGIN = 10
-
 MARKESTEIJN_TILE = (96, 192)
 """Rows and columns of an X-Trans tile (multiples of 6, for the same reason)."""
 
@@ -37,6 +35,9 @@ _HALF = np.float32(0.5)
 _QUARTER = np.float32(0.25)
 _THIRD = np.float32(1.0 / 3.0)
 _THREE = np.float32(3.0)
+_TWO = np.float32(2.0)
+_FOUR = np.float32(4.0)
+_EIGHT = np.float32(8.0)
 
 
 @njit(cache=True)
@@ -65,13 +66,13 @@ def _load_tile(mosaic, r0, c0, rows, cols, margin):
 
 
 @njit(cache=True, nogil=True)
-def menon2007_tile(mosaic, cfa, clamp_green, out, r0, c0, rows, cols):
+def menon2007_tile(mosaic, cfa, clamp_green, margin, out, r0, c0, rows, cols):
     """Run Menon (2007) with refining on one tile and write its ``rows x cols`` centre into ``out``.
 
     Local row ``a`` / column ``k`` has the CFA phase of ``(a, k)`` because ``r0``, ``c0`` and the margin
     are even. Each stage is valid one pixel or more further in from the tile edge than the one before.
     """
-    p = MENON2007_MARGIN
+    p = margin
     m = _load_tile(mosaic, r0, c0, rows, cols, p)
     nh, nw = m.shape
     c_h = np.empty_like(m)
@@ -217,17 +218,6 @@ def run_tiles(tile_kernel, args: tuple, shape: tuple[int, int], tile_shape: tupl
             job.result()
 
 
-MARKESTEIJN_MARGIN = 12
-"""Reach of the X-Trans chain: green 6, colour differences +2, roughness +1, homogeneity +1, +2."""
-_GREEN_REACH = 6
-_COLOUR_REACH = 8
-_ROUGHNESS_REACH = 9
-_HOMOGENEITY_REACH = 10
-_TWO = np.float32(2.0)
-_FOUR = np.float32(4.0)
-_EIGHT = np.float32(8.0)
-
-
 @njit(cache=True)
 def _first_of_phase(start: int, phase: int) -> int:
     """Smallest index ``>= start`` that is ``phase`` modulo 6."""
@@ -236,14 +226,17 @@ def _first_of_phase(start: int, phase: int) -> int:
 
 @njit(cache=True, nogil=True)
 def markesteijn_tile(padded, cfa, green_offsets, green_weights, colour_offsets, colour_weights, colour_counts,
-                     steps, out, r0, c0, rows, cols):
+                     steps, margin, green_reach, out, r0, c0, rows, cols):
     """Run the X-Trans demosaic on one tile of the already padded mosaic; write the centre into ``out``.
 
     ``padded[r0 + a, c0 + k]`` is local pixel ``(a, k)``; its CFA position is ``(a % 6, k % 6)`` because
     ``r0``, ``c0`` and the margin are multiples of 6. The interpolation loops run over one CFA position
     at a time (``k`` in steps of 6), so that position's taps stay in registers.
     """
-    p = MARKESTEIJN_MARGIN
+    p = margin
+    colour_reach = green_reach + 2  # each stage is valid further in from the tile edge than the last
+    roughness_reach = colour_reach + 1
+    homogeneity_reach = roughness_reach + 1
     nh, nw = rows + 2 * p, cols + 2 * p
     m = padded[r0 : r0 + nh, c0 : c0 + nw]
     cand = np.empty((4, 3, nh, nw), dtype=np.float32)
@@ -252,51 +245,56 @@ def markesteijn_tile(padded, cfa, green_offsets, green_weights, colour_offsets, 
     red_green = np.empty((nh, nw), dtype=np.float32)
     green_blue = np.empty((nh, nw), dtype=np.float32)
     homogeneity = np.zeros((4, nh, nw), dtype=np.int32)
+    acc_row = np.empty(nw, dtype=np.float32)
 
     for d in range(4):
         g = cand[d, 1]
-        for a in range(_GREEN_REACH, nh - _GREEN_REACH):  # green along direction d
+        for a in range(green_reach, nh - green_reach):  # green along direction d
             i = a % 6
             for j in range(6):
-                start = _first_of_phase(_GREEN_REACH, j)
+                start = _first_of_phase(green_reach, j)
                 if cfa[i, j] == 1:
-                    for k in range(start, nw - _GREEN_REACH, 6):
+                    for k in range(start, nw - green_reach, 6):
                         g[a, k] = m[a, k]
                     continue
-                off = green_offsets[i, j, d]
-                w0, w1, w2, w3 = green_weights[i, j, d, 0], green_weights[i, j, d, 1], green_weights[i, j, d, 2], green_weights[i, j, d, 3]
-                for k in range(start, nw - _GREEN_REACH, 6):
-                    ahead = m[a + off[0, 0], k + off[0, 1]]
-                    behind = m[a + off[2, 0], k + off[2, 1]]
+                a0, k0 = a + green_offsets[i, j, d, 0, 0], green_offsets[i, j, d, 0, 1]
+                a1, k1 = a + green_offsets[i, j, d, 1, 0], green_offsets[i, j, d, 1, 1]
+                a2, k2 = a + green_offsets[i, j, d, 2, 0], green_offsets[i, j, d, 2, 1]
+                a3, k3 = a + green_offsets[i, j, d, 3, 0], green_offsets[i, j, d, 3, 1]
+                w0, w1 = green_weights[i, j, d, 0], green_weights[i, j, d, 1]
+                w2, w3 = green_weights[i, j, d, 2], green_weights[i, j, d, 3]
+                for k in range(start, nw - green_reach, 6):
+                    ahead, behind = m[a0, k + k0], m[a2, k + k2]
                     acc = _F0
                     acc += w0 * ahead
-                    acc += w1 * m[a + off[1, 0], k + off[1, 1]]
+                    acc += w1 * m[a1, k + k1]
                     acc += w2 * behind
-                    acc += w3 * m[a + off[3, 0], k + off[3, 1]]
+                    acc += w3 * m[a3, k + k3]
                     g[a, k] = min(max(acc, min(ahead, behind)), max(ahead, behind))
 
         for ci in range(2):  # red (ci = 0) and blue (ci = 1) from colour differences to this green
             channel = 2 * ci
             x = cand[d, channel]
-            for a in range(_COLOUR_REACH, nh - _COLOUR_REACH):
+            for a in range(colour_reach, nh - colour_reach):
                 i = a % 6
                 for j in range(6):
-                    start = _first_of_phase(_COLOUR_REACH, j)
+                    start = _first_of_phase(colour_reach, j)
                     if cfa[i, j] == channel:
-                        for k in range(start, nw - _COLOUR_REACH, 6):
+                        for k in range(start, nw - colour_reach, 6):
                             x[a, k] = m[a, k]
                         continue
-                    off = colour_offsets[ci, i, j]
-                    w = colour_weights[ci, i, j]
-                    for k in range(start, nw - _COLOUR_REACH, 6):
-                        acc = _F0
-                        for t in range(colour_counts[ci, i, j]):
-                            qa, qk = a + off[t, 0], k + off[t, 1]
-                            acc += w[t] * (m[qa, qk] - g[qa, qk])
-                        x[a, k] = g[a, k] + acc
+                    for k in range(start, nw - colour_reach, 6):
+                        acc_row[k] = _F0
+                    for t in range(colour_counts[ci, i, j]):  # taps outer, pixels inner; same sum order
+                        qa, dk = a + colour_offsets[ci, i, j, t, 0], colour_offsets[ci, i, j, t, 1]
+                        w = colour_weights[ci, i, j, t]
+                        for k in range(start, nw - colour_reach, 6):
+                            acc_row[k] += w * (m[qa, k + dk] - g[qa, k + dk])
+                    for k in range(start, nw - colour_reach, 6):
+                        x[a, k] = g[a, k] + acc_row[k]
 
-        for a in range(_COLOUR_REACH, nh - _COLOUR_REACH):  # perceptual planes of this candidate
-            for k in range(_COLOUR_REACH, nw - _COLOUR_REACH):
+        for a in range(colour_reach, nh - colour_reach):  # perceptual planes of this candidate
+            for k in range(colour_reach, nw - colour_reach):
                 fr = np.sqrt(max(cand[d, 0, a, k], _F0))
                 fg = np.sqrt(max(cand[d, 1, a, k], _F0))
                 fb = np.sqrt(max(cand[d, 2, a, k], _F0))
@@ -304,15 +302,15 @@ def markesteijn_tile(padded, cfa, green_offsets, green_weights, colour_offsets, 
                 red_green[a, k] = _FOUR * (fr - fg)
                 green_blue[a, k] = _TWO * (fg - fb)
         si, sj = steps[d, 0], steps[d, 1]
-        for a in range(_ROUGHNESS_REACH, nh - _ROUGHNESS_REACH):  # second difference along d
-            for k in range(_ROUGHNESS_REACH, nw - _ROUGHNESS_REACH):
+        for a in range(roughness_reach, nh - roughness_reach):  # second difference along d
+            for k in range(roughness_reach, nw - roughness_reach):
                 dl = (_TWO * lightness[a, k] - lightness[a + si, k + sj]) - lightness[a - si, k - sj]
                 da = (_TWO * red_green[a, k] - red_green[a + si, k + sj]) - red_green[a - si, k - sj]
                 db = (_TWO * green_blue[a, k] - green_blue[a + si, k + sj]) - green_blue[a - si, k - sj]
                 roughness[d, a, k] = (dl * dl + da * da) + db * db
 
-    for a in range(_HOMOGENEITY_REACH, nh - _HOMOGENEITY_REACH):  # 3x3 counts of near-smoothest pixels
-        for k in range(_HOMOGENEITY_REACH, nw - _HOMOGENEITY_REACH):
+    for a in range(homogeneity_reach, nh - homogeneity_reach):  # 3x3 counts of near-smoothest pixels
+        for k in range(homogeneity_reach, nw - homogeneity_reach):
             limit = _EIGHT * min(min(roughness[0, a, k], roughness[1, a, k]), min(roughness[2, a, k], roughness[3, a, k]))
             for d in range(4):
                 count = 0

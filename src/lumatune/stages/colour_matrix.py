@@ -39,6 +39,12 @@ def apply_matrix(rgb: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return (flat @ matrix.T.astype(np.float32)).reshape(rgb.shape)
 
 
+def _process(rgb: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    from lumatune.stages._scene_kernels import apply_matrix_inplace
+
+    return apply_matrix_inplace(rgb, matrix)
+
+
 def _table(params: ColourMatrixParams) -> list[tuple[float, np.ndarray]]:
     table = []
     for i, entry in enumerate(params.ccms):
@@ -74,6 +80,6 @@ STAGE = Stage(
     side="tuning",
     params=ColourMatrixParams,
     plan=_plan,
-    process=apply_matrix,
+    process=_process,
     summary="camera RGB to the linear Rec.2020 working space",
 )

@@ -64,6 +64,20 @@ MENON2007_MARGIN = 10
 """Rows/columns of reflected border the Menon (2007) chain needs (its stages reach 9 pixels out)."""
 
 
+MARKESTEIJN_MARGIN = 12
+"""Padded border of the X-Trans chain: green reaches 6 pixels, colour differences 2 more, roughness 1,
+homogeneity 1, its 5x5 score 2 (a multiple of 6, so the padded plane keeps the CFA phase)."""
+
+MARKESTEIJN_DIRECTIONS = np.array([[0, 1], [1, 0], [1, 1], [1, -1]], dtype=np.int64)
+"""Unit steps of the four green directions: horizontal, vertical, diagonal, anti-diagonal."""
+
+GREEN_REACH = 6
+"""Farthest green (pixels along a direction) the X-Trans green interpolation may use."""
+
+COLOUR_SIGMA = 1.0
+"""Gaussian sigma (pixels) of the 5x5 weights that interpolate red-green and blue-green differences."""
+
+
 def _as_mosaic(mosaic: np.ndarray) -> np.ndarray:
     """Return ``mosaic`` as a 2-D float32 array, or raise UnsupportedError."""
     mosaic = np.asarray(mosaic, dtype=np.float32)
@@ -107,6 +121,54 @@ def _at(plane: np.ndarray, di: int, dj: int) -> np.ndarray:
     Used on reflect-padded planes only: what wraps around lands in the margin that is cropped away.
     """
     return np.roll(plane, (-di, -dj), axis=(0, 1))
+
+
+def _reflect_index(index: np.ndarray, n: int) -> np.ndarray:
+    """Fold indices into ``[0, n)`` by mirror reflection without repeating the edge (numpy ``reflect``)."""
+    if n == 1:
+        return np.zeros_like(index)
+    period = 2 * (n - 1)
+    index = np.mod(index, period)
+    return np.where(index < n, index, period - index)
+
+
+def pad_mirrored_mosaic(mosaic: np.ndarray, cfa: np.ndarray, margin: int) -> np.ndarray:
+    """Pad a mosaic by ``margin`` so that the pad looks like the mirrored scene *and* keeps the CFA period.
+
+    Each pad pixel takes the value of its mirror image (numpy ``reflect``) if that pixel has the colour
+    the periodic CFA gives the pad pixel; otherwise the nearest pixel of that colour around the mirror
+    image. For Bayer this is plain reflection; X-Trans is not mirror-symmetric, so plain reflection would
+    put wrong colours in the pad.
+
+    Raises
+    ------
+    UnsupportedError
+        The mosaic is smaller than one CFA period.
+    """
+    n = cfa.shape[0]
+    height, width = mosaic.shape
+    if height < n or width < n:
+        raise UnsupportedError(f"demosaic: a {n}x{n} CFA needs a mosaic of at least {n}x{n}, got {mosaic.shape}")
+    padded = np.pad(mosaic, margin, mode="reflect")
+    border = np.ones(padded.shape, dtype=bool)
+    border[margin:-margin, margin:-margin] = False
+    rows, cols = np.nonzero(border)
+    src_rows, src_cols = _reflect_index(rows - margin, height), _reflect_index(cols - margin, width)
+    wanted = cfa[(rows - margin) % n, (cols - margin) % n]
+    values = padded[rows, cols]
+    pending = cfa[src_rows % n, src_cols % n] != wanted
+    reach = n - 1  # a (2n-1)^2 window clipped to the image still holds a whole CFA period
+    offsets = sorted(((di, dj) for di in range(-reach, reach + 1) for dj in range(-reach, reach + 1)),
+                     key=lambda o: (o[0] ** 2 + o[1] ** 2, o))
+    for di, dj in offsets[1:]:
+        r, c = src_rows + di, src_cols + dj
+        inside = (r >= 0) & (r < height) & (c >= 0) & (c < width)
+        fits = pending & inside
+        fits[fits] = cfa[r[fits] % n, c[fits] % n] == wanted[fits]
+        values[fits] = mosaic[r[fits], c[fits]]
+        pending &= ~fits
+    padded[rows, cols] = values
+    return padded
 
 
 def demosaic_bilinear(mosaic: np.ndarray, cfa: np.ndarray) -> np.ndarray:
@@ -304,23 +366,39 @@ def demosaic_menon2007(mosaic: np.ndarray, cfa: np.ndarray, *, clamp_green: bool
     cfa = _require_bayer(cfa, "menon2007_clamped" if clamp_green else "menon2007")
     rgb = np.empty(mosaic.shape + (3,), dtype=np.float32)
     _demosaic_kernels.run_tiles(
-        _demosaic_kernels.menon2007_tile, (mosaic, cfa, clamp_green, rgb), mosaic.shape,
+        _demosaic_kernels.menon2007_tile, (mosaic, cfa, clamp_green, MENON2007_MARGIN, rgb), mosaic.shape,
         _demosaic_kernels.MENON2007_TILE,
     )
     return rgb
 
 
-MARKESTEIJN_MARGIN = 12
-"""Reflected border of the X-Trans chain (a multiple of 6, so the padded plane keeps the CFA phase)."""
+def demosaic_menon2007_clamped(mosaic: np.ndarray, cfa: np.ndarray) -> np.ndarray:
+    """Menon (2007) with each directional green limited to its two neighbours' range (dcraw AHD's ``ULIM``).
 
-MARKESTEIJN_DIRECTIONS = np.array([[0, 1], [1, 0], [1, 1], [1, -1]], dtype=np.int64)
-"""Unit steps of the four green directions: horizontal, vertical, diagonal, anti-diagonal."""
+    :func:`demosaic_menon2007` with ``clamp_green=True``. On sharp edges the unlimited 5-tap green filter
+    overshoots, the colour differences built on it are wrong and the edge gets coloured fringes; the limit
+    removes them (see ``benchmarks/demosaic.py`` for the measured effect).
 
-GREEN_REACH = 6
-"""Farthest green (pixels along a direction) the X-Trans green interpolation may use."""
+    Parameters
+    ----------
+    mosaic
+        Float H x W mosaic (black-subtracted, normalised, white-balanced); values above 1 are kept.
+    cfa
+        2x2 Bayer pattern of channel indices (0=R, 1=G, 2=B), aligned with ``mosaic[0, 0]``.
 
-COLOUR_SIGMA = 1.0
-"""Gaussian sigma (pixels) of the 5x5 weights that interpolate red-green and blue-green differences."""
+    Returns
+    -------
+    numpy.ndarray
+        Float32 H x W x 3 RGB.
+
+    References
+    ----------
+    -   Menon, D., Andriani, S., & Calvagno, G. (2007). Demosaicing With Directional Filtering and a
+        posteriori Decision. IEEE Transactions on Image Processing, 16(1), 132-141.
+        doi:10.1109/TIP.2006.884928
+    -   Coffin, D. dcraw.c, ``ahd_interpolate()`` (``ULIM`` of the interpolated green).
+    """
+    return demosaic_menon2007(mosaic, cfa, clamp_green=True)
 
 
 @dataclass(frozen=True)
@@ -403,54 +481,6 @@ def xtrans_tables(cfa: np.ndarray) -> XTransTables:
                 green_offsets[i, j, d] = [[k * step[0], k * step[1]] for k in nodes]
                 green_weights[i, j, d] = _lagrange_weights_at_zero(nodes)
     return XTransTables(green_offsets, green_weights, colour_offsets, colour_weights, colour_counts)
-
-
-def _reflect_index(index: np.ndarray, n: int) -> np.ndarray:
-    """Fold indices into ``[0, n)`` by mirror reflection without repeating the edge (numpy ``reflect``)."""
-    if n == 1:
-        return np.zeros_like(index)
-    period = 2 * (n - 1)
-    index = np.mod(index, period)
-    return np.where(index < n, index, period - index)
-
-
-def pad_mirrored_mosaic(mosaic: np.ndarray, cfa: np.ndarray, margin: int) -> np.ndarray:
-    """Pad a mosaic by ``margin`` so that the pad looks like the mirrored scene *and* keeps the CFA period.
-
-    Each pad pixel takes the value of its mirror image (numpy ``reflect``) if that pixel has the colour
-    the periodic CFA gives the pad pixel; otherwise the nearest pixel of that colour around the mirror
-    image. For Bayer this is plain reflection; X-Trans is not mirror-symmetric, so plain reflection would
-    put wrong colours in the pad.
-
-    Raises
-    ------
-    UnsupportedError
-        The mosaic is smaller than one CFA period.
-    """
-    n = cfa.shape[0]
-    height, width = mosaic.shape
-    if height < n or width < n:
-        raise UnsupportedError(f"demosaic: a {n}x{n} CFA needs a mosaic of at least {n}x{n}, got {mosaic.shape}")
-    padded = np.pad(mosaic, margin, mode="reflect")
-    border = np.ones(padded.shape, dtype=bool)
-    border[margin:-margin, margin:-margin] = False
-    rows, cols = np.nonzero(border)
-    src_rows, src_cols = _reflect_index(rows - margin, height), _reflect_index(cols - margin, width)
-    wanted = cfa[(rows - margin) % n, (cols - margin) % n]
-    values = padded[rows, cols]
-    pending = cfa[src_rows % n, src_cols % n] != wanted
-    reach = n - 1  # a (2n-1)^2 window clipped to the image still holds a whole CFA period
-    offsets = sorted(((di, dj) for di in range(-reach, reach + 1) for dj in range(-reach, reach + 1)),
-                     key=lambda o: (o[0] ** 2 + o[1] ** 2, o))
-    for di, dj in offsets[1:]:
-        r, c = src_rows + di, src_cols + dj
-        inside = (r >= 0) & (r < height) & (c >= 0) & (c < width)
-        fits = pending & inside
-        fits[fits] = cfa[r[fits] % n, c[fits] % n] == wanted[fits]
-        values[fits] = mosaic[r[fits], c[fits]]
-        pending &= ~fits
-    padded[rows, cols] = values
-    return padded
 
 
 def _xtrans_green(m: np.ndarray, cfa: np.ndarray, tables: XTransTables, d: int) -> np.ndarray:
@@ -599,39 +629,11 @@ def demosaic_markesteijn(mosaic: np.ndarray, cfa: np.ndarray) -> np.ndarray:
     tables_args = (tables.green_offsets, tables.green_weights, tables.colour_offsets, tables.colour_weights,
                    tables.colour_counts)
     _demosaic_kernels.run_tiles(
-        _demosaic_kernels.markesteijn_tile, (padded, cfa, *tables_args, MARKESTEIJN_DIRECTIONS, rgb),
+        _demosaic_kernels.markesteijn_tile,
+        (padded, cfa, *tables_args, MARKESTEIJN_DIRECTIONS, MARKESTEIJN_MARGIN, GREEN_REACH, rgb),
         mosaic.shape, _demosaic_kernels.MARKESTEIJN_TILE,
     )
     return rgb
-
-
-def demosaic_menon2007_clamped(mosaic: np.ndarray, cfa: np.ndarray) -> np.ndarray:
-    """Menon (2007) with each directional green limited to its two neighbours' range (dcraw AHD's ``ULIM``).
-
-    :func:`demosaic_menon2007` with ``clamp_green=True``. On sharp edges the unlimited 5-tap green filter
-    overshoots, the colour differences built on it are wrong and the edge gets coloured fringes; the limit
-    removes them (see ``benchmarks/demosaic.py`` for the measured effect).
-
-    Parameters
-    ----------
-    mosaic
-        Float H x W mosaic (black-subtracted, normalised, white-balanced); values above 1 are kept.
-    cfa
-        2x2 Bayer pattern of channel indices (0=R, 1=G, 2=B), aligned with ``mosaic[0, 0]``.
-
-    Returns
-    -------
-    numpy.ndarray
-        Float32 H x W x 3 RGB.
-
-    References
-    ----------
-    -   Menon, D., Andriani, S., & Calvagno, G. (2007). Demosaicing With Directional Filtering and a
-        posteriori Decision. IEEE Transactions on Image Processing, 16(1), 132-141.
-        doi:10.1109/TIP.2006.884928
-    -   Coffin, D. dcraw.c, ``ahd_interpolate()`` (``ULIM`` of the interpolated green).
-    """
-    return demosaic_menon2007(mosaic, cfa, clamp_green=True)
 
 
 DEMOSAIC_METHODS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {

@@ -27,8 +27,9 @@ class ExposureParams:
 
 
 def scale_exposure(image: np.ndarray, gain: float) -> np.ndarray:
-    """Multiply by a linear gain."""
-    return image * np.float32(gain)
+    """Multiply by a linear gain (in place: the pipeline never reads a stage's input again)."""
+    image *= np.float32(gain)
+    return image
 
 
 def _plan(params: ExposureParams, frame: Frame, image: np.ndarray) -> float | None:

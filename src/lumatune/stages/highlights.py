@@ -51,6 +51,12 @@ def desaturate_clipped(rgb: np.ndarray, plan: HighlightsPlan) -> np.ndarray:
     return (limited + weight * (grey - limited)).astype(np.float32)
 
 
+def _process(rgb: np.ndarray, plan: HighlightsPlan) -> np.ndarray:
+    from lumatune.stages._scene_kernels import desaturate_clipped_inplace
+
+    return desaturate_clipped_inplace(rgb, plan.clip, plan.start)
+
+
 def _plan(params: HighlightsParams, frame: Frame, image: np.ndarray) -> HighlightsPlan:
     clip = frame.white_balance.gains if frame.white_balance else np.ones(3)
     start = 1.0 if params.method == "clip" else params.threshold
@@ -62,6 +68,6 @@ STAGE = Stage(
     side="tuning",
     params=HighlightsParams,
     plan=_plan,
-    process=desaturate_clipped,
+    process=_process,
     summary="fade clipped highlights to a neutral white",
 )

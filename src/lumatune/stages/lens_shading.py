@@ -32,24 +32,30 @@ class LensShadingParams:
 
 
 def apply_gain(image: np.ndarray, gain: np.ndarray) -> np.ndarray:
-    """Multiply by a per-pixel gain: (H, W) on a mosaic, (H, W) or (H, W, 3) on a linear raw."""
-    return image * (gain[..., None] if gain.ndim < image.ndim else gain)
+    """Multiply by a per-pixel gain: (H, W) on a mosaic, (H, W) or (H, W, 3) on a linear raw (in place)."""
+    image *= gain[..., None] if gain.ndim < image.ndim else gain
+    return image
+
+
+def _interpolation_weights(coordinate: np.ndarray, size: int) -> np.ndarray:
+    """(n, size) matrix of linear-interpolation weights at fractional grid coordinates, clamped at the ends."""
+    c = np.clip(coordinate, 0, size - 1)
+    i0 = np.minimum(np.floor(c).astype(int), max(size - 2, 0))
+    w = (c - i0).astype(np.float32)
+    weights = np.zeros((c.size, size), dtype=np.float32)
+    rows = np.arange(c.size)
+    weights[rows, i0] = 1 - w
+    weights[rows, np.minimum(i0 + 1, size - 1)] += w
+    return weights
 
 
 def _bilinear_rows_cols(grid: np.ndarray, v: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Bilinear interpolation of a 2-D grid at map coordinates v (rows) x u (cols), clamped at the edges."""
+    """Bilinear interpolation of a 2-D grid at map coordinates v (rows) x u (cols), clamped at the edges.
 
-    def weights(coordinate, size):
-        c = np.clip(coordinate, 0, size - 1)
-        i0 = np.minimum(np.floor(c).astype(int), max(size - 2, 0))
-        w = (c - i0).astype(np.float32)
-        i1 = np.minimum(i0 + 1, size - 1)
-        return i0, i1, w
-
-    r0, r1, wr = weights(v, grid.shape[0])
-    rows = grid[r0] * (1 - wr)[:, None] + grid[r1] * wr[:, None]
-    c0, c1, wc = weights(u, grid.shape[1])
-    return (rows[:, c0] * (1 - wc) + rows[:, c1] * wc).astype(np.float32)
+    Bilinear interpolation is separable, so it is two small matrix products: ``W_v @ grid @ W_u.T``.
+    """
+    grid = np.asarray(grid, dtype=np.float32)
+    return _interpolation_weights(v, grid.shape[0]) @ grid @ _interpolation_weights(u, grid.shape[1]).T
 
 
 def gain_from_grid(grid: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -58,6 +64,12 @@ def gain_from_grid(grid: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     v = np.linspace(0, grid.shape[0] - 1, shape[0])
     u = np.linspace(0, grid.shape[1] - 1, shape[1])
     return _bilinear_rows_cols(grid, v, u)
+
+
+def _pitched(first: int, stop: int, pitch: int, offset: int, size: int) -> np.ndarray:
+    """Coordinates ``first, first + pitch, ...`` below ``stop`` that fall in ``[offset, offset + size)``."""
+    start = first if first >= offset else first + -(-(offset - first) // pitch) * pitch
+    return np.arange(start, min(stop, offset + size), pitch)
 
 
 def _gain_from_dng_maps(frame: Frame, shape: tuple[int, int]) -> np.ndarray | None:
@@ -71,16 +83,16 @@ def _gain_from_dng_maps(frame: Frame, shape: tuple[int, int]) -> np.ndarray | No
     row0, col0 = raw.crop_origin[0] - area[0], raw.crop_origin[1] - area[1]
     gain = np.ones(shape, dtype=np.float32)
     for gm in maps:
-        rows = np.arange(max(gm.top, row0), min(gm.bottom, row0 + shape[0]))
-        rows = rows[(rows - gm.top) % gm.row_pitch == 0]
-        cols = np.arange(max(gm.left, col0), min(gm.right, col0 + shape[1]))
-        cols = cols[(cols - gm.left) % gm.col_pitch == 0]
+        rows = _pitched(gm.top, gm.bottom, gm.row_pitch, row0, shape[0])
+        cols = _pitched(gm.left, gm.right, gm.col_pitch, col0, shape[1])
         if rows.size == 0 or cols.size == 0:
             continue
-        v = (rows / area_h - gm.map_origin[0]) / (gm.map_spacing[0] or 1.0)
-        u = (cols / area_w - gm.map_origin[1]) / (gm.map_spacing[1] or 1.0)
+        # DNG SDK (dng_gain_map): pixel centres relative to the whole image, clamped to [0, 1]
+        v = (np.clip((rows + 0.5) / area_h, 0, 1) - gm.map_origin[0]) / (gm.map_spacing[0] or 1.0)
+        u = (np.clip((cols + 0.5) / area_w, 0, 1) - gm.map_origin[1]) / (gm.map_spacing[1] or 1.0)
         local = _bilinear_rows_cols(gm.gains[..., 0], v, u)
-        gain[np.ix_(rows - row0, cols - col0)] *= local
+        step = (gm.row_pitch, gm.col_pitch)
+        gain[rows[0] - row0 : rows[-1] - row0 + 1 : step[0], cols[0] - col0 : cols[-1] - col0 + 1 : step[1]] *= local
     return gain
 
 

@@ -40,6 +40,14 @@ def normalise_levels(data: np.ndarray, plan: LevelsPlan) -> np.ndarray:
     return affine_per_position(data, plan.black, plan.scale)
 
 
+def _process(data: np.ndarray, plan: LevelsPlan) -> np.ndarray:
+    if data.ndim == 3:
+        return normalise_levels(data, plan)
+    from lumatune.stages._raw_kernels import affine_per_position_fast
+
+    return affine_per_position_fast(data, plan.black, plan.scale)
+
+
 def _plan(params: LevelsParams, frame: Frame, image: np.ndarray) -> LevelsPlan:
     raw = frame.raw
     black = np.asarray(raw.black_level, dtype=np.float64)
@@ -58,7 +66,7 @@ STAGE = Stage(
     side="tuning",
     params=LevelsParams,
     plan=_plan,
-    process=normalise_levels,
+    process=_process,
     required=True,
     summary="subtract the black level, scale the white level to 1",
 )

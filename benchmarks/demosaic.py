@@ -1,0 +1,197 @@
+"""Demosaic quality and speed: lumatune's methods beside LibRaw's on the same synthetic mosaics, in one run.
+
+Quality: synthetic ground-truth RGB images (the ones tests/stages/test_demosaic.py uses, plus a neutral
+Siemens star, a saturated two-colour star and a slanted edge, all lens-blurred like a real capture) are
+mosaicked, demosaicked and compared with the truth:
+
+- PSNR (dB, peak 1) over the image less an 8-pixel border;
+- false colour: mean |error of R - G| + |error of B - G| (x 1000), chroma the demosaic added or lost;
+- MTF50 of the slanted edge's luminance (cycles/pixel), ISO 12233 e-SFR from ``lumatune.lab.sharpness``.
+
+LibRaw reads the same mosaic from a DNG written by ``lumatune.io.dng.write_dng`` and develops it with
+``output_color=raw, gamma=(1, 1), no_auto_bright, user_wb=[1, 1, 1, 1], output_bps=16`` (and
+``adjust_maximum_thr=0``, else LibRaw rescales any image whose maximum exceeds 75 % of white). LibRaw's
+LINEAR equals our bilinear on Bayer, which checks the alignment. On X-Trans, LibRaw's ``AHD`` setting runs
+its Markesteijn 3-pass and ``PPG`` its 1-pass interpolation (``dcraw_process.cpp``: ``quality > 2 ? 3 : 1``).
+
+Speed: each method demosaics a 6000 x 4000 mosaic in its own process after a warm-up call (which loads
+the numba cache); best of 3, plus the peak memory the call added beyond its float32 RGB output. LibRaw's
+time is its whole ``postprocess`` on the same data (demosaic plus its light pre/post steps).
+
+    python benchmarks/demosaic.py                  # quality at 516 px, speed at 24 MP
+    python benchmarks/demosaic.py --size 1032 --skip-speed
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "stages"))
+from test_demosaic import BAYER, METRIC_BORDER, XTRANS, false_colour, mosaic_of, natural_image, psnr_db, zone_plate  # noqa: E402
+
+from lumatune.stages.demosaic import DEMOSAIC_METHODS  # noqa: E402
+
+WHITE = 65535
+LENS_SIGMA = 0.5
+"""Gaussian blur (pixels) standing in for the lens and anti-aliasing filter."""
+SPEED_SHAPE = (4000, 6000)
+BAYER_METHODS = ("bilinear", "menon2007", "menon2007_clamped")
+XTRANS_METHODS = ("bilinear", "markesteijn")
+
+
+def blurred(rgb: np.ndarray, sigma: float = LENS_SIGMA) -> np.ndarray:
+    fy = np.fft.fftfreq(rgb.shape[0])[:, None]
+    fx = np.fft.fftfreq(rgb.shape[1])[None, :]
+    gain = np.exp(-((fx**2 + fy**2) * (2 * np.pi * sigma) ** 2) / 2)
+    return np.stack([np.real(np.fft.ifft2(np.fft.fft2(rgb[..., c]) * gain)) for c in range(3)], -1).astype(np.float32)
+
+
+def siemens_star(size: int, light, dark, spokes: int = 48, supersample: int = 4) -> np.ndarray:
+    """``spokes`` sectors alternating ``light`` and ``dark`` RGB, box-filtered then lens-blurred."""
+    n = size * supersample
+    y, x = (np.mgrid[:n, :n] + 0.5) / supersample - size / 2
+    cover = (np.cos(spokes / 2 * np.arctan2(y, x)) > 0).reshape(size, supersample, size, supersample).mean(axis=(1, 3))
+    return blurred(cover[..., None] * np.asarray(light) + (1 - cover[..., None]) * np.asarray(dark))
+
+
+def slanted_edge(size: int, angle_deg: float = 5.0, dark: float = 0.1, light: float = 0.7, supersample: int = 8):
+    """A neutral edge ``angle_deg`` off vertical, box-filtered then lens-blurred."""
+    n = size * supersample
+    y, x = (np.mgrid[:n, :n] + 0.5) / supersample - size / 2
+    cover = (x - np.tan(np.radians(angle_deg)) * y > 0).reshape(size, supersample, size, supersample).mean(axis=(1, 3))
+    return blurred(np.repeat((dark + (light - dark) * cover)[..., None], 3, axis=-1))
+
+
+def test_images(size: int) -> dict[str, np.ndarray]:
+    return {
+        "zone plate": zone_plate(size),
+        "Siemens star": siemens_star(size, (0.85,) * 3, (0.05,) * 3),
+        "natural": natural_image(size),
+        "colour star": siemens_star(size, (0.75, 0.35, 0.15), (0.15, 0.4, 0.7)),
+        "slanted edge": slanted_edge(size),
+    }
+
+
+def mtf50(rgb: np.ndarray) -> float:
+    from lumatune.lab.sharpness import slanted_edge_sfr
+
+    b = METRIC_BORDER * 2
+    luminance = (rgb[b:-b, b:-b, 0] + 2 * rgb[b:-b, b:-b, 1] + rgb[b:-b, b:-b, 2]) / 4
+    return slanted_edge_sfr(luminance.astype(np.float64)).mtf50_cy_px or float("nan")
+
+
+def libraw_develop(mosaic: np.ndarray, cfa: np.ndarray, algorithm: str, *, timed: bool = False):
+    """LibRaw's ``postprocess`` of ``mosaic`` written as a DNG; returns RGB in [0, 1] (and seconds if timed)."""
+    import rawpy
+
+    from lumatune.io.dng import write_dng
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "mosaic.dng"
+        data = np.clip(np.round(mosaic * WHITE), 0, WHITE).astype(np.uint16)
+        write_dng(path, data, cfa_pattern=cfa.astype(np.uint8), white_level=WHITE, color_matrix_1=np.eye(3),
+                  as_shot_neutral=[1, 1, 1])
+        with rawpy.imread(str(path)) as raw:
+            start = time.perf_counter()
+            rgb = raw.postprocess(
+                demosaic_algorithm=getattr(rawpy.DemosaicAlgorithm, algorithm), output_color=rawpy.ColorSpace.raw,
+                gamma=(1, 1), no_auto_bright=True, user_wb=[1, 1, 1, 1], output_bps=16, user_flip=0,
+                adjust_maximum_thr=0.0,
+            )
+            seconds = time.perf_counter() - start
+    rgb = rgb.astype(np.float32) / WHITE
+    return (rgb, seconds) if timed else rgb
+
+
+def quality_table(title: str, cfa: np.ndarray, contenders: dict, truths: dict[str, np.ndarray]) -> None:
+    print(f"\n{title}: PSNR dB / false colour x1000 (lower is better); slanted edge: MTF50 cy/px / false colour")
+    names = list(truths)
+    print(f"{'method':<30}" + "".join(f"{name:>18}" for name in names))
+    edge_truth = mtf50(truths["slanted edge"])
+    for label, develop in contenders.items():
+        cells = []
+        for name, truth in truths.items():
+            rgb = develop(mosaic_of(truth, cfa))
+            if name == "slanted edge":
+                cells.append(f"{mtf50(rgb):.3f} / {1000 * false_colour(rgb, truth):5.2f}")
+            else:
+                cells.append(f"{psnr_db(rgb, truth):5.2f} / {1000 * false_colour(rgb, truth):6.2f}")
+        print(f"{label:<30}" + "".join(f"{cell:>18}" for cell in cells))
+    print(f"{'(truth)':<30}" + " " * 18 * (len(names) - 1) + f"{edge_truth:>10.3f} /  0.00")
+
+
+SPEED_SCRIPT = """
+import json, sys, time
+from pathlib import Path
+import numpy as np
+sys.path.insert(0, sys.argv[3])
+from test_demosaic import natural_image, mosaic_of, BAYER, XTRANS
+from lumatune.stages.demosaic import DEMOSAIC_METHODS
+
+def status_mb(key):
+    line = next(l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith(key))
+    return int(line.split()[1]) / 1024
+
+method, pattern = sys.argv[1], sys.argv[2]
+cfa = BAYER["RGGB"] if pattern == "bayer" else XTRANS
+mosaic = np.ascontiguousarray(np.tile(mosaic_of(natural_image(516), cfa)[:504, :504], (8, 12))[:4000, :6000])
+start = time.perf_counter(); DEMOSAIC_METHODS[method](mosaic[:96, :96], cfa); warm = time.perf_counter() - start
+times = []
+for _ in range(3):
+    start = time.perf_counter(); rgb = DEMOSAIC_METHODS[method](mosaic, cfa); times.append(time.perf_counter() - start)
+    del rgb
+before = status_mb("VmRSS")
+Path("/proc/self/clear_refs").write_text("5")  # reset the peak-RSS mark (Linux)
+rgb = DEMOSAIC_METHODS[method](mosaic, cfa)
+extra = status_mb("VmHWM") - before - rgb.nbytes / 2**20
+print(json.dumps({"best": min(times), "warm": warm, "extra_mb": extra}))
+"""
+
+
+def speed_rows(tests_folder: Path) -> None:
+    print(f"\nSpeed on {SPEED_SHAPE[1]} x {SPEED_SHAPE[0]} (24 MP): best of 3 after a warm-up call, each method "
+          "in its own process; extra MB = peak memory added beyond the float32 RGB output")
+    print(f"{'method':<30}{'seconds':>10}{'first call':>12}{'extra MB':>10}{'vs LibRaw':>11}")
+    scene = natural_image(516)
+    for pattern, cfa, methods, peer in (("bayer", BAYER["RGGB"], BAYER_METHODS, "LibRaw AHD"),
+                                        ("xtrans", XTRANS, XTRANS_METHODS, "LibRaw X-Trans 3-pass")):
+        mosaic = np.tile(mosaic_of(scene, cfa)[:504, :504], (8, 12))[: SPEED_SHAPE[0], : SPEED_SHAPE[1]]
+        _, libraw_seconds = libraw_develop(mosaic, cfa, "AHD", timed=True)
+        print(f"{peer + ' (postprocess)':<30}{libraw_seconds:>10.3f}{'':>12}{'':>10}{1.0:>11.2f}")
+        for method in methods:
+            run = subprocess.run([sys.executable, "-c", SPEED_SCRIPT, method, pattern, str(tests_folder)],
+                                 capture_output=True, text=True, check=True)
+            row = json.loads(run.stdout)
+            print(f"{method + ' (' + pattern + ')':<30}{row['best']:>10.3f}{row['warm']:>12.3f}"
+                  f"{row['extra_mb']:>10.0f}{row['best'] / libraw_seconds:>11.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=516, help="side of the quality images (>= 512 for LibRaw X-Trans)")
+    parser.add_argument("--skip-speed", action="store_true", help="quality tables only")
+    args = parser.parse_args()
+    truths = test_images(args.size)
+    rggb = BAYER["RGGB"]
+    bayer = {name: (lambda m, f=DEMOSAIC_METHODS[name]: f(m, rggb)) for name in BAYER_METHODS}
+    bayer |= {f"LibRaw {a}": (lambda m, a=a: libraw_develop(m, rggb, a)) for a in ("LINEAR", "AHD")}
+    quality_table("Bayer (RGGB)", rggb, bayer, truths)
+    xtrans = {name: (lambda m, f=DEMOSAIC_METHODS[name]: f(m, XTRANS)) for name in XTRANS_METHODS}
+    xtrans |= {"LibRaw X-Trans 1-pass (PPG)": lambda m: libraw_develop(m, XTRANS, "PPG"),
+               "LibRaw X-Trans 3-pass (AHD)": lambda m: libraw_develop(m, XTRANS, "AHD")}
+    quality_table("X-Trans (Fuji)", XTRANS, xtrans, truths)
+    if not args.skip_speed:
+        speed_rows(Path(__file__).resolve().parents[1] / "tests" / "stages")
+
+
+if __name__ == "__main__":
+    main()
