@@ -67,3 +67,14 @@ def test_p3_output_encodes_the_same_colours(tmp_path):
     p3_to_xyz = xyz * np.linalg.solve(xyz, w)
     measured_srgb = (np.linalg.inv(SRGB_TO_XYZ) @ p3_to_xyz @ p3.T).T / 0.7
     np.testing.assert_allclose(measured_srgb, PATCHES, rtol=0.03, atol=0.003)
+
+
+@pytest.mark.parametrize("cfa", ["RGGB", "GBRG"])
+def test_preview_is_half_size_with_the_same_colours(tmp_path, cfa):
+    path = write_chart_dng(tmp_path / "chart.dng", cfa=cfa)
+    full = lumatune.develop(path, look="neutral")
+    preview = lumatune.develop(path, look="neutral", preview=True)
+    assert preview.shape == (36, 48, 3)
+    halved = [(x0 // 2, y0 // 2, x1 // 2, y1 // 2) for x0, y0, x1, y1 in patch_boxes()]
+    small = np.array([preview[y0:y1, x0:x1].reshape(-1, 3).mean(0) for x0, y0, x1, y1 in halved])
+    np.testing.assert_allclose(small, _patch_means(full), atol=0.01)

@@ -29,6 +29,7 @@ def develop(
     *,
     space: str = "srgb",
     ev: float = 0.0,
+    preview: bool = False,
     profile: dict | None = None,
 ) -> np.ndarray:
     """Develop a raw into a display-encoded float32 RGB image (H, W, 3) in ``space``, upright.
@@ -40,6 +41,7 @@ def develop(
     tuning : a tuning TOML path or a :class:`Tuning`; ``None`` takes everything from the raw's metadata.
     space : output space, "srgb", "p3" or "rec2020".
     ev : exposure change in EV on top of the look's.
+    preview : develop a half-size (Bayer) or third-size (X-Trans) preview, binned from the mosaic: fast.
     profile : if given, filled with milliseconds per stage.
     """
     from lumatune import pipeline
@@ -49,6 +51,10 @@ def develop(
         raise BadFileError(f"unknown output space '{space}' (valid: {', '.join(OUTPUT_SPACES)})")
     if not isinstance(raw, RawImage):
         raw = open_raw(raw)
+    if preview:
+        from lumatune.preview import preview_raw
+
+        raw = preview_raw(raw)
     if not isinstance(look, Look):
         look = load_look(look)
     if tuning is None:

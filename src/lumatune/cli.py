@@ -53,6 +53,7 @@ def develop(
     overwrite: bool = typer.Option(False, "--overwrite", help="replace existing output files"),
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="files developed in parallel"),
     profile: bool = typer.Option(False, "--profile", help="print milliseconds per stage"),
+    preview: bool = typer.Option(False, "--preview", help="fast half-size preview (binned mosaic, no demosaic)"),
 ):
     """Develop raw files to JPEG, 16-bit TIFF or 16-bit PNG."""
     from lumatune.develop_files import DevelopJob, run_jobs
@@ -65,7 +66,8 @@ def develop(
     jobs_list = [
         DevelopJob(
             source=src, target=dst, look=look_obj, tuning=tuning_obj, space=space, ev=ev, quality=quality,
-            bits=bits, overwrite=overwrite, profile=profile, debug=_STATE["debug"],
+            bits=bits, overwrite=overwrite, profile=profile, preview=preview,
+            debug=_STATE["debug"],
         )
         for src, dst in targets
     ]

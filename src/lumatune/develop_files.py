@@ -27,6 +27,7 @@ class DevelopJob:
     bits: int | None = None
     overwrite: bool = False
     profile: bool = False
+    preview: bool = False
     debug: bool = False  # re-raise errors (with their traceback) instead of reporting one line
 
 
@@ -69,7 +70,7 @@ def _develop(job: DevelopJob) -> JobResult:
         raise LumatuneError(f"{job.target}: exists (use --overwrite)")
     raw = open_raw(job.source)
     profile = {} if job.profile else None
-    image = develop(raw, job.look, job.tuning, space=job.space, ev=job.ev, profile=profile)
+    image = develop(raw, job.look, job.tuning, space=job.space, ev=job.ev, preview=job.preview, profile=profile)
     exif = {**raw.exif, "software": f"lumatune {__version__}"}
     save(
         image, job.target, format=format_from_path(job.target), quality=job.quality, bit_depth=job.bits,
