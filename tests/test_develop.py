@@ -78,3 +78,29 @@ def test_preview_is_half_size_with_the_same_colours(tmp_path, cfa):
     halved = [(x0 // 2, y0 // 2, x1 // 2, y1 // 2) for x0, y0, x1, y1 in patch_boxes()]
     small = np.array([preview[y0:y1, x0:x1].reshape(-1, 3).mean(0) for x0, y0, x1, y1 in halved])
     np.testing.assert_allclose(small, _patch_means(full), atol=0.01)
+
+
+@pytest.mark.parametrize("orientation, turns", [(3, 2), (6, 3), (8, 1)])
+def test_orientation_is_applied_to_the_pixels(tmp_path, orientation, turns):
+    upright = lumatune.develop(write_chart_dng(tmp_path / "a.dng"), look="neutral")
+    rotated = lumatune.develop(write_chart_dng(tmp_path / "b.dng", orientation=orientation), look="neutral")
+    np.testing.assert_allclose(rotated, np.rot90(upright, k=turns), atol=1e-6)
+
+
+def test_exif_is_copied_and_orientation_reset(tmp_path):
+    from PIL import Image
+
+    path = write_chart_dng(
+        tmp_path / "a.dng", orientation=6, make="Acme", model="Model 7", exposure_time=1 / 250, f_number=2.8,
+        iso=400, focal_length=35.0, datetime_original="2024:05:06 07:08:09", lens_model="Acme 35mm F2.8",
+    )
+    raw = lumatune.open_raw(path)
+    out = lumatune.save(lumatune.develop(raw), tmp_path / "a.jpg", exif=raw.exif)
+    with Image.open(out) as image:
+        exif = image.getexif()
+        sub = exif.get_ifd(0x8769)
+        assert image.size == (72, 96)
+        assert (exif[0x010F], exif[0x0110], exif[0x0112]) == ("Acme", "Model 7", 1)
+        assert sub[0x8827] == 400 and float(sub[0x829D]) == pytest.approx(2.8)
+        assert float(sub[0x829A]) == pytest.approx(1 / 250) and float(sub[0x920A]) == pytest.approx(35.0)
+        assert sub[0x9003] == "2024:05:06 07:08:09" and sub[0xA434] == "Acme 35mm F2.8"
