@@ -36,7 +36,16 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "stages"))
-from test_demosaic import BAYER, METRIC_BORDER, XTRANS, false_colour, mosaic_of, natural_image, psnr_db, zone_plate  # noqa: E402
+from test_demosaic import (  # noqa: E402  (the same synthetic truths and metrics as the tests)
+    BAYER,
+    METRIC_BORDER,
+    XTRANS,
+    false_colour,
+    mosaic_of,
+    natural_image,
+    psnr_db,
+    zone_plate,
+)
 
 from lumatune.stages.demosaic import DEMOSAIC_METHODS  # noqa: E402
 

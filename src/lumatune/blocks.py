@@ -8,6 +8,7 @@ blocks and keys are errors that name the key and its line.
 from __future__ import annotations
 
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,9 +29,16 @@ class BlockSet:
     disabled: frozenset = frozenset()
 
 
+#: Largest tuning or look file read; the size is checked before reading (``base = "/dev/zero"`` must not hang).
+MAX_FILE_BYTES = 64 << 20
+
+
 def read_toml(path: Path, what: str) -> tuple[dict, str]:
-    """The parsed TOML and its text; one-line errors for missing, unreadable or malformed files."""
+    """The parsed TOML and its text; one-line errors for missing, unreadable, oversized or malformed files."""
     try:
+        info = Path(path).stat()
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+            raise BadFileError(f"{path}: not a {what} file (not a regular file of at most {MAX_FILE_BYTES} bytes)")
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise BadFileError(f"{path}: no such {what} file") from None

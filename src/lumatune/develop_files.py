@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,35 +82,123 @@ def _develop(job: DevelopJob) -> JobResult:
     return JobResult(source=job.source, target=job.target, profile=profile)
 
 
-def run_jobs(jobs: list[DevelopJob], *, workers: int = 1, progress: bool = False) -> list[JobResult]:
-    """Run every job (in ``workers`` processes when more than one), in input order of the results."""
+def run_jobs(
+    jobs: list,
+    *,
+    workers: int = 1,
+    progress: bool = False,
+    work: Callable = develop_file,
+    failure: Callable | None = None,
+    on_result: Callable | None = None,
+    executor: Executor | None = None,
+    isolate: bool = False,
+    label: str = "developing",
+    already_done: int = 0,
+) -> list:
+    """Run ``work(job)`` for every job and return the results in input order.
+
+    Parameters
+    ----------
+    jobs : the jobs (picklable; :class:`DevelopJob` for the default ``work``).
+    workers : processes of the local pool; one runs the jobs in this process unless ``isolate``.
+    progress : show a progress bar.
+    work : a module-level function, job -> result, that reports its errors in the result.
+    failure : ``failure(job, reason) -> result`` for a job whose worker died; a :class:`JobResult` by default.
+    on_result : called in this process with each result as it arrives (completion order), e.g. to record it.
+    executor : a ready :class:`concurrent.futures.Executor` (a Dask cluster's) used instead of a local pool.
+    isolate : run even a single worker in a separate process, so that a decoder crash fails one file only.
+    label, already_done : progress bar text, and jobs counted as done before these (a resumed batch).
+    """
+    failure = failure or _job_failure
+    results: dict[int, object] = {}
+
+    def finish(index: int, result, advance) -> None:
+        results[index] = result
+        if on_result is not None:
+            on_result(result)
+        advance()
+
+    def run(advance) -> None:
+        def done(index: int, result) -> None:
+            finish(index, result, advance)
+
+        if executor is not None:
+            _run_windowed(executor, jobs, range(len(jobs)), 2 * max(workers, 1), work, failure, done)
+        elif not isolate and (workers <= 1 or len(jobs) <= 1):
+            for index, job in enumerate(jobs):
+                done(index, work(job))
+        else:
+            _run_in_pools(jobs, workers, work, failure, done)
+
     if not progress:
-        return _run(jobs, workers, lambda: None)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        run(lambda: None)
+    else:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    columns = (TextColumn("developing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, transient=False) as bar:
-        task = bar.add_task("develop", total=len(jobs))
-        return _run(jobs, workers, lambda: bar.advance(task))
+        columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, transient=False) as bar:
+            task = bar.add_task(label, total=len(jobs) + already_done, completed=already_done)
+            run(lambda: bar.advance(task))
+    return [results[i] for i in range(len(jobs))]
 
 
-def _run(jobs: list[DevelopJob], workers: int, advance) -> list[JobResult]:
-    if workers <= 1 or len(jobs) <= 1:
-        results = []
-        for job in jobs:
-            results.append(develop_file(job))
-            advance()
-        return results
-    results: dict[int, JobResult] = {}
+def _job_failure(job, reason: str) -> JobResult:
+    return JobResult(source=job.source, error=f"{job.source}: {reason}")
+
+
+def _local_pool(workers: int) -> ProcessPoolExecutor:
     # spawn, not fork: forking a process whose numba thread pool is running can kill the child
     context = multiprocessing.get_context("spawn")
     threads = max(1, (os.cpu_count() or 1) // workers)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_limit_threads, initargs=(threads,)) as pool:
-        futures = {pool.submit(develop_file, job): i for i, job in enumerate(jobs)}
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            advance()
-    return [results[i] for i in range(len(jobs))]
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_limit_threads, initargs=(threads,))
+
+
+def _run_in_pools(jobs: list, workers: int, work, failure, done) -> None:
+    """Run the jobs in a local process pool, at most ``workers`` in flight.
+
+    A native crash (LibRaw on a hostile file) kills a worker and breaks the whole pool; the jobs then in flight
+    are run again one at a time, each in a fresh process, so that only the file that crashes fails, and the
+    rest go on in a new pool.
+    """
+    todo = deque(range(len(jobs)))
+    while todo:
+        with _local_pool(workers) as pool:
+            suspects = _run_windowed(pool, jobs, todo, workers, work, failure, done)
+        for index in suspects:
+            done(index, _run_alone(jobs[index], work, failure))
+
+
+def _run_windowed(executor: Executor, jobs: list, order, window: int, work, failure, done) -> list[int]:
+    """Submit jobs (indices taken from ``order``) keeping ``window`` in flight; report each result to ``done``.
+
+    Returns the indices in flight when a local pool broke (``order`` then holds those not yet submitted);
+    any other error of a job's future (a cluster worker lost) fails that job alone.
+    """
+    order = order if isinstance(order, deque) else deque(order)
+    in_flight: dict = {}
+    while order or in_flight:
+        while order and len(in_flight) < window:
+            index = order.popleft()
+            in_flight[executor.submit(work, jobs[index])] = index
+        finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+        for future in finished:
+            index = in_flight.pop(future)
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                return sorted([index, *in_flight.values()])
+            except Exception as error:  # a cluster worker died or the connection dropped: this job fails
+                result = failure(jobs[index], f"worker failed: {error.__class__.__name__}: {error}")
+            done(index, result)
+    return []
+
+
+def _run_alone(job, work, failure):
+    with _local_pool(1) as pool:
+        try:
+            return pool.submit(work, job).result()
+        except BrokenProcessPool:
+            return failure(job, "the raw decoder crashed on this file (its worker process died)")
 
 
 def _limit_threads(threads: int) -> None:

@@ -2,6 +2,9 @@
 
 Built-in looks are TOML files in ``lumatune/looks/``, written in the same format users write. A look may
 inherit another with ``base = "name"``: the base's blocks are read first and the look's keys override them.
+A ``[lut] file`` is relative to the look file that names it, and is read when the look loads, so a missing or
+malformed table fails before any image. A ``.cube`` or Hald CLUT ``.png`` given as a look is the ``neutral``
+look plus that table, applied to the display-encoded sRGB rendering (see :mod:`lumatune.stages.lut`).
 
 Example::
 
@@ -50,13 +53,48 @@ def builtin_looks() -> dict[str, Path]:
 
 
 def load_look(name_or_path: str | os.PathLike) -> Look:
-    """A built-in look by name, or a look TOML file by path."""
-    data, where, text = _look_data(str(name_or_path), chain=())
+    """A built-in look by name, a look TOML file by path, or a LUT file (``.cube``, Hald ``.png``) as a look."""
+    from lumatune.io.lut import LUT_SUFFIXES
     from lumatune.pipeline import stages_of_side
 
+    if Path(str(name_or_path)).suffix.lower() in LUT_SUFFIXES:
+        return _lut_look(Path(str(name_or_path)))
+    data, where, text = _look_data(str(name_or_path), chain=())
     blocks = parse_blocks(data, stages_of_side("look"), where=where, text=text, top_keys=_TOP_KEYS)
+    _check_lut(blocks)
     name = data.get("name") or Path(str(name_or_path)).stem
     return Look(name=str(name), description=str(data.get("description", "")), blocks=blocks, source=where)
+
+
+def _lut_look(path: Path) -> Look:
+    """The neutral look plus the table in ``path``, which expects display-encoded sRGB."""
+    from lumatune.pipeline import stages_of_side
+
+    data, _, _ = _look_data("neutral", chain=())
+    data = {**data, "lut": {"file": str(path.resolve()), "space": "srgb", "strength": 1.0}}
+    blocks = parse_blocks(data, stages_of_side("look"), where=str(path), text="", top_keys=_TOP_KEYS)
+    _check_lut(blocks)
+    description = f"neutral + the LUT {path.name} (on the sRGB rendering)"
+    return Look(name=path.stem, description=description, blocks=blocks, source=str(path))
+
+
+def _check_lut(blocks: BlockSet) -> None:
+    """Read the look's LUT now, so that a missing or malformed table fails before any image."""
+    from lumatune.io.lut import load_lut
+
+    params = blocks.params.get("lut")
+    if params is not None and params.file and "lut" not in blocks.disabled:
+        load_lut(params.file)
+
+
+def _with_lut_path_resolved(data: dict, folder: Path) -> dict:
+    """``[lut] file`` made relative to the folder of the look file that names it."""
+    block = data.get("lut")
+    if not isinstance(block, dict) or not isinstance(block.get("file"), str) or not block["file"]:
+        return data
+    if Path(block["file"]).is_absolute():
+        return data
+    return {**data, "lut": {**block, "file": str(folder / block["file"])}}
 
 
 def _locate(name_or_path: str) -> Path:
@@ -78,6 +116,7 @@ def _look_data(name_or_path: str, chain: tuple) -> tuple[dict, str, str]:
         raise BadFileError(f"{path}: inheritance loop through base = '{name_or_path}'")
     data, text = read_toml(path, "look")
     check_version(data, str(path))
+    data = _with_lut_path_resolved(data, path.parent)
     base = data.get("base")
     if base is None:
         return data, str(path), text

@@ -95,7 +95,7 @@ def _checked(value, hint, field: Field, where: str):
         if choices and value not in choices:
             raise BadFileError(f"{where}: '{value}' is not one of {', '.join(choices)}")
         return value
-    if origin is tuple:
+    if origin is tuple or hint is tuple:
         if not isinstance(value, list | tuple):
             raise BadFileError(f"{where}: expected a list, got {value!r}")
         args = typing.get_args(hint)

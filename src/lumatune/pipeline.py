@@ -17,13 +17,22 @@ import numpy as np
 
 from lumatune.stages import (
     colour_matrix,
+    crop,
     demosaic,
+    denoise,
     exposure,
+    frame,
+    grain,
     highlights,
     lens_shading,
     levels,
     linearise,
+    look_colour,
+    lut,
+    mono,
+    sharpen,
     tone,
+    vignette,
     white_balance,
 )
 from lumatune.stages.base import Frame, Stage
@@ -43,11 +52,20 @@ ORDER: tuple[OrderEntry, ...] = (
     OrderEntry(levels.STAGE, "raw", "black subtraction is only valid on linear data; 0..1 scale for all after"),
     OrderEntry(lens_shading.STAGE, "raw", "gain maps are defined on the linearised, black-subtracted mosaic"),
     OrderEntry(white_balance.STAGE, "raw", "demosaicing works best on balanced channels (fewer colour artefacts)"),
+    OrderEntry(denoise.STAGE, "raw", "noise is still per pixel and follows the sensor's model; demosaic would spread it"),
     OrderEntry(demosaic.STAGE, "raw", "needs the balanced mosaic; everything after works on full RGB"),
     OrderEntry(highlights.STAGE, "raw", "clipping is defined per camera channel, so fix it before the matrix mixes them"),
     OrderEntry(colour_matrix.STAGE, "scene", "camera RGB -> linear Rec.2020: every look stage works in one space"),
     OrderEntry(exposure.STAGE, "scene", "a linear gain on scene-referred data, before any non-linear step"),
-    OrderEntry(tone.STAGE, "display", "the look's display transform: tone curve, gamut, OETF; encode follows"),
+    OrderEntry(look_colour.STAGE, "scene", "saturation and hue edits act on scene colours, before tone compresses them"),
+    OrderEntry(lut.STAGE, "scene", "a table grades the scene (or its colorimetric rendering) before the tone curve"),
+    OrderEntry(mono.STAGE, "scene", "black and white from the graded colours; the tone curve then shapes the greys"),
+    OrderEntry(tone.STAGE, "display", "the look's display transform: tone curve, gamut, OETF; display stages follow"),
+    OrderEntry(sharpen.STAGE, "display", "sharpening taste acts on what is seen: display-encoded luma"),
+    OrderEntry(grain.STAGE, "display", "grain sits on top of the finished tones and is not sharpened"),
+    OrderEntry(vignette.STAGE, "display", "an artistic darkening of the finished picture's corners"),
+    OrderEntry(crop.STAGE, "display", "framing: a view of the finished picture"),
+    OrderEntry(frame.STAGE, "display", "border and caption go around the cropped picture; encode follows"),
 )
 
 STAGES: dict[str, Stage] = {entry.stage.name: entry.stage for entry in ORDER}

@@ -11,6 +11,7 @@ import pytest
 import tifffile
 from lab.lab_synthetic import encode, truth_header
 
+from lumatune.errors import UnsupportedError
 from lumatune.lab.artefacts import false_colour, psnr_db, ssim, zipper_percentage
 from lumatune.lab.measure import measure
 
@@ -93,3 +94,16 @@ def test_measure_reads_the_truth_image_beside_the_truth_json(tmp_path):
     assert damaged["false_colour"] > 2.0
     assert perfect["psnr_db"] > 100  # identical up to float32 rounding
     assert 20 < damaged["psnr_db"] < 60
+
+
+def test_a_known_exposure_scale_takes_an_exposure_difference_out_of_psnr(tmp_path):
+    grey = _zone_plate()
+    white_xyz = colour.xy_to_XYZ(D65)
+    tifffile.imwrite(tmp_path / "scene_truth.tif", (grey[..., None] * white_xyz).astype(np.float32), photometric="rgb")
+    truth_path = tmp_path / "scene.json"
+    truth_path.write_text(json.dumps(truth_header(SIZE, SIZE, truth_image="scene_truth.tif")))
+    darker = encode(np.repeat(grey[..., None], 3, axis=2) * 0.8, None)
+    assert measure(darker, truth_path)["psnr_db"] < 30
+    assert measure(darker, truth_path, exposure_scale=1.25)["psnr_db"] > 100
+    with pytest.raises(UnsupportedError, match="exposure scale"):
+        measure(darker, truth_path, exposure_scale=0.0)

@@ -109,6 +109,19 @@ def test_exposure_fit_recovers_a_known_scale(scale):
     assert unfitted["exposure_scale"] == 1.0 and unfitted["de00_mean"] > 1.0
 
 
+def test_clipped_white_is_counted_and_left_out_of_the_exposure_fit():
+    scale = 1.3  # the white patch (Y 0.9) and a few bright colours go past the largest code
+    overexposed = np.minimum(chart_linear("srgb") * scale, 1.0)
+    result = measure(encode(overexposed, 16), chart_truth(), space="srgb")
+    over = (xyz_to_linear_rgb(colorchecker_d65()[1], "srgb") * scale).max(axis=1) > 1
+    assert over[18] and not over[19:].any()  # of the greys, only the white
+    assert [p["clipped_fraction"] == 1.0 for p in result["patches"]] == over.tolist()
+    assert result["clipped_patches"] == over.sum()
+    assert result["exposure_scale"] == pytest.approx(1 / scale, rel=SCALE_TOLERANCE)
+    assert max(p["de00"] for p in result["patches"] if p["in_gamut"] and not p["clipped_fraction"]) <= PERFECT_DE00
+    assert measure(encode(chart_linear("srgb"), 16), chart_truth(), space="srgb")["clipped_patches"] == 0
+
+
 def test_fit_exposure_scale_is_least_squares():
     measured = np.array([1.0, 2.0, 3.0])
     reference = np.array([2.1, 3.9, 6.2])

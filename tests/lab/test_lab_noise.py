@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from lab.lab_synthetic import encode, grey_patch_scene
@@ -61,3 +63,15 @@ def test_noiseless_patch_reports_no_snr():
     image, truth = grey_patch_scene(LEVELS, 16)
     result = measure(encode(image, None), truth)
     assert result["snr_db"] is None
+
+
+def test_a_single_pixel_patch_has_no_noise_figures_and_no_warning():
+    image, truth = _noisy_scene()
+    x0, y0 = truth["patches"][0]["box"][:2]
+    truth["patches"][0]["box"] = [x0, y0, x0 + 1, y0 + 1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = measure(encode(image, None), truth)
+    single = result["patches"][0]
+    assert single["snr_db"] is None and single["lightness_std"] is None and single["de00"] is not None
+    assert result["patches"][1]["snr_db"] is not None

@@ -86,3 +86,21 @@ def test_parse_corners():
     assert parse_corners("1,2 3,4 5,6 7,8") == [[1, 2], [3, 4], [5, 6], [7, 8]]
     with pytest.raises(BadFileError, match="--corners"):
         parse_corners("1,2 3,4")
+
+
+def test_report_plots_share_scales_and_leave_out_empty_panels(scene):
+    import matplotlib.pyplot as plt
+
+    from lumatune.lab.report import plot_delta_e, plot_noise, render_report_html
+    from lumatune.lab.truth import load_truth
+
+    results = [(name, measure(scene / f"{name}.png", scene / "scene.json")) for name in ("perfect", "tinted")]
+    top = 1.08 * max(p["de00"] for _, r in results for p in r["patches"])
+    chart_only = [(label, {k: v for k, v in r.items() if k != "wedge"}) for label, r in results]
+    figures = [plot_delta_e(label, r, top) for label, r in results]
+    noise_both, noise_chart = plot_noise(results), plot_noise(chart_only)
+    assert all(figure.axes[0].get_ylim()[1] == top for figure in figures)
+    assert len(noise_both.axes) == 2 and len(noise_chart.axes) == 1  # no empty wedge panel
+    plt.close("all")
+    html = render_report_html(results, load_truth(scene / "scene.json"))
+    assert "<b>ΔE00 mean</b>:" in html and "<b>MTF50 cy/px</b>:" in html  # column definitions

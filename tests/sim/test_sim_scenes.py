@@ -43,6 +43,17 @@ def test_patch_boxes_hold_only_their_patch(scene):
             np.testing.assert_array_equal(scene.shading[y0:y1, x0:x1], patch.shading)
 
 
+@pytest.mark.parametrize("size", [(96, 288), (160, 960), (960, 160)], ids=str)
+def test_natural_chart_card_is_whole_and_uncovered_at_any_aspect_ratio(size):
+    scene = make_scene("natural", *size)
+    assert len(scene.patches) == 24
+    for patch in scene.patches:
+        x0, y0, x1, y1 = patch.box
+        assert 0 <= x0 < x1 <= size[0] and 0 <= y0 < y1 <= size[1], patch.name
+        assert (scene.labels[y0:y1, x0:x1] == patch.label).all(), patch.name
+        np.testing.assert_array_equal(scene.shading[y0:y1, x0:x1], patch.shading)
+
+
 def test_patch_names_are_unique(scene):
     names = [p.name for p in scene.patches]
     assert len(names) == len(set(names))

@@ -234,12 +234,9 @@ class TestImage:
             np.testing.assert_array_equal(mosaic_of(demosaic_bilinear(random_mosaic, cfa), cfa), random_mosaic)
 
     def test_default_method_follows_the_cfa(self, random_mosaic):
-        np.testing.assert_array_equal(
-            demosaic(random_mosaic, BAYER["GRBG"]), DEMOSAIC_METHODS[DEFAULT_METHODS[(2, 2)]](random_mosaic, BAYER["GRBG"])
-        )
-        np.testing.assert_array_equal(
-            demosaic(random_mosaic, XTRANS), DEMOSAIC_METHODS[DEFAULT_METHODS[(6, 6)]](random_mosaic, XTRANS)
-        )
+        for cfa in (BAYER["GRBG"], XTRANS):
+            default = DEMOSAIC_METHODS[DEFAULT_METHODS[cfa.shape]]
+            np.testing.assert_array_equal(demosaic(random_mosaic, cfa), default(random_mosaic, cfa))
         assert DEFAULT_METHODS == {(2, 2): "menon2007_clamped", (6, 6): "markesteijn"}
 
 
@@ -270,6 +267,10 @@ class TestErrors:
     def test_xtrans_method_on_bayer(self, random_mosaic):
         with pytest.raises(UnsupportedError, match="'markesteijn' needs a 6x6 X-Trans CFA"):
             demosaic(random_mosaic, BAYER["RGGB"], "markesteijn")
+
+    def test_xtrans_method_on_a_6x6_cfa_without_diagonal_greens(self, random_mosaic):
+        with pytest.raises(UnsupportedError, match="fewer than two greens"):
+            demosaic(random_mosaic, np.tile(BAYER["RGGB"], (3, 3)), "markesteijn")
 
     @pytest.mark.parametrize(
         "cfa", [np.array([[0, 1, 2]]), np.array([[0, 1], [1, 3]]), np.array([[1, 1], [0, 2]]), np.ones((2, 2), int)]

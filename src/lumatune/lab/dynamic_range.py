@@ -1,12 +1,13 @@
 """Dynamic range from a grey step wedge of known scene luminances, ISO 15739 style.
 
-For each step (relative scene luminance ``L`` from the truth; only ratios matter) the pixels' linear
-output luminance Y gives ``mean(Y)`` and ``std(Y)``. Noise is referred to the scene through the
-rendering's own tone response (the *incremental* SNR of ISO 15739): with ``g = d ln mean(Y) / d ln L``
-the local log-log slope of the measured response (1 for a linear rendering), fitted at each step by
-linear regression of ln mean(Y) on ln L over the unclipped steps with a positive mean, weighted by a
-Gaussian of 1 stop in log2 L times the inverse variance of each step's ln mean(Y) (so noisy dark steps
-barely move the slope; a plain central difference there adds several percent of error),
+For each step (scene luminance ``L`` from the truth, relative to a perfect white; only ratios matter)
+the pixels' linear output luminance Y gives ``mean(Y)`` and ``std(Y)``. Noise is referred to the scene
+through the rendering's own tone response (the *incremental* SNR of ISO 15739): with
+``g = d ln mean(Y) / d ln L`` the local log-log slope of the measured response (1 for a linear
+rendering), fitted at each step by linear regression of ln mean(Y) on ln L over the unclipped steps
+with a positive mean, weighted by a Gaussian of 1 stop in log2 L times the inverse variance of each
+step's ln mean(Y) (so noisy dark steps barely move the slope; a plain central difference there adds
+several percent of error),
 
     SNR(L) = L / sigma_scene = L * (d mean(Y) / dL) / std(Y) = g * mean(Y) / std(Y).
 

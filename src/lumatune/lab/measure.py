@@ -7,7 +7,9 @@ zipper, PSNR, SSIM). The methods and their references are in the sibling modules
 
 Headline keys (present when the scene allows them): ``de00_mean``, ``de00_max``, ``de76_mean``,
 ``awb_error_deg`` (neutral patches against (1, 1, 1)), ``awb_error_vs_reference_deg`` (against
-the reference greys' own slightly tinted RGB, 0 for a perfect rendering), ``exposure_scale``,
+the reference greys' own slightly tinted RGB, 0 for a perfect rendering), ``exposure_scale``
+(fitted on the neutral patches that are not clipped), ``clipped_patches`` (patches with more than
+1 % of their pixels at the largest code in a channel: their colour is the clip's, not the rendering's),
 ``snr_db`` (of the neutral patch whose reference Y is nearest 0.18, named by ``snr_patch``),
 ``mtf50``, ``mtf50_truth``, ``mtf_half_nyquist``, ``overshoot_pct``, ``edge_angle_deg``,
 ``dr_stops_snr1``, ``dr_stops_snr10``, ``false_colour``, ``zipper_pct``, ``psnr_db``, ``ssim``;
@@ -23,13 +25,14 @@ See :mod:`lumatune.lab.colour`, :mod:`lumatune.lab.sharpness`, :mod:`lumatune.la
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from lumatune.errors import BadFileError, UnreadableInputError
+from lumatune.errors import BadFileError, UnreadableInputError, UnsupportedError
 from lumatune.lab import artefacts, colour, dynamic_range, noise, sharpness
 from lumatune.lab.rendering import (
     Rendering,
@@ -85,6 +88,16 @@ def _patch_pixels(rgb: np.ndarray, truth: Truth, corners: np.ndarray | None) -> 
     return [colour.box_pixels(rgb, patch.box) for patch in truth.patches]  # type: ignore[arg-type]
 
 
+def _clip_code(rendering: Rendering) -> float:
+    """The code at and above which a channel counts as clipped."""
+    return rendering.clip_level * (1.0 if rendering.bit_depth is None else 2**rendering.bit_depth - 1)
+
+
+def _clipped_fraction(codes: np.ndarray, clip_code: float) -> float:
+    """Fraction of the (n, 3) pixels with any channel at or above ``clip_code``."""
+    return float(np.any(codes >= clip_code, axis=1).mean())
+
+
 def _headline_snr(truth: Truth, stats: list[noise.PatchNoise]) -> dict[str, Any]:
     neutral = [i for i, patch in enumerate(truth.patches) if patch.neutral]
     if not neutral:
@@ -109,9 +122,22 @@ def _noise_columns(stats: list[noise.PatchNoise]) -> dict[str, list[float]]:
     return {key: [getattr(s, key) for s in stats] for key in keys}
 
 
+def _patch_clipped_fractions(rendering: Rendering, truth: Truth, corners: np.ndarray | None) -> list[float]:
+    """Per patch, the fraction of its pixels with a channel at the largest code."""
+    clip_code = _clip_code(rendering)
+    return [_clipped_fraction(codes, clip_code) for codes in _patch_pixels(rendering.codes, truth, corners)]
+
+
 def _measure_chart(
-    rgb: np.ndarray, rendering: Rendering, truth: Truth, fit_exposure: bool, corners: np.ndarray | None, detect: bool
+    rgb: np.ndarray,
+    rendering: Rendering,
+    truth: Truth,
+    fit_exposure: bool,
+    exposure_scale: float | None,
+    corners: np.ndarray | None,
+    detect: bool,
 ) -> dict[str, Any]:
+    """Colour, AWB and per-patch noise; a given ``exposure_scale`` replaces the fitted one."""
     matrix, white = matrix_rgb_to_xyz(rendering.space), white_xy(rendering.space)
     pixels = None if detect else _patch_pixels(rgb, truth, corners)
     if pixels is None:
@@ -121,9 +147,21 @@ def _measure_chart(
     reference_xyz = np.array([p.xyz for p in truth.patches])
     reference_lab = np.array([p.lab for p in truth.patches])
     neutral = np.array([p.neutral for p in truth.patches])
+    if pixels is None:
+        clipped_fractions, clipped = None, np.zeros_like(neutral)
+    else:
+        clipped_fractions = _patch_clipped_fractions(rendering, truth, corners)
+        clipped = np.array(clipped_fractions) > dynamic_range.CLIPPED_FRACTION
     fit_on = neutral if neutral.any() else np.ones_like(neutral)
+    if (fit_on & ~clipped).any():
+        fit_on = fit_on & ~clipped
     measured_y = noise.luminance(means, matrix)
-    scale = colour.fit_exposure_scale(measured_y[fit_on], reference_xyz[fit_on, 1]) if fit_exposure else 1.0
+    if exposure_scale is not None:
+        scale = exposure_scale
+    elif fit_exposure:
+        scale = colour.fit_exposure_scale(measured_y[fit_on], reference_xyz[fit_on, 1])
+    else:
+        scale = 1.0
     lab = colour.xyz_to_lab(means @ matrix.T * scale, white)
     differences = colour.colour_differences(lab, reference_lab)
     awb = {
@@ -138,6 +176,7 @@ def _measure_chart(
         "linear_rgb": means,
         **differences,
         **(_noise_columns(stats) if stats else {}),
+        **({} if clipped_fractions is None else {"clipped_fraction": clipped_fractions}),
     }
     result: dict[str, Any] = {
         "exposure_scale": scale,
@@ -148,6 +187,8 @@ def _measure_chart(
     }
     if neutral.any():
         result |= {key: angles[neutral].mean() for key, angles in awb.items()}
+    if clipped_fractions is not None:
+        result["clipped_patches"] = int(clipped.sum())
     if stats:
         result |= _headline_snr(truth, stats)
         result["noise_curve"] = noise.noise_curve(stats)
@@ -172,12 +213,9 @@ def _measure_edge(rgb: np.ndarray, edge: EdgeTruth, matrix: np.ndarray) -> dict[
 def _measure_wedge(
     rgb: np.ndarray, rendering: Rendering, wedge: tuple[WedgeStep, ...], matrix: np.ndarray
 ) -> dict[str, Any]:
-    maximum = 1.0 if rendering.bit_depth is None else 2**rendering.bit_depth - 1
-    clip_code = rendering.clip_level * maximum
+    clip_code = _clip_code(rendering)
     luminances = [noise.luminance(colour.box_pixels(rgb, step.box), matrix) for step in wedge]
-    clipped = [
-        float(np.any(colour.box_pixels(rendering.codes, step.box) >= clip_code, axis=1).mean()) for step in wedge
-    ]
+    clipped = [_clipped_fraction(colour.box_pixels(rendering.codes, step.box), clip_code) for step in wedge]
     steps = dynamic_range.wedge_step_stats(luminances, clipped, [step.relative_luminance for step in wedge])
     return {
         "wedge": [
@@ -224,12 +262,20 @@ def _measure_artefacts(rgb: np.ndarray, space: str, truth_image: Path, scale: fl
     }
 
 
+def _positive_scale(value: Any) -> float:
+    """``value`` as a finite positive float, or UnsupportedError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < math.inf:
+        raise UnsupportedError(f"exposure scale {value!r}: must be a finite positive number")
+    return float(value)
+
+
 def measure(
     image: str | Path | np.ndarray | Rendering,
     truth: str | Path | Mapping[str, Any] | Truth,
     *,
     space: str = "auto",
     fit_exposure: bool = True,
+    exposure_scale: float | None = None,
     chart_corners: np.ndarray | None = None,
     detect_chart: bool = False,
 ) -> dict[str, Any]:
@@ -245,6 +291,10 @@ def measure(
         ``"auto"`` (embedded ICC description, else sRGB), ``"srgb"``, ``"p3"`` or ``"rec2020"``.
     fit_exposure
         Fit one exposure scale on the neutral patches' luminance before colour differences.
+    exposure_scale
+        A known exposure scale applied to the rendering's linear RGB instead of fitting one, for
+        instance the one fitted on a chart captured and rendered the same way: the only way to take
+        an exposure difference out of PSNR and SSIM on a scene without a chart.
     chart_corners
         (4, 2) outer corners of the patch grid (see
         :func:`~lumatune.lab.colour.chart_quads_from_corners`) instead of the truth's boxes.
@@ -261,8 +311,10 @@ def measure(
     BadFileError
         The truth is invalid or does not match the image.
     UnreadableInputError, UnsupportedError
-        The image cannot be read or decoded.
+        The image cannot be read or decoded, or ``exposure_scale`` is not a positive number.
     """
+    if exposure_scale is not None:
+        exposure_scale = _positive_scale(exposure_scale)
     rendering = load_rendering(image, space)
     truth = load_truth(truth)
     check_image_size(truth, rendering.width, rendering.height, rendering.source)
@@ -277,12 +329,12 @@ def measure(
     }
     if truth.patches:
         corners = None if chart_corners is None else np.asarray(chart_corners, dtype=np.float64)
-        result.update(_measure_chart(rgb, rendering, truth, fit_exposure, corners, detect_chart))
+        result.update(_measure_chart(rgb, rendering, truth, fit_exposure, exposure_scale, corners, detect_chart))
     if truth.edge is not None:
         result.update(_measure_edge(rgb, truth.edge, matrix))
     if truth.wedge:
         result.update(_measure_wedge(rgb, rendering, truth.wedge, matrix))
     if truth.truth_image is not None:
-        scale = result.get("exposure_scale", 1.0)
+        scale = result.get("exposure_scale", 1.0 if exposure_scale is None else exposure_scale)
         result.update(_measure_artefacts(rgb, rendering.space, truth.truth_image, scale))
     return to_jsonable(result)

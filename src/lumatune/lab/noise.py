@@ -53,11 +53,18 @@ def luminance(rgb: np.ndarray, matrix_rgb_to_xyz: np.ndarray) -> np.ndarray:
 
 
 def snr_db(snr: float) -> float:
-    """Amplitude ratio in decibels, ``20 log10(snr)``; minus infinity for a non-positive ratio."""
-    return float(20 * np.log10(snr)) if snr > 0 else float("-inf")
+    """Amplitude ratio in decibels, ``20 log10(snr)``; minus infinity for a non-positive ratio, NaN for NaN."""
+    return float("-inf") if snr <= 0 else float(20 * np.log10(snr))
+
+
+def _sample_std(values: np.ndarray) -> float:
+    """Sample standard deviation (``ddof = 1``); NaN for fewer than two values."""
+    return float(values.std(ddof=1)) if values.size > 1 else float("nan")
 
 
 def _ratio(mean: float, std: float) -> float:
+    if np.isnan(std):
+        return float("nan")
     if std > 0:
         return mean / std
     return float("inf") if mean > 0 else 0.0
@@ -71,7 +78,8 @@ def patch_noise(
     Parameters
     ----------
     rgb
-        Linear RGB of the output space, one row per pixel (at least two pixels).
+        Linear RGB of the output space, one row per pixel (the standard deviations of a single
+        pixel are NaN).
     matrix_rgb_to_xyz
         The output space's RGB to XYZ matrix.
     white_xy
@@ -82,7 +90,7 @@ def patch_noise(
     rgb = np.asarray(rgb, dtype=np.float64)
     xyz = rgb @ np.asarray(matrix_rgb_to_xyz).T
     y = xyz[:, 1]
-    mean_y, std_y = float(y.mean()), float(y.std(ddof=1))
+    mean_y, std_y = float(y.mean()), _sample_std(y)
     lab = xyz_to_lab(xyz * exposure_scale, white_xy)
     snr = _ratio(mean_y, std_y)
     return PatchNoise(
@@ -90,8 +98,8 @@ def patch_noise(
         std_y=std_y,
         snr=snr,
         snr_db=snr_db(snr),
-        lightness_std=float(lab[:, 0].std(ddof=1)),
-        chroma_std=float(np.sqrt(lab[:, 1].var(ddof=1) + lab[:, 2].var(ddof=1))),
+        lightness_std=_sample_std(lab[:, 0]),
+        chroma_std=float(np.hypot(_sample_std(lab[:, 1]), _sample_std(lab[:, 2]))),
     )
 
 

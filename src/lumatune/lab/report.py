@@ -34,6 +34,7 @@ SUMMARY_COLUMNS = (
     ("awb_error_deg", "AWB error °", "{:.2f}"),
     ("awb_error_vs_reference_deg", "AWB vs ref °", "{:.2f}"),
     ("exposure_scale", "exposure ×", "{:.3f}"),
+    ("clipped_patches", "clipped patches", "{:d}"),
     ("mtf50", "MTF50 cy/px", "{:.3f}"),
     ("mtf_half_nyquist", "MTF @ 0.25", "{:.3f}"),
     ("overshoot_pct", "overshoot %", "{:.1f}"),
@@ -46,6 +47,28 @@ SUMMARY_COLUMNS = (
     ("ssim", "SSIM", "{:.4f}"),
 )
 """Headline keys of :func:`lumatune.lab.measure.measure`, their column titles and formats."""
+
+DEFINITIONS = {
+    "de00_mean": "CIEDE2000 between each patch and its reference, after one exposure scale fitted on the greys",
+    "de00_max": "the largest patch CIEDE2000",
+    "awb_error_deg": "angle between the rendered greys and neutral (1, 1, 1) in linear RGB",
+    "awb_error_vs_reference_deg": "angle between the rendered greys and the reference greys' own RGB: the "
+    "rendering's error alone (real greys are slightly tinted)",
+    "exposure_scale": "factor the rendering's linear values were multiplied by to match the reference greys",
+    "clipped_patches": "patches with more than 1 % of their pixels at the largest code; left out of the exposure fit",
+    "mtf50": "spatial frequency where the slanted edge's MTF falls to 50 % (ISO 12233 e-SFR); "
+    "Nyquist is 0.5 cy/px",
+    "mtf_half_nyquist": "MTF at 0.25 cy/px, half the Nyquist frequency",
+    "dr_stops_snr10": "the same dynamic range at an SNR of 10",
+    "overshoot_pct": "edge overshoot above the bright plateau (sharpening halo), % of the edge step",
+    "snr_db": "mean over standard deviation of linear Y on the neutral patch nearest 18 % grey",
+    "dr_stops_snr1": "stops from the brightest unclipped wedge step down to where the incremental SNR falls to 1",
+    "false_colour": "mean a*b* distance to the truth image where the truth is neutral (demosaic and chroma noise)",
+    "zipper_pct": "pixels whose contrast to their most similar neighbour grew by more than 2.3 ΔE*ab (Lu and Tan)",
+    "psnr_db": "PSNR of the display-encoded image against the noiseless, unblurred truth image",
+    "ssim": "structural similarity to the truth image (Wang et al. 2004)",
+}
+"""One-line definitions of the summary columns, shown under the table."""
 
 FIGURE_DPI = 100
 PALETTE = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive")
@@ -74,8 +97,11 @@ def _png_base64(figure: Any) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def plot_delta_e(label: str, result: Mapping[str, Any]) -> Any:
-    """ΔE2000 bars per patch over a strip of swatches: reference left half, measured right half."""
+def plot_delta_e(label: str, result: Mapping[str, Any], top: float | None = None) -> Any:
+    """ΔE2000 bars per patch over a strip of swatches: reference left half, measured right half.
+
+    ``top`` fixes the upper end of the ΔE2000 axis, so that several renderings share one scale.
+    """
     from matplotlib.patches import Rectangle
 
     plt = _pyplot()
@@ -93,6 +119,8 @@ def plot_delta_e(label: str, result: Mapping[str, Any]) -> Any:
     if outside:
         bars.legend([outside[0]], ["reference outside the output gamut"], fontsize=8)
     bars.set_ylabel("ΔE2000")
+    if top is not None:
+        bars.set_ylim(0, top)
     bars.set_title(f"{label}: ΔE2000 per patch (mean {result['de00_mean']:.2f}, max {result['de00_max']:.2f})")
     for i in range(count):
         strip.add_patch(Rectangle((i - 0.45, 0), 0.45, 1, color=reference[i]))
@@ -148,31 +176,53 @@ def plot_mtf(results: list[tuple[str, Mapping[str, Any]]], truth: Truth) -> Any:
     return figure
 
 
+def _patch_noise_points(result: Mapping[str, Any]) -> list[tuple[float, float]]:
+    curve = result.get("noise_curve", {})
+    return [(s, n) for s, n in zip(curve.get("signal_y", []), curve.get("noise_y", []), strict=True) if s and n]
+
+
+def _wedge_snr_points(result: Mapping[str, Any]) -> list[tuple[float, float]]:
+    return [(s["relative_luminance"], s["snr"]) for s in result.get("wedge", []) if s["snr"] and not s["clipped"]]
+
+
+def _plain_log_ticks(axis: Any) -> None:
+    """Log axes labelled with plain numbers at 1, 2 and 5 times the powers of ten (0.002, 0.005, 0.01 ...)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    for ax in (axis.xaxis, axis.yaxis):
+        ax.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        ax.set_minor_formatter(NullFormatter())
+
+
 def plot_noise(results: list[tuple[str, Mapping[str, Any]]]) -> Any:
-    """Noise std(Y) against mean Y on the patches, and scene-referred SNR per wedge step."""
+    """Noise std(Y) against mean Y on the patches, and scene-referred SNR per wedge step (panels with data)."""
     plt = _pyplot()
-    figure, (curve, wedge) = plt.subplots(1, 2, figsize=(10.0, 4.0))
-    for (label, result), colour in zip(results, PALETTE * len(results)):
-        if "noise_curve" in result:
-            curve_data = result["noise_curve"]
-            points = [(s, n) for s, n in zip(curve_data["signal_y"], curve_data["noise_y"], strict=True) if s and n]
-            if points:
-                curve.loglog(*zip(*points), "o-", color=colour, label=label, ms=4)
-        if "wedge" in result:
-            points = [(s["relative_luminance"], s["snr"]) for s in result["wedge"] if s["snr"] and not s["clipped"]]
-            if points:
-                wedge.loglog(*zip(*points), "o-", color=colour, label=label, ms=4, base=2)
-    curve.set_xlabel("signal: mean linear Y")
-    curve.set_ylabel("noise: std of linear Y")
-    curve.set_title("noise against signal (patches)", fontsize=9)
-    for threshold in (1, 10):
-        wedge.axhline(threshold, color="0.6", lw=0.8, ls=":")
-    wedge.set_xlabel("relative scene luminance (wedge)")
-    wedge.set_ylabel("incremental SNR (ISO 15739)")
-    wedge.set_title("SNR per wedge step; DR thresholds SNR = 1 and 10", fontsize=9)
-    for axis in (curve, wedge):
-        if axis.get_legend_handles_labels()[0]:
-            axis.legend(fontsize=8)
+    panels = [
+        (name, points)
+        for name, points in (("patches", _patch_noise_points), ("wedge", _wedge_snr_points))
+        if any(points(result) for _, result in results)
+    ]
+    figure, axes = plt.subplots(1, len(panels), figsize=(5.0 * len(panels), 4.0), squeeze=False)
+    for axis, (name, points) in zip(axes[0], panels, strict=True):
+        for (label, result), colour in zip(results, PALETTE * len(results)):
+            data = points(result)
+            if name == "patches" and data:  # one marker per patch: chart patches are no curve
+                axis.loglog(*zip(*data), "o", color=colour, label=label, ms=4, alpha=0.8)
+            elif data:
+                axis.loglog(*zip(*data), "o-", color=colour, label=label, ms=4, base=2)
+        if name == "patches":
+            _plain_log_ticks(axis)
+            axis.set_xlabel("signal: mean linear Y of the patch")
+            axis.set_ylabel("noise: std of linear Y")
+            axis.set_title("noise against signal (one point per patch)", fontsize=9)
+        else:
+            for threshold in (1, 10):
+                axis.axhline(threshold, color="0.6", lw=0.8, ls=":")
+            axis.set_xlabel("scene luminance of the step (perfect white = 1)")
+            axis.set_ylabel("incremental SNR (ISO 15739)")
+            axis.set_title("SNR per wedge step; DR thresholds SNR = 1 and 10", fontsize=9)
+        axis.legend(fontsize=8)
     return figure
 
 
@@ -191,29 +241,38 @@ def _summary_table(results: list[tuple[str, Mapping[str, Any]]]) -> str:
     return f"<table><tr><th>rendering</th>{head}</tr>{rows}</table>"
 
 
+def _definitions(results: list[tuple[str, Mapping[str, Any]]]) -> str:
+    shown = [(title, DEFINITIONS[key]) for key, title, _ in SUMMARY_COLUMNS if key in DEFINITIONS and any(
+        r.get(key) is not None for _, r in results
+    )]
+    items = "".join(f"<li><b>{html.escape(title)}</b>: {html.escape(text)}</li>" for title, text in shown)
+    return f"<ul class='definitions'>{items}</ul>"
+
+
 def _image(figure: Any, alt: str) -> str:
     return f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{_png_base64(figure)}"></figure>'
 
 
 def render_report_html(results: list[tuple[str, Mapping[str, Any]]], truth: Truth) -> str:
     """The report as one HTML string (plots embedded)."""
-    sections = [f"<h2>Summary</h2>{_summary_table(results)}"]
+    sections = [f"<h2>Summary</h2>{_summary_table(results)}{_definitions(results)}"]
     charts = [(label, r) for label, r in results if "patches" in r]
     if charts:
-        bars = "".join(_image(plot_delta_e(label, r), f"ΔE {label}") for label, r in charts)
+        top = 1.08 * max(max(p["de00"] for p in r["patches"]) for _, r in charts)
+        bars = "".join(_image(plot_delta_e(label, r, top), f"ΔE {label}") for label, r in charts)
         sections.append("<h2>Colour accuracy</h2>" + bars)
         sections.append(_image(plot_ab_plane(charts), "a*b* plane"))
     if any("mtf" in r for _, r in results):
         sections.append("<h2>Sharpness</h2>" + _image(plot_mtf(results, truth), "MTF"))
-    if any("noise_curve" in r or "wedge" in r for _, r in results):
+    if any(_patch_noise_points(r) or _wedge_snr_points(r) for _, r in results):
         sections.append("<h2>Noise and dynamic range</h2>" + _image(plot_noise(results), "noise"))
     keys = ("scene", "camera", "illuminant", "iso", "ev", "seed")
     meta = ", ".join(f"{k} {truth.metadata[k]}" for k in keys if k in truth.metadata)
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>lumatune lab report</title><style>"
         "body{font-family:sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child{text-align:left}"
-        "img{max-width:100%}</style></head><body>"
+        "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}"
+        "img{max-width:100%}.definitions{font-size:85%;color:#444}</style></head><body>"
         f"<h1>lumatune lab report</h1><p>Truth: {html.escape(truth.source)} ({html.escape(meta)})</p>"
         + "".join(sections)
         + "</body></html>"

@@ -2,8 +2,9 @@
 
 The schema (``kind = "lumatune-sim-truth"``, ``version = 1``) gives, in pixels of the developed
 output image (x right, y down, boxes ``[x0, y0, x1, y1]`` half-open), the chart patches with their
-D65 CIE XYZ and Lab, the slanted edge with the optics' analytic MTF, the step wedge with its relative
-luminances, the sensor noise model and an optional noiseless XYZ truth image.
+D65 CIE XYZ and Lab, the slanted edge with the optics' analytic MTF, the step wedge with each step's
+``relative_luminance`` (scene luminance relative to a perfect white, Y = 1, like the patches' XYZ; the
+brightest steps exceed 1 and clip), the sensor noise model and an optional noiseless XYZ truth image.
 
 ``box`` and ``image_size`` may be left out of a hand-written truth file for a real photograph of a
 chart (the chart is then located from its corners or detected); when present they are checked.
@@ -69,7 +70,7 @@ class EdgeTruth:
 
 @dataclass(frozen=True)
 class WedgeStep:
-    """One step of the grey wedge: its box and its scene luminance (relative to a perfect white)."""
+    """One step of the grey wedge: its box and its scene luminance relative to a perfect white (Y = 1)."""
 
     box: Box
     relative_luminance: float

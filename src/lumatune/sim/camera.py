@@ -70,6 +70,9 @@ CAPTURE_DATETIME = dt.datetime(2024, 6, 1, 12, 0, 0)
 GAIN_MAP_POINTS = 65
 """Map points along each axis of the GainMap that undoes the lens shading."""
 
+MIN_BOX_SIDE = 2
+"""A truth box keeps at least this many pixels a side (a whole Bayer cell; a sample noise estimate)."""
+
 TRUTH_IMAGE_MAX_PIXELS = 4_000_000
 """``write_sim`` writes the XYZ truth image only up to this many pixels (12 bytes per pixel)."""
 
@@ -176,10 +179,13 @@ def _shading_gain_map(width: int, height: int, optics: Optics) -> bytes | None:
 
 
 def _box_list(box: tuple[int, int, int, int], width: int, height: int, optics: Optics) -> list[int] | None:
-    """A scene box in output pixels (through the lens geometry); None when nothing safe is left."""
+    """A scene box in output pixels (through the lens geometry); None when too little is left.
+
+    A box keeps what lies inside the image, and only if that is :data:`MIN_BOX_SIDE` pixels a side.
+    """
     x0, y0, x1, y1 = optics_model.map_box(box, width, height, optics)
     x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
-    if x1 <= x0 or y1 <= y0:
+    if x1 - x0 < MIN_BOX_SIDE or y1 - y0 < MIN_BOX_SIDE:
         return None
     return [int(x0), int(y0), int(x1), int(y1)]
 

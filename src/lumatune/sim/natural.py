@@ -3,7 +3,9 @@
 A summer garden behind a wooden table: a sky with clouds (bright enough to clip a little), hazy
 hills, a tree line and a meadow with flowers (fine texture), a gingham cloth (fine periodic
 detail, moire bait), glossy fruit and a cup with specular highlights that clip, and a small
-ColorChecker card whose patches are ground-truth patches. Colours are reflectance spectra: real
+ColorChecker card whose patches are ground-truth patches. The card is painted last and kept inside
+the left part of the frame, so that at any aspect ratio no object hides a patch (a truth box must
+cover only its patch). Colours are reflectance spectra: real
 ones (ColorChecker skin, foliage, saturated patches) where they exist, smooth Mallett-Yuksel
 spectra of chosen sRGB colours elsewhere. Textures come from band-limited value noise with a fixed
 seed, so the scene is the same at every run; its geometry scales with the image height.
@@ -34,6 +36,10 @@ TABLE_TOP = 0.76
 _SKY_STEPS = 24
 _CLOUD_STEPS = 16
 _GLOSS_STEPS = 16
+_CARD_GAP = 0.25
+"""Gap between the chart card's patches (and around them), in patch widths."""
+_CARD_MAX_WIDTH = 0.4
+"""The chart card takes at most this fraction of the image width."""
 _LIGHT = np.array([-0.45, -0.6, 0.66]) / np.linalg.norm([-0.45, -0.6, 0.66])
 """Direction towards the sun (x right, y down, z towards the camera)."""
 
@@ -399,13 +405,17 @@ def _still_life(labels, shading, palette: _Palette) -> None:
 
 
 def _chart_card(labels, shading, palette: _Palette) -> tuple[ScenePatch, ...]:
-    """A small ColorChecker standing at the back left of the table; its patches are truth."""
+    """A small ColorChecker standing at the back left of the table; its patches are truth.
+
+    Painted over everything else, its patches 3 % of the image height, the card at most
+    :data:`_CARD_MAX_WIDTH` of the image width (narrow portrait frames).
+    """
     height, width = labels.shape
     names, checker = spectra.colorchecker_reflectances()
     card = palette.add(np.full(spectra.WAVELENGTHS.size, 0.04))
     first = palette.add(*checker)
-    patch = 0.03 * height
-    gap = 0.25 * patch
+    patch = min(0.03 * height, _CARD_MAX_WIDTH * width / (6 + 7 * _CARD_GAP))
+    gap = _CARD_GAP * patch
     x0, x1 = 0.03 * width, 0.03 * width + 6 * patch + 7 * gap
     y0 = TABLE_TOP * height - 4 * patch - 5 * gap
     labels[int(y0) : int(TABLE_TOP * height), int(x0) : int(x1)] = card
@@ -431,6 +441,6 @@ def natural(width: int, height: int) -> Scene:
     _meadow(labels, shading, palette, rng)
     _table(labels, shading, palette, rng)
     _gingham(labels, shading, palette)
-    patches = _chart_card(labels, shading, palette)
     _still_life(labels, shading, palette)
+    patches = _chart_card(labels, shading, palette)  # last: nothing may cover a truth patch
     return Scene("natural", labels, palette.table(), shading, patches)

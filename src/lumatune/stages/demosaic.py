@@ -46,7 +46,6 @@ __all__ = [
     "DEMOSAIC_METHODS",
     "DemosaicParams",
     "STAGE",
-    "XTransTables",
     "demosaic",
     "demosaic_bilinear",
     "demosaic_markesteijn",
@@ -55,7 +54,6 @@ __all__ = [
     "demosaic_menon2007_clamped",
     "demosaic_menon2007_numpy",
     "pad_mirrored_mosaic",
-    "xtrans_tables",
 ]
 
 RED, GREEN, BLUE = 0, 1, 2
@@ -139,6 +137,20 @@ def pad_mirrored_mosaic(mosaic: np.ndarray, cfa: np.ndarray, margin: int) -> np.
     the periodic CFA gives the pad pixel; otherwise the nearest pixel of that colour around the mirror
     image. For Bayer this is plain reflection; X-Trans is not mirror-symmetric, so plain reflection would
     put wrong colours in the pad.
+
+    Parameters
+    ----------
+    mosaic
+        Float H x W mosaic, at least one CFA period in each direction.
+    cfa
+        2x2 or 6x6 pattern of channel indices aligned with ``mosaic[0, 0]``.
+    margin
+        Pixels added on each side; a multiple of the CFA period keeps the pattern's phase at ``[0, 0]``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float32 (H + 2 margin) x (W + 2 margin) mosaic.
 
     Raises
     ------
@@ -362,7 +374,7 @@ def demosaic_menon2007(mosaic: np.ndarray, cfa: np.ndarray, *, clamp_green: bool
     """
     from lumatune.stages import _demosaic_kernels
 
-    mosaic = np.ascontiguousarray(_as_mosaic(mosaic))
+    mosaic = np.require(_as_mosaic(mosaic), requirements="CW")  # one compiled signature: C order, writeable
     cfa = _require_bayer(cfa, "menon2007_clamped" if clamp_green else "menon2007")
     rgb = np.empty(mosaic.shape + (3,), dtype=np.float32)
     _demosaic_kernels.run_tiles(
@@ -402,7 +414,7 @@ def demosaic_menon2007_clamped(mosaic: np.ndarray, cfa: np.ndarray) -> np.ndarra
 
 
 @dataclass(frozen=True)
-class XTransTables:
+class _XTransTables:
     """Per-CFA-position interpolation taps of the X-Trans demosaic (shared by the plain and fast versions).
 
     Attributes
@@ -439,7 +451,8 @@ def _lagrange_weights_at_zero(nodes: list[int]) -> list[float]:
 def _nearest_greens(cfa: np.ndarray, i: int, j: int, step: np.ndarray, sign: int) -> list[int]:
     """Distances of the two nearest greens from ``(i, j)`` along ``sign * step``; raise if beyond reach."""
     n = cfa.shape[0]
-    found = [k for k in range(1, GREEN_REACH + 1) if cfa[(i + sign * k * step[0]) % n, (j + sign * k * step[1]) % n] == GREEN]
+    along = [((i + sign * k * step[0]) % n, (j + sign * k * step[1]) % n) for k in range(1, GREEN_REACH + 1)]
+    found = [k for k, position in enumerate(along, start=1) if cfa[position] == GREEN]
     if len(found) < 2:
         raise UnsupportedError(
             f"demosaic: X-Trans CFA {cfa.tolist()} has fewer than two greens within {GREEN_REACH} pixels "
@@ -448,7 +461,7 @@ def _nearest_greens(cfa: np.ndarray, i: int, j: int, step: np.ndarray, sign: int
     return found[:2]
 
 
-def xtrans_tables(cfa: np.ndarray) -> XTransTables:
+def _xtrans_tables(cfa: np.ndarray) -> _XTransTables:
     """Build the interpolation taps of :func:`demosaic_markesteijn` for a 6x6 CFA (any phase).
 
     Raises
@@ -462,28 +475,30 @@ def xtrans_tables(cfa: np.ndarray) -> XTransTables:
     green_offsets = np.zeros((6, 6, 4, 4, 2), dtype=np.int64)
     green_weights = np.zeros((6, 6, 4, 4), dtype=np.float32)
     window = [(di, dj) for di in range(-2, 3) for dj in range(-2, 3)]
-    slots = max(sum(cfa[(i + di) % 6, (j + dj) % 6] == c for di, dj in window) for i in range(6) for j in range(6) for c in (RED, BLUE))
+    taps = {(c, i, j): [(di, dj) for di, dj in window if cfa[(i + di) % 6, (j + dj) % 6] == c]
+            for c in (RED, BLUE) for i in range(6) for j in range(6)}
+    slots = max(len(t) for t in taps.values())
     colour_offsets = np.zeros((2, 6, 6, slots, 2), dtype=np.int64)
     colour_weights = np.zeros((2, 6, 6, slots), dtype=np.float32)
     colour_counts = np.zeros((2, 6, 6), dtype=np.int64)
     for i in range(6):
         for j in range(6):
             for ci, c in enumerate((RED, BLUE)):
-                taps = [(di, dj) for di, dj in window if cfa[(i + di) % 6, (j + dj) % 6] == c]
-                weights = np.exp(-np.array([di * di + dj * dj for di, dj in taps]) / (2 * COLOUR_SIGMA**2))
-                colour_offsets[ci, i, j, : len(taps)] = taps
-                colour_weights[ci, i, j, : len(taps)] = weights / weights.sum()
-                colour_counts[ci, i, j] = len(taps)
+                offsets = taps[c, i, j]
+                weights = np.exp(-np.array([di * di + dj * dj for di, dj in offsets]) / (2 * COLOUR_SIGMA**2))
+                colour_offsets[ci, i, j, : len(offsets)] = offsets
+                colour_weights[ci, i, j, : len(offsets)] = weights / weights.sum()
+                colour_counts[ci, i, j] = len(offsets)
             if cfa[i, j] == GREEN:
                 continue
             for d, step in enumerate(MARKESTEIJN_DIRECTIONS):
                 nodes = _nearest_greens(cfa, i, j, step, 1) + [-k for k in _nearest_greens(cfa, i, j, step, -1)]
                 green_offsets[i, j, d] = [[k * step[0], k * step[1]] for k in nodes]
                 green_weights[i, j, d] = _lagrange_weights_at_zero(nodes)
-    return XTransTables(green_offsets, green_weights, colour_offsets, colour_weights, colour_counts)
+    return _XTransTables(green_offsets, green_weights, colour_offsets, colour_weights, colour_counts)
 
 
-def _xtrans_green(m: np.ndarray, cfa: np.ndarray, tables: XTransTables, d: int) -> np.ndarray:
+def _xtrans_green(m: np.ndarray, cfa: np.ndarray, tables: _XTransTables, d: int) -> np.ndarray:
     """Green along direction ``d``: cubic through two greens each side, limited to the nearest two."""
     g = m.copy()
     for i in range(6):
@@ -500,7 +515,7 @@ def _xtrans_green(m: np.ndarray, cfa: np.ndarray, tables: XTransTables, d: int) 
     return g
 
 
-def _xtrans_colour(m: np.ndarray, g: np.ndarray, cfa: np.ndarray, tables: XTransTables, ci: int) -> np.ndarray:
+def _xtrans_colour(m: np.ndarray, g: np.ndarray, cfa: np.ndarray, tables: _XTransTables, ci: int) -> np.ndarray:
     """Red (``ci`` 0) or blue (1): measured where sampled, else green plus the weighted mean colour difference."""
     channel = (RED, BLUE)[ci]
     difference = m - g
@@ -512,7 +527,8 @@ def _xtrans_colour(m: np.ndarray, g: np.ndarray, cfa: np.ndarray, tables: XTrans
             sub = (slice(i, None, 6), slice(j, None, 6))
             acc = np.zeros(m[sub].shape, dtype=np.float32)
             for t in range(tables.colour_counts[ci, i, j]):
-                acc = acc + tables.colour_weights[ci, i, j, t] * _at(difference, *tables.colour_offsets[ci, i, j, t])[sub]
+                shifted = _at(difference, *tables.colour_offsets[ci, i, j, t])
+                acc = acc + tables.colour_weights[ci, i, j, t] * shifted[sub]
             out[sub] = g[sub] + acc
     return out
 
@@ -567,7 +583,7 @@ def demosaic_markesteijn_numpy(mosaic: np.ndarray, cfa: np.ndarray) -> np.ndarra
         Transactions on Image Processing, 14(3), 360-369. doi:10.1109/TIP.2004.838691
     """
     mosaic = _as_mosaic(mosaic)
-    tables = xtrans_tables(cfa)
+    tables = _xtrans_tables(cfa)
     cfa = _as_cfa(cfa)
     margin = MARKESTEIJN_MARGIN
     m = pad_mirrored_mosaic(mosaic, cfa, margin)
@@ -622,7 +638,7 @@ def demosaic_markesteijn(mosaic: np.ndarray, cfa: np.ndarray) -> np.ndarray:
     from lumatune.stages import _demosaic_kernels
 
     mosaic = _as_mosaic(mosaic)
-    tables = xtrans_tables(cfa)
+    tables = _xtrans_tables(cfa)
     cfa = _as_cfa(cfa)
     padded = pad_mirrored_mosaic(mosaic, cfa, MARKESTEIJN_MARGIN)
     rgb = np.empty(mosaic.shape + (3,), dtype=np.float32)
@@ -680,7 +696,7 @@ def demosaic(mosaic: np.ndarray, cfa: np.ndarray, method: str = "default") -> np
     ((8, 8, 3), 0.25, 0.25)
     """
     if method == "default":
-        method = DEFAULT_METHODS.get(_as_cfa(cfa).shape, "")
+        method = DEFAULT_METHODS[_as_cfa(cfa).shape]
     if method not in DEMOSAIC_METHODS:
         valid = ", ".join(["default", *DEMOSAIC_METHODS])
         raise UnsupportedError(f"demosaic: unknown method {method!r} (valid methods: {valid})")

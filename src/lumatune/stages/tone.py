@@ -1,72 +1,253 @@
 """Tone and display transform: scene-referred linear Rec.2020 -> display-encoded output space.
 
-Three steps: a tone curve (none for the colorimetric ``neutral`` look, or a sigmoid with a filmic highlight
-roll-off), the change of primaries to the output space with a luminance-preserving gamut clip, and the
-output OETF (sRGB curve).
+Three steps: a tone curve, the change of primaries to the output space with a luminance-preserving gamut
+clip, and the output OETF (sRGB curve). The tone curve is one of
 
-The sigmoid is the Naka-Rushton / Michaelis-Menten form ``y = K x^c / (x^c + s^c)``, with ``s`` and ``K``
-solved so that scene mid grey maps to itself and the scene ``white`` (by default the level where the sensor
-saturated, so clipped highlights become display white) maps to display 1; ``c`` is the contrast
-(slope at mid grey in log-log). Applied per channel it desaturates highlights towards white as film does;
-``hue_preservation`` blends towards the ratio-preserving version (curve applied to max(R, G, B)).
+-   ``none``: colorimetric (the ``neutral`` look): scene values are shown as they are, clipped at 1;
+-   ``sigmoid``: a parametric filmic curve, scene-linear -> display-linear, built from four parts:
+    a black point (the scene value shown as display black; the pivot stays put), a generalised
+    Naka-Rushton sigmoid ``y = K x^c / (x^(c h) + S)^(1/h)`` with ``K`` and ``S`` solved so that the
+    ``pivot`` maps to itself and the scene ``white`` (by default the level where the sensor saturated,
+    so clipped highlights become display white) maps to display 1, where ``c`` is the contrast (the
+    curve's log-log slope in the deep shadows) and ``h`` the shoulder (1: the classic sigmoid; lower:
+    an earlier, softer highlight roll-off; higher: highlights stay linear longer, then compress hard),
+    a toe below the pivot ``y' = p F(y / p)``, ``F(z) = z + t z (1 - z)^2``, that lifts (t > 0) or
+    deepens (t < 0) the shadows, keeps 0 and the pivot, joins the curve with the same slope and stays
+    monotone for t in (-1, 3), and a highlight roll-off: with ``rolloff = r`` the sigmoid aims at
+    ``1 + r/2`` at the white point and a cubic eases display values above ``1 - r`` into white, leaving
+    with the curve's slope and arriving with slope 0, so the brightest highlights approach white gently
+    instead of meeting it at an angle (the shoulder polynomial of darktable's filmic, on a sigmoid);
+-   ``points``: explicit ``(input, output)`` points, both sRGB-encoded in [0, 1], input 1 being the scene
+    ``white``, joined by a monotone cubic (Fritsch-Carlson), as the tone curves of raw developers are.
+
+Applied per channel the curve desaturates highlights towards white as film does; ``hue_preservation``
+blends towards the ratio-preserving version (curve applied to max(R, G, B)).
+
+Two schedules of one algorithm: :func:`display_transform` is plain numpy and evaluates the curve exactly;
+the stage runs :func:`display_transform_fast`, one numba pass that reads the curve and the OETF from 1-D
+tables (the curve sampled on a square-root grid of the scene range, the OETF on a linear grid of [0, 1]).
+tests/stages/test_tone.py checks that they agree.
 
 References
 ----------
 - K.-I. Naka, W. A. H. Rushton, "S-potentials from colour units in the retina of fish", J. Physiol. 185, 1966.
+- T. Lottes, "Advanced techniques and optimization of HDR color pipelines", GDC 2016 (the shoulder
+  exponent on a contrast power, solved for mid-grey and white anchors).
 - darktable ``src/iop/sigmoid.c`` (per-channel sigmoid with hue preservation), 2022.
+- F. N. Fritsch, R. E. Carlson, "Monotone piecewise cubic interpolation", SIAM J. Numer. Anal. 17(2), 1980.
 - IEC 61966-2-1:1999 (sRGB transfer function).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable
 
 import numpy as np
+from numba import njit, prange
 
 from lumatune.params import param
+from lumatune.stages._fastmath import lookup
 from lumatune.stages.base import Frame, Stage
 
-__all__ = ["ToneParams", "sigmoid_coefficients", "sigmoid_curve", "display_transform", "STAGE"]
+__all__ = [
+    "ToneParams",
+    "SigmoidCurve",
+    "PointsCurve",
+    "sigmoid_coefficients",
+    "sigmoid_curve",
+    "monotone_slopes",
+    "monotone_cubic",
+    "gamut_clip",
+    "display_transform",
+    "display_transform_fast",
+    "make_curve",
+    "tone_plan",
+    "STAGE",
+]
 
 MID_GREY = 0.18
-_MIN_WHITE = 4 * MID_GREY  # two stops above mid grey: a display white below that would crush the curve
+_MIN_WHITE_OVER_PIVOT = 4.0  # a display white closer than two stops above the pivot would crush the curve
+_SOLVABLE_MARGIN = 1.25  # white is kept this far above the lowest white the anchors can be solved for
+_ROLLOFF_OVERSHOOT = 0.5  # the sigmoid aims this fraction of the roll-off range above white (slope ratio 1.5)
+CURVE_TABLE_SIZE = 4096
+"""Intervals of the fast path's curve table, sampled at ``x = white t^2`` for ``t`` uniform in [0, 1]."""
+OETF_TABLE_SIZE = 16384
+"""Intervals of the fast path's OETF table over linear [0, 1]."""
+
+
+def _points_are_monotone(points) -> bool:
+    xs = [p[0] for p in points]
+    ys = [p[1] for p in points]
+    return all(b > a for a, b in zip(xs, xs[1:])) and all(b >= a for a, b in zip(ys, ys[1:]))
 
 
 @dataclass(frozen=True)
 class ToneParams:
     """The look's tone curve and display rendering."""
 
-    curve: str = param("none", choices=("none", "sigmoid"), doc="none: colorimetric (clip at 1); sigmoid: filmic")
-    contrast: float = param(1.4, min=0.5, max=4.0, doc="slope of the sigmoid at mid grey (log-log)")
+    curve: str = param(
+        "none", choices=("none", "sigmoid", "points"), doc="none: colorimetric; sigmoid: filmic; points: your curve"
+    )
+    contrast: float = param(1.4, min=0.5, max=4.0, doc="sigmoid exponent: log-log slope in the deep shadows")
+    pivot: float = param(MID_GREY, min=0.02, max=0.5, doc="scene value the sigmoid leaves unchanged")
+    shoulder: float = param(1.0, min=0.3, max=4.0, doc="highlight roll-off: <1 earlier and softer, >1 harder")
+    toe: float = param(0.0, min=-0.9, max=2.0, doc="shadows below the pivot: >0 lifts, <0 deepens")
+    rolloff: float = param(0.0, min=0.0, max=0.5, doc="highlight roll-off: display range eased into white; 0: none")
+    black: float = param(0.0, min=0.0, max=0.05, doc="scene value shown as display black (sigmoid)")
     white: float | None = param(
         None, min=0.5, max=1000.0, doc="scene value (mid grey = 0.18) shown as display white; unset: sensor clip"
     )
+    points: tuple[tuple[float, float], ...] = param(
+        (), min=0.0, max=1.0, doc="curve 'points': [[in, out], ...] sRGB-encoded, in = 1 at white"
+    )
     hue_preservation: float = param(0.5, min=0.0, max=1.0, doc="0: per-channel curve; 1: hue-preserving curve")
+
+    def __post_init__(self):
+        if self.curve == "points" and len(self.points) < 2:
+            raise ValueError("curve = 'points' needs at least two points")
+        if self.points and not _points_are_monotone(self.points):
+            raise ValueError("points: inputs must increase and outputs must not decrease")
+
+
+def sigmoid_coefficients(
+    contrast: float, white: float, grey: float = MID_GREY, shoulder: float = 1.0, white_out: float = 1.0
+) -> tuple[float, float, float, float]:
+    """``(c, S, K, h)`` such that ``K g^c / (g^(c h) + S)^(1/h) = g`` and ``= white_out`` at ``x = white``.
+
+    With ``r = (g^(c-1) white_out / w^c)^h``: ``S = (r w^(c h) - g^(c h)) / (1 - r)`` and
+    ``K = g^(1-c) (g^(c h) + S)^(1/h)``; a solution exists when ``r < 1``, i.e. ``w^c > g^(c-1) white_out``.
+    """
+    c, h, g, w = float(contrast), float(shoulder), float(grey), float(white)
+    r = (g ** (c - 1.0) * white_out / w**c) ** h
+    if not r < 1.0:
+        raise ValueError(f"no sigmoid through grey {g} and white {w} with contrast {c}")
+    s = (r * w ** (c * h) - g ** (c * h)) / (1.0 - r)
+    k = g ** (1.0 - c) * (g ** (c * h) + s) ** (1.0 / h)
+    return c, s, k, h
+
+
+def sigmoid_curve(x: np.ndarray, coefficients: tuple[float, ...]) -> np.ndarray:
+    """The generalised sigmoid, 0 below 0 and clipped at 1 above the white point (float32)."""
+    c, s, k = coefficients[:3]
+    h = coefficients[3] if len(coefficients) > 3 else 1.0
+    xc = np.power(np.maximum(np.asarray(x, np.float64), 0.0), c)
+    y = k * xc / np.power(np.power(xc, h) + s, 1.0 / h)
+    return np.minimum(y, 1.0).astype(np.float32)
+
+
+def _toe(y: np.ndarray, pivot: float, toe: float) -> np.ndarray:
+    """``p F(y/p)`` below the pivot with ``F(z) = z + t z (1 - z)^2``; unchanged above."""
+    z = np.clip(y / pivot, 0.0, 1.0)
+    return np.where(y < pivot, pivot * (z + toe * z * (1.0 - z) ** 2), y)
+
+
+def _rolloff(y: np.ndarray, knee: float, top: float) -> np.ndarray:
+    """Map display ``[knee, top]`` onto ``[knee, 1]`` by a cubic leaving with slope 1 and arriving with slope 0.
+
+    In ``t = (y - knee) / (top - knee)``: ``h(t) = a (t^3 - 2t^2 + t) + 3t^2 - 2t^3`` with
+    ``a = (top - knee) / (1 - knee)``, monotone for ``a <= 3``; values above ``top`` become 1.
+    """
+    a = (top - knee) / (1.0 - knee)
+    t = np.clip((y - knee) / (top - knee), 0.0, 1.0)
+    h = a * (t**3 - 2 * t**2 + t) + 3 * t**2 - 2 * t**3
+    return np.where(y > knee, knee + (1.0 - knee) * h, y)
+
+
+@dataclass(frozen=True)
+class SigmoidCurve:
+    """The parametric curve: black point, generalised sigmoid through (pivot, pivot) and (white, top), toe, and
+    the highlight roll-off that brings ``top`` down to display white with zero slope."""
+
+    coefficients: tuple[float, float, float, float]
+    pivot: float
+    black: float
+    toe: float
+    white: float
+    knee: float = 1.0  # display value where the roll-off starts (1: none)
+    top: float = 1.0  # the sigmoid's value at white before the roll-off
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, np.float64)
+        if self.black > 0:
+            x = (x - self.black) * (self.pivot / (self.pivot - self.black))
+        c, s, k, h = self.coefficients
+        xc = np.power(np.maximum(x, 0.0), c)
+        y = np.minimum(k * xc / np.power(np.power(xc, h) + s, 1.0 / h), self.top)
+        if self.toe != 0:
+            y = _toe(y, self.pivot, self.toe)
+        if self.knee < 1.0:
+            y = _rolloff(y, self.knee, self.top)
+        return np.clip(y, 0.0, 1.0).astype(np.float32)
+
+
+def monotone_slopes(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Fritsch-Carlson slopes at the knots: a cubic Hermite through them never overshoots.
+
+    References
+    ----------
+    F. N. Fritsch, R. E. Carlson, SIAM J. Numer. Anal. 17(2), 238-246, 1980 (steps 1-5).
+    """
+    xs, ys = np.asarray(xs, np.float64), np.asarray(ys, np.float64)
+    delta = np.diff(ys) / np.diff(xs)
+    slopes = np.empty_like(ys)
+    slopes[0], slopes[-1] = delta[0], delta[-1]
+    slopes[1:-1] = np.where(delta[:-1] * delta[1:] > 0, (delta[:-1] + delta[1:]) / 2, 0.0)
+    for i, d in enumerate(delta):
+        if d == 0:
+            slopes[i] = slopes[i + 1] = 0.0
+            continue
+        a, b = slopes[i] / d, slopes[i + 1] / d
+        norm = a * a + b * b
+        if norm > 9.0:
+            tau = 3.0 / np.sqrt(norm)
+            slopes[i], slopes[i + 1] = tau * a * d, tau * b * d
+    return slopes
+
+
+def monotone_cubic(x: np.ndarray, xs: np.ndarray, ys: np.ndarray, slopes: np.ndarray) -> np.ndarray:
+    """Evaluate the cubic Hermite through ``(xs, ys)`` with ``slopes``; flat beyond the end knots."""
+    x = np.clip(np.asarray(x, np.float64), xs[0], xs[-1])
+    i = np.clip(np.searchsorted(xs, x, side="right") - 1, 0, len(xs) - 2)
+    h = xs[i + 1] - xs[i]
+    t = (x - xs[i]) / h
+    t2, t3 = t * t, t * t * t
+    return (
+        (2 * t3 - 3 * t2 + 1) * ys[i]
+        + (t3 - 2 * t2 + t) * h * slopes[i]
+        + (-2 * t3 + 3 * t2) * ys[i + 1]
+        + (t3 - t2) * h * slopes[i + 1]
+    )
+
+
+@dataclass(frozen=True)
+class PointsCurve:
+    """Explicit points, sRGB-encoded on both axes (input 1 = scene ``white``), joined by a monotone cubic."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    slopes: np.ndarray
+    white: float
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        from lumatune.colour.spaces import eotf_inverse_sRGB, eotf_sRGB
+
+        x = np.asarray(x, np.float32)
+        encoded = eotf_inverse_sRGB(np.clip(x / np.float32(self.white), 0.0, 1.0))
+        y = monotone_cubic(encoded, self.xs, self.ys, self.slopes)
+        return np.clip(eotf_sRGB(np.clip(y, 0.0, 1.0).astype(np.float32)), 0.0, 1.0).reshape(x.shape)
 
 
 @dataclass(frozen=True)
 class TonePlan:
-    curve: tuple[float, float, float] | None  # (contrast c, s^c, K) of the sigmoid, or None
+    curve: Callable[[np.ndarray], np.ndarray] | None  # scene-linear -> display-linear, or None (colorimetric)
+    curve_table: np.ndarray | None  # the curve at x = white t^2, t = 0 .. 1 (fast path)
+    white: float
     hue_preservation: float
     to_output: np.ndarray  # linear Rec.2020 -> linear output space
     luminance: np.ndarray  # Y weights of the output space's primaries
     space: str
-
-
-def sigmoid_coefficients(contrast: float, white: float, grey: float = MID_GREY) -> tuple[float, float, float]:
-    """``(c, s^c, K)`` such that ``K g^c/(g^c+s^c) = g`` and ``K w^c/(w^c+s^c) = 1``."""
-    c = contrast
-    g_c, w_c = grey**c, white**c
-    s_c = w_c * g_c * (grey - 1.0) / (g_c - grey * w_c)
-    k = (w_c + s_c) / w_c
-    return c, s_c, k
-
-
-def sigmoid_curve(x: np.ndarray, coefficients: tuple[float, float, float]) -> np.ndarray:
-    """The sigmoid, 0 below 0 and clipped at 1 above the white point."""
-    c, s_c, k = coefficients
-    xc = np.power(np.maximum(x, 0.0), np.float32(c), dtype=np.float32)
-    return np.minimum(np.float32(k) * xc / (xc + np.float32(s_c)), np.float32(1.0))
 
 
 def gamut_clip(rgb: np.ndarray, luminance: np.ndarray) -> np.ndarray:
@@ -79,35 +260,133 @@ def gamut_clip(rgb: np.ndarray, luminance: np.ndarray) -> np.ndarray:
     return np.clip(out, 0.0, 1.0)
 
 
+def _apply_curve(rgb: np.ndarray, curve: Callable, hue_preservation: float) -> np.ndarray:
+    per_channel = curve(rgb)
+    if hue_preservation <= 0:
+        return per_channel
+    norm = np.maximum(np.max(rgb, axis=-1, keepdims=True), np.float32(1e-9))
+    ratio = rgb * (curve(norm) / norm)
+    return per_channel + np.float32(hue_preservation) * (ratio - per_channel)
+
+
 def display_transform(rgb: np.ndarray, plan: TonePlan) -> np.ndarray:
-    """Tone curve, primaries to the output space, gamut clip, OETF."""
+    """Tone curve, primaries to the output space, gamut clip, OETF (plain numpy, exact curve)."""
     from lumatune.colour.spaces import encode_oetf
 
+    rgb = np.asarray(rgb, np.float32)
     if plan.curve is not None:
-        per_channel = sigmoid_curve(rgb, plan.curve)
-        if plan.hue_preservation > 0:
-            norm = np.maximum(np.max(rgb, axis=-1, keepdims=True), 1e-9)
-            ratio = rgb * (sigmoid_curve(norm, plan.curve) / norm)
-            h = np.float32(plan.hue_preservation)
-            rgb = per_channel + h * (ratio - per_channel)
-        else:
-            rgb = per_channel
+        rgb = _apply_curve(rgb, plan.curve, plan.hue_preservation)
     out = (rgb.reshape(-1, 3) @ plan.to_output.T.astype(np.float32)).reshape(rgb.shape)
     return encode_oetf(gamut_clip(out, plan.luminance), plan.space)
 
 
-def _plan(params: ToneParams, frame: Frame, image: np.ndarray) -> TonePlan:
+@lru_cache(maxsize=4)
+def _oetf_table(space: str) -> np.ndarray:
+    from lumatune.colour.spaces import encode_oetf
+
+    return encode_oetf(np.linspace(0.0, 1.0, OETF_TABLE_SIZE + 1, dtype=np.float64), space).astype(np.float32)
+
+
+@njit(parallel=True, cache=True, fastmath=True)
+def _display_kernel(rgb, curve_table, inv_white, hue, m, lum, oetf_table, use_curve):
+    height, width = rgb.shape[0], rgb.shape[1]
+    n_curve = np.float32(curve_table.shape[0] - 1)
+    last_curve = n_curve - np.float32(1e-3)
+    n_oetf = np.float32(oetf_table.shape[0] - 1)
+    last_oetf = n_oetf - np.float32(1e-3)
+    zero = np.float32(0.0)
+    for i in prange(height):
+        for j in range(width):
+            r, g, b = rgb[i, j, 0], rgb[i, j, 1], rgb[i, j, 2]
+            if use_curve:
+                pr = lookup(np.sqrt(max(r * inv_white, zero)) * n_curve, curve_table, last_curve)
+                pg = lookup(np.sqrt(max(g * inv_white, zero)) * n_curve, curve_table, last_curve)
+                pb = lookup(np.sqrt(max(b * inv_white, zero)) * n_curve, curve_table, last_curve)
+                if hue > 0.0:
+                    norm = max(max(r, g), max(b, np.float32(1e-9)))
+                    k = lookup(np.sqrt(norm * inv_white) * n_curve, curve_table, last_curve) / norm
+                    pr += hue * (r * k - pr)
+                    pg += hue * (g * k - pg)
+                    pb += hue * (b * k - pb)
+                r, g, b = pr, pg, pb
+            x = m[0, 0] * r + m[0, 1] * g + m[0, 2] * b
+            y = m[1, 0] * r + m[1, 1] * g + m[1, 2] * b
+            z = m[2, 0] * r + m[2, 1] * g + m[2, 2] * b
+            low = min(x, min(y, z))
+            if low < 0.0:
+                luma = max(lum[0] * x + lum[1] * y + lum[2] * z, zero)
+                t = luma / (luma - low)
+                x = luma + (x - luma) * t
+                y = luma + (y - luma) * t
+                z = luma + (z - luma) * t
+            rgb[i, j, 0] = lookup(x * n_oetf, oetf_table, last_oetf)
+            rgb[i, j, 1] = lookup(y * n_oetf, oetf_table, last_oetf)
+            rgb[i, j, 2] = lookup(z * n_oetf, oetf_table, last_oetf)
+    return rgb
+
+
+def display_transform_fast(rgb: np.ndarray, plan: TonePlan) -> np.ndarray:
+    """:func:`display_transform` in one numba pass with tabulated curve and OETF; overwrites ``rgb``."""
+    use_curve = plan.curve_table is not None
+    table = plan.curve_table if use_curve else np.zeros(2, np.float32)
+    return _display_kernel(
+        rgb,
+        table,
+        np.float32(1.0 / plan.white),
+        np.float32(plan.hue_preservation),
+        plan.to_output.astype(np.float32),
+        plan.luminance.astype(np.float32),
+        _oetf_table(plan.space),
+        use_curve,
+    )
+
+
+def _sigmoid_white(params: ToneParams, white: float, top: float) -> float:
+    """``white`` raised where needed so the sigmoid's anchors can be solved (low contrast, low white)."""
+    c, p = params.contrast, params.pivot
+    return max(white, _MIN_WHITE_OVER_PIVOT * p, _SOLVABLE_MARGIN * (top * p ** (c - 1.0)) ** (1.0 / c))
+
+
+def make_curve(params: ToneParams, scene_clip: float) -> tuple[Callable | None, float]:
+    """The curve the params describe, and the scene white it maps to display 1."""
+    white = float(params.white or scene_clip)
+    if params.curve == "none":
+        return None, white
+    if params.curve == "points":
+        xs, ys = (np.array([p[i] for p in params.points], np.float64) for i in (0, 1))
+        return PointsCurve(xs, ys, monotone_slopes(xs, ys), white), white
+    knee = 1.0 - params.rolloff
+    top = 1.0 + _ROLLOFF_OVERSHOOT * params.rolloff
+    white = _sigmoid_white(params, white, top)
+    p, b = params.pivot, params.black
+    white_in = (white - b) * p / (p - b)
+    coefficients = sigmoid_coefficients(params.contrast, white_in, p, params.shoulder, white_out=top)
+    curve = SigmoidCurve(coefficients, pivot=p, black=b, toe=params.toe, white=white, knee=knee, top=top)
+    return curve, white
+
+
+def tone_plan(params: ToneParams, scene_clip: float, space: str) -> TonePlan:
+    """The plan for a scene whose sensor clip is at ``scene_clip``, rendered to ``space``."""
     from lumatune.colour.spaces import matrix_rec2020_to, matrix_rgb_to_xyz
 
-    white = max(params.white or frame.scene_clip, _MIN_WHITE)
-    curve = sigmoid_coefficients(params.contrast, white) if params.curve == "sigmoid" else None
+    curve, white = make_curve(params, scene_clip)
+    table = None
+    if curve is not None:
+        t = np.linspace(0.0, 1.0, CURVE_TABLE_SIZE + 1)
+        table = np.ascontiguousarray(curve(white * t * t), dtype=np.float32)
     return TonePlan(
         curve=curve,
+        curve_table=table,
+        white=white,
         hue_preservation=params.hue_preservation,
-        to_output=matrix_rec2020_to(frame.output_space),
-        luminance=matrix_rgb_to_xyz(frame.output_space)[1],
-        space=frame.output_space,
+        to_output=matrix_rec2020_to(space),
+        luminance=matrix_rgb_to_xyz(space)[1],
+        space=space,
     )
+
+
+def _plan(params: ToneParams, frame: Frame, image: np.ndarray) -> TonePlan:
+    return tone_plan(params, frame.scene_clip, frame.output_space)
 
 
 STAGE = Stage(
@@ -115,7 +394,7 @@ STAGE = Stage(
     side="look",
     params=ToneParams,
     plan=_plan,
-    process=display_transform,
+    process=display_transform_fast,
     required=True,
     summary="tone curve, gamut mapping and output encoding",
 )

@@ -1,0 +1,48 @@
+"""Fuzz target: the DNG tag reader and the opcode-list parsers.
+
+``lumatune.raw.read_dng_tags`` reads the colour tags of whatever file it is given (through tifffile), and the
+opcode-list parsers (``lumatune.raw`` for GainMaps, ``lumatune.io.dng.parse_opcode_list``) read bytes straight
+from a tag. For any input they must return or raise a :class:`lumatune.errors.LumatuneError`; any other
+exception, a hang (``-timeout``) or a memory blow-up (``-rss_limit_mb``) is a crash.
+
+Run: ``python fuzz/fuzz_dng_tags.py [libFuzzer options] CORPUS_DIR [SEED_DIR ...]`` (see ``fuzz/run.py``).
+
+References
+----------
+- Google, atheris: https://github.com/google/atheris; LLVM libFuzzer: https://llvm.org/docs/LibFuzzer.html
+- Adobe DNG Specification 1.6.0.0, chapters 4 and 7.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import atheris
+
+with atheris.instrument_imports(include=["lumatune", "tifffile"]):
+    from lumatune.errors import LumatuneError
+    from lumatune.io.dng import parse_opcode_list
+    from lumatune.raw import _gain_maps, read_dng_tags
+
+_FILE = Path(tempfile.mkdtemp(prefix="lumatune-fuzz-")) / "input.dng"
+_UNDEFINED = 7
+
+
+def TestOneInput(data: bytes) -> None:  # noqa: N802 (libFuzzer's name)
+    _FILE.write_bytes(data)
+    for parse in (lambda: read_dng_tags(_FILE), lambda: parse_opcode_list(data), lambda: _gain_maps(_FILE, (_UNDEFINED, len(data), data))):
+        try:
+            parse()
+        except LumatuneError:
+            pass
+
+
+def main() -> None:
+    atheris.Setup(sys.argv, TestOneInput)
+    atheris.Fuzz()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""``lumatune calibrate``: colour, shading and noise calibration of a camera into a tuning file.
+
+Every command measures everything first and writes nothing when anything fails (each output is written
+atomically, the tuning last). Errors are lumatune errors; the main command prints them as one line. The
+fitting modules (colour-science, scipy, matplotlib) are imported inside the commands, so mounting this
+sub-app costs the main command nothing at start-up.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lumatune.errors import BadFileError, OutputError
+
+__all__ = ["app", "parse_corners"]
+
+app = typer.Typer(help="Calibrate a camera from chart, flat-field and noise raws into a tuning file (and a DCP).")
+
+OutputOption = Annotated[Path, typer.Option("--output", "-o", help="Tuning TOML file to write.")]
+UpdateOption = Annotated[
+    bool, typer.Option("--update", help="Keep the other blocks of an existing tuning (same camera); replace this one.")
+]
+OverwriteOption = Annotated[bool, typer.Option("--overwrite", help="Replace existing output files.")]
+ReportOption = Annotated[Path | None, typer.Option("--report", help="Also write an HTML report (e.g. report.html).")]
+
+
+def parse_corners(text: str | None):
+    """Parse ``"x1,y1,x2,y2,x3,y3,x4,y4"`` (commas or spaces) into a (4, 2) array; None passes through."""
+    import numpy as np
+
+    if text is None:
+        return None
+    try:
+        values = [float(v) for v in text.replace(",", " ").split()]
+    except ValueError:
+        values = []
+    if len(values) != 8:
+        raise BadFileError(f"--corners: expected 8 numbers x1,y1,...,x4,y4, got {text!r}")
+    return np.asarray(values, dtype=np.float64).reshape(4, 2)
+
+
+def _check_outputs(paths: list[Path | None], *, overwrite: bool, tuning: Path, update: bool) -> None:
+    """Refuse before any work when an output exists and may not be replaced."""
+    if tuning.exists() and not (update or overwrite):
+        raise OutputError(f"{tuning}: exists (use --update to replace only the calibrated blocks, or --overwrite)")
+    for path in paths:
+        if path is not None and path.exists() and not overwrite:
+            raise OutputError(f"{path}: exists (use --overwrite)")
+    for path in [tuning, *paths]:
+        if path is not None and not path.parent.is_dir():
+            raise OutputError(f"{path}: output folder does not exist")
+
+
+@app.command()
+def colour(
+    raws: Annotated[list[Path], typer.Argument(help="ColorChecker raws of one camera (one or more illuminants).")],
+    output: OutputOption,
+    chart: Annotated[str, typer.Option("--chart", help="Chart type (cc24: ColorChecker Classic 24).")] = "cc24",
+    illuminant: Annotated[
+        str,
+        typer.Option(
+            "--illuminant",
+            help="auto (from the chart's greys), a name (A, D50, D55, D65, D75, F2, F7, F11, <N>K) for all raws, "
+            "or one per raw separated by commas.",
+        ),
+    ] = "auto",
+    corners: Annotated[
+        str | None,
+        typer.Option(
+            "--corners",
+            help="Outer corners of the patch grid in raw pixels, x1,y1,...,x4,y4 clockwise from the dark-skin corner.",
+        ),
+    ] = None,
+    locate: Annotated[
+        str, typer.Option("--locate", help="auto, corners, truth (virtual-camera truth file) or detect.")
+    ] = "auto",
+    dcp: Annotated[Path | None, typer.Option("--dcp", help="Also write a DNG Camera Profile (.dcp).")] = None,
+    hue_sat_map: Annotated[
+        bool, typer.Option("--hue-sat-map", help="Fit a hue/saturation table too (in the DCP and the report).")
+    ] = False,
+    report: ReportOption = None,
+    update: UpdateOption = False,
+    overwrite: OverwriteOption = False,
+) -> None:
+    """Fit the colour matrix per illuminant (least mean ΔE2000, white preserved) into [colour_matrix]."""
+    from lumatune.calibrate.chart import CHART_NAMES
+    from lumatune.calibrate.colour import calibrate_colour
+    from lumatune.calibrate.tuningfile import write_tuning_blocks
+
+    if chart not in CHART_NAMES:
+        raise BadFileError(f"--chart: '{chart}' is not one of {', '.join(CHART_NAMES)}")
+    if locate not in ("auto", "corners", "truth", "detect"):
+        raise BadFileError(f"--locate: '{locate}' is not one of auto, corners, truth, detect")
+    _check_outputs([dcp, report], overwrite=overwrite, tuning=output, update=update)
+    illuminants = [name.strip() for name in illuminant.split(",") if name.strip()] or ["auto"]
+    calibration = calibrate_colour(raws, illuminants=illuminants, corners=parse_corners(corners), locate=locate)
+    maps, hue_sat_de00 = (), None
+    if hue_sat_map:
+        from lumatune.calibrate.huesat import fit_calibration_hue_sat_maps
+
+        maps, hue_sat_de00 = fit_calibration_hue_sat_maps(calibration)
+    profile = None
+    if dcp is not None:
+        from lumatune.calibrate.dcp import profile_from_calibration
+
+        profile = profile_from_calibration(calibration, hue_sat_maps=maps)
+    if report is not None:
+        from lumatune.calibrate.report import write_report
+
+        write_report(report, overwrite=overwrite, colour=[calibration], hue_sat_de00=[hue_sat_de00])
+    if profile is not None:
+        from lumatune.calibrate.dcp import write_dcp
+
+        write_dcp(dcp, profile, overwrite=overwrite)
+    write_tuning_blocks(
+        output, {"colour_matrix": calibration.block()}, camera=calibration.camera, update=update, overwrite=overwrite
+    )
+    for fit in calibration.fits:
+        typer.echo(
+            f"{fit.illuminant} ({fit.ct:.0f} K, {len(fit.shots)} chart(s)): mean ΔE00 metadata "
+            f"{fit.de00_metadata.mean():.2f} -> fitted {fit.de00_fitted.mean():.2f}"
+        )
+    typer.echo(f"wrote [colour_matrix] to {output}")
+
+
+@app.command()
+def shading(
+    flats: Annotated[list[Path], typer.Argument(help="Flat-field raws of one camera and lens setting.")],
+    output: OutputOption,
+    report: ReportOption = None,
+    update: UpdateOption = False,
+    overwrite: OverwriteOption = False,
+) -> None:
+    """Fit per-channel lens-shading gain grids into [lens_shading]."""
+    from lumatune.calibrate.shading import calibrate_shading
+    from lumatune.calibrate.tuningfile import write_tuning_blocks
+
+    _check_outputs([report], overwrite=overwrite, tuning=output, update=update)
+    calibration = calibrate_shading(flats)
+    if report is not None:
+        from lumatune.calibrate.report import write_report
+
+        write_report(report, overwrite=overwrite, shading=calibration)
+    write_tuning_blocks(
+        output, {"lens_shading": calibration.block()}, camera=calibration.camera, update=update, overwrite=overwrite
+    )
+    typer.echo(
+        f"corner falloff R/G/B: {', '.join(f'{v:.3f}' for v in calibration.falloff)}; wrote [lens_shading] to {output}"
+    )
+
+
+@app.command()
+def noise(
+    raws: Annotated[
+        list[Path],
+        typer.Argument(help="Raws of one camera: pairs of one scene per ISO (flats, a step wedge) or single frames."),
+    ],
+    output: OutputOption,
+    report: ReportOption = None,
+    update: UpdateOption = False,
+    overwrite: OverwriteOption = False,
+) -> None:
+    """Fit the per-channel Poisson-Gaussian noise model per ISO into [denoise] (DNG NoiseProfile convention)."""
+    from lumatune.calibrate.noise import calibrate_noise
+    from lumatune.calibrate.tuningfile import write_tuning_blocks
+
+    _check_outputs([report], overwrite=overwrite, tuning=output, update=update)
+    calibration = calibrate_noise(raws)
+    if report is not None:
+        from lumatune.calibrate.report import write_report
+
+        write_report(report, overwrite=overwrite, noise=calibration)
+    write_tuning_blocks(
+        output, {"denoise": calibration.block()}, camera=calibration.camera, update=update, overwrite=overwrite
+    )
+    for fit in calibration.fits:
+        s, o = fit.profile.mean(axis=0)
+        typer.echo(f"ISO {fit.iso:g} ({fit.method}): S {s:.4g}, O {o:.4g}")
+    typer.echo(f"wrote [denoise] profiles to {output}")

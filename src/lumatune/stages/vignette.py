@@ -1,0 +1,124 @@
+"""Vignette: an artistic darkening (or lightening) towards the corners, on the display-encoded image.
+
+The distance from the centre is measured on an ellipse that passes through the corners (``roundness`` 0,
+following the picture's shape) or a circle through the corners (``roundness`` 1), or in between: ``rho``
+is 0 at the centre and 1 at the corners. The effect ``w = smoothstep(rho; midpoint - feather/2,
+midpoint + feather/2)`` grows from nothing inside the midpoint to full outside; a negative ``amount``
+multiplies by ``1 + amount * w`` (darker), a positive one blends ``amount * w`` of the way to white.
+
+The centre is the picture's centre, which is also the centre of the look's crop (crops are centred).
+
+References
+----------
+-   darktable ``src/iop/vignette.c`` (brightness falloff with scale, fall-off strength and shape).
+-   S. F. Ray, "Applied Photographic Optics", 3rd ed., 2002, section 24.3 (natural vignetting, whose look
+    an artistic vignette imitates).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit, prange
+
+from lumatune.params import param
+from lumatune.stages.base import Frame, Stage
+
+__all__ = ["VignetteParams", "VignettePlan", "vignette_weight", "apply_vignette", "apply_vignette_fast", "STAGE"]
+
+
+@dataclass(frozen=True)
+class VignetteParams:
+    """Artistic vignette."""
+
+    amount: float = param(0.0, min=-1.0, max=1.0, doc="-1: black corners; +1: white corners; 0: none")
+    midpoint: float = param(0.5, min=0.0, max=1.0, doc="where the falloff is half way (0: centre, 1: corners)")
+    roundness: float = param(0.0, min=0.0, max=1.0, doc="0: ellipse of the picture's shape; 1: circle")
+    feather: float = param(0.5, min=0.05, max=1.0, doc="width of the falloff (0.05: hard edge, 1: all over)")
+
+
+@dataclass(frozen=True)
+class VignettePlan:
+    amount: float
+    inner: float  # rho where the effect starts
+    outer: float  # rho where it is full
+    axes: tuple[float, float]  # (vertical, horizontal) semi-axes in pixels of the rho = 1 curve
+
+
+def _axes(height: int, width: int, roundness: float) -> tuple[float, float]:
+    radius = math.hypot(height, width) / 2.0
+    ellipse = (height / math.sqrt(2.0), width / math.sqrt(2.0))
+    return tuple((1.0 - roundness) * e + roundness * radius for e in ellipse)
+
+
+def vignette_weight(shape: tuple[int, int], plan: VignettePlan) -> np.ndarray:
+    """The effect's weight per pixel, 0..1 (float32 (H, W))."""
+    height, width = shape
+    y = (np.arange(height, dtype=np.float64) + 0.5 - height / 2.0) / plan.axes[0]
+    x = (np.arange(width, dtype=np.float64) + 0.5 - width / 2.0) / plan.axes[1]
+    rho = np.sqrt(y[:, None] ** 2 + x[None, :] ** 2)
+    t = np.clip((rho - plan.inner) / (plan.outer - plan.inner), 0.0, 1.0)
+    return (t * t * (3.0 - 2.0 * t)).astype(np.float32)
+
+
+def apply_vignette(rgb: np.ndarray, plan: VignettePlan) -> np.ndarray:
+    """Darken or lighten by the weight (plain numpy)."""
+    rgb = np.asarray(rgb, np.float32)
+    w = (np.float32(plan.amount) * vignette_weight(rgb.shape[:2], plan))[..., None]
+    if plan.amount < 0:
+        return rgb * (1 + w)
+    return rgb + w * (1 - rgb)
+
+
+@njit(parallel=True, cache=True, fastmath=True)
+def _vignette_kernel(rgb, amount, inner, outer, axis_y, axis_x):
+    height, width = rgb.shape[0], rgb.shape[1]
+    half_h, half_w = np.float32(height / 2.0), np.float32(width / 2.0)
+    span = outer - inner
+    one = np.float32(1.0)
+    for i in prange(height):
+        dy = (np.float32(i) + np.float32(0.5) - half_h) / axis_y
+        for j in range(width):
+            dx = (np.float32(j) + np.float32(0.5) - half_w) / axis_x
+            t = min(max((np.sqrt(dy * dy + dx * dx) - inner) / span, np.float32(0.0)), one)
+            w = amount * t * t * (np.float32(3.0) - np.float32(2.0) * t)
+            for c in range(3):
+                v = rgb[i, j, c]
+                rgb[i, j, c] = v * (one + w) if amount < 0 else v + w * (one - v)
+    return rgb
+
+
+def apply_vignette_fast(rgb: np.ndarray, plan: VignettePlan) -> np.ndarray:
+    """:func:`apply_vignette` in one numba pass; overwrites ``rgb``."""
+    f32 = np.float32
+    return _vignette_kernel(
+        rgb, f32(plan.amount), f32(plan.inner), f32(plan.outer), f32(plan.axes[0]), f32(plan.axes[1])
+    )
+
+
+def vignette_plan(params: VignetteParams, shape: tuple[int, ...]) -> VignettePlan | None:
+    """The plan for an image of ``shape``, or None when ``amount`` is 0."""
+    if params.amount == 0:
+        return None
+    return VignettePlan(
+        amount=params.amount,
+        inner=params.midpoint - params.feather / 2.0,
+        outer=params.midpoint + params.feather / 2.0,
+        axes=_axes(shape[0], shape[1], params.roundness),
+    )
+
+
+def _plan(params: VignetteParams, frame: Frame, image: np.ndarray) -> VignettePlan | None:
+    return vignette_plan(params, image.shape)
+
+
+STAGE = Stage(
+    name="vignette",
+    side="look",
+    params=VignetteParams,
+    plan=_plan,
+    process=apply_vignette_fast,
+    summary="artistic vignette: darker or lighter corners",
+)

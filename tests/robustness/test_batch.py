@@ -1,0 +1,278 @@
+"""``lumatune batch``: a tree of raws in, the same tree of outputs out, a manifest that makes a killed batch
+resume without redoing or duplicating work, one failure never stopping the rest, and a Dask cluster that
+writes the same bytes as a local run."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lumatune.batch import MANIFEST_NAME, RAW_EXTENSIONS, STAGING_NAME, file_sha256, output_paths
+from lumatune.cli import main as cli_main
+from lumatune.develop_files import run_jobs
+from robustness import crashing_work
+from robustness.hostile import CORRUPT_DNGS, FILE_CASES
+from robustness.test_hostile_inputs import fingerprint
+from robustness.tiny_raws import write_tiny_raws
+
+BATCH_TIMEOUT_S = 120
+"""Longest one batch of a dozen tiny raws may take (pool start-up included)."""
+
+KILL_TEST_TIMEOUT_S = 300
+"""Longest the 200-file kill-and-resume test may take in all."""
+
+RESUME_FILES = 200
+KILL_AFTER_RECORDS = RESUME_FILES // 2
+"""The batch is killed once the manifest holds this many records (halfway)."""
+
+SUMMARY = re.compile(r"(\d+) raw files: (\d+) developed, (\d+) skipped \(already done\), (\d+) failed")
+
+
+def run_batch_cli(argv: list[str], capfd) -> tuple[int, tuple[int, int, int, int], list[str]]:
+    """Exit code, (total, developed, skipped, failed) from the summary line, and the lines on stderr."""
+    with pytest.raises(SystemExit) as exit_:
+        cli_main(["batch", *argv])
+    out, err = capfd.readouterr()
+    match = SUMMARY.search(out)
+    assert match, out + err
+    return exit_.value.code or 0, tuple(int(g) for g in match.groups()), err.splitlines()
+
+
+def outputs_of(folder: Path) -> dict[str, str]:
+    """Relative path -> sha256 of every file in an output folder but the manifest."""
+    return {
+        p.relative_to(folder).as_posix(): file_sha256(p)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != MANIFEST_NAME
+    }
+
+
+def manifest_lines(folder: Path) -> list[dict]:
+    return [json.loads(line) for line in (folder / MANIFEST_NAME).read_text().splitlines()]
+
+
+@pytest.fixture()
+def tree(tmp_path):
+    """Twelve tiny raws (two in subfolders), a text file, a hidden resource fork and one bad raw."""
+    folder = tmp_path / "in"
+    write_tiny_raws(folder, 12)
+    (folder / "notes.txt").write_text("not a raw")
+    (folder / "._tiny_0000.dng").write_bytes(b"\0" * 4096)
+    (folder / "bad.nef").write_bytes(b"garbage" * 500)
+    return folder
+
+
+@pytest.mark.timeout(BATCH_TIMEOUT_S)
+def test_batch_mirrors_the_tree_records_every_output_and_reports_failures(tree, tmp_path, capfd):
+    out = tmp_path / "out"
+    code, counts, err = run_batch_cli([str(tree), "-o", str(out), "--jobs", "2"], capfd)
+    assert code == 3 and counts == (13, 12, 0, 1)
+    assert err == [f"lumatune: {tree / 'bad.nef'}: not a raw file LibRaw can read (Unsupported file format or not RAW file)"]
+    raws = sorted(p.relative_to(tree) for p in tree.rglob("tiny_*.dng"))
+    expected = {target.as_posix() for target in output_paths(raws, ".jpg").values()}
+    assert set(outputs_of(out)) == expected and len(expected) == 12
+    records = manifest_lines(out)
+    assert sorted(r["input"] for r in records) == sorted(p.as_posix() for p in raws)
+    for record in records:
+        assert record["output_sha256"] == file_sha256(out / record["output"])
+        assert record["input_sha256"] == file_sha256(tree / record["input"])
+    assert not (out / STAGING_NAME).exists()
+
+
+@pytest.mark.timeout(BATCH_TIMEOUT_S)
+def test_rerun_skips_finished_work_and_redoes_damaged_or_changed_outputs(tree, tmp_path, capfd):
+    out = tmp_path / "out"
+    run_batch_cli([str(tree), "-o", str(out), "--jobs", "2"], capfd)
+    first = outputs_of(out)
+    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*.jpg")}
+    code, counts, _ = run_batch_cli([str(tree), "-o", str(out), "--jobs", "2"], capfd)
+    assert code == 3 and counts == (13, 0, 12, 1)
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*.jpg")} == stamps  # nothing rewritten
+    damaged, deleted = out / "tiny_0001.jpg", out / "tiny_0002.jpg"
+    damaged.write_bytes(damaged.read_bytes()[:100])
+    deleted.unlink()
+    code, counts, _ = run_batch_cli([str(tree), "-o", str(out), "--jobs", "2"], capfd)
+    assert counts == (13, 2, 10, 1) and outputs_of(out) == first
+    code, counts, _ = run_batch_cli([str(tree), "-o", str(out), "--jobs", "2", "--look", "neutral"], capfd)
+    assert counts == (13, 12, 0, 1)  # other settings: the batch's own outputs are redone in place
+    assert set(outputs_of(out)) == set(first) and outputs_of(out) != first
+    assert len(manifest_lines(out)) == 12  # compacted: one line per input
+
+
+@pytest.mark.timeout(BATCH_TIMEOUT_S)
+def test_outputs_the_batch_did_not_write_are_kept_unless_overwrite(tree, tmp_path, capfd):
+    out = tmp_path / "out"
+    out.mkdir()
+    foreign = out / "tiny_0003.jpg"
+    foreign.write_bytes(b"someone else's picture")
+    code, counts, err = run_batch_cli([str(tree), "-o", str(out), "--jobs", "2"], capfd)
+    assert code == 3 and counts == (13, 11, 0, 2)
+    assert f"lumatune: {foreign}: exists and is not from this batch (use --overwrite)" in err
+    assert foreign.read_bytes() == b"someone else's picture"
+    code, counts, _ = run_batch_cli([str(tree), "-o", str(out), "--jobs", "2", "--overwrite"], capfd)
+    assert counts == (13, 1, 11, 1) and foreign.read_bytes()[:2] == b"\xff\xd8"
+
+
+@pytest.mark.timeout(BATCH_TIMEOUT_S)
+def test_a_line_torn_by_a_kill_does_not_spoil_the_manifest(tree, tmp_path, capfd):
+    out = tmp_path / "out"
+    run_batch_cli([str(tree), "-o", str(out), "--jobs", "2"], capfd)
+    first = outputs_of(out)
+    with open(out / MANIFEST_NAME, "ab") as manifest:
+        manifest.write(b'{"version": 1, "input": "tiny_00')
+    (out / "tiny_0004.jpg").unlink()
+    code, counts, _ = run_batch_cli([str(tree), "-o", str(out), "--jobs", "1"], capfd)
+    assert counts == (13, 1, 11, 1) and outputs_of(out) == first
+    assert len(manifest_lines(out)) == 12
+
+
+@pytest.mark.timeout(BATCH_TIMEOUT_S)
+def test_inputs_sharing_a_name_get_distinct_outputs(tmp_path, capfd):
+    folder = tmp_path / "in"
+    (raw,) = write_tiny_raws(folder, 1)
+    shutil.copy(raw, folder / "tiny_0000.nef")
+    code, counts, _ = run_batch_cli([str(folder), "-o", str(tmp_path / "out")], capfd)
+    assert code == 0 and counts == (2, 2, 0, 0)
+    assert set(outputs_of(tmp_path / "out")) == {"tiny_0000.dng.jpg", "tiny_0000.nef.jpg"}
+
+
+@pytest.mark.timeout(BATCH_TIMEOUT_S)
+def test_every_hostile_input_fails_alone_in_one_line(tmp_path, capfd):
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    for index, build in enumerate({**CORRUPT_DNGS, **FILE_CASES}.values()):
+        place = folder / f"case{index:03d}"
+        place.mkdir()
+        build(place)
+    write_tiny_raws(folder / "good", 1)
+    hostile = [
+        p for p in folder.glob("case*/*")
+        if p.suffix.lower() in RAW_EXTENSIONS and (p.is_symlink() or not p.is_dir())  # a folder named x.dng is no input
+    ]
+    before = {p: fingerprint(p) for p in hostile}
+    code, (total, developed, skipped, failed), err = run_batch_cli([str(folder), "-o", str(out), "--jobs", "2"], capfd)
+    assert code == 3 and developed == 1 and skipped == 0 and failed == len(hostile) == total - 1
+    assert len(err) == failed and all(line.startswith("lumatune: ") for line in err)
+    assert not any("internal error" in line or "Traceback" in line for line in err)
+    assert set(outputs_of(out)) == {"good/tiny_0000.jpg"}
+    assert {p: fingerprint(p) for p in hostile} == before
+
+
+def test_a_crashing_worker_fails_its_job_only():
+    jobs = [(f"job{i}", "crash" if i in (2, 5) else "ok") for i in range(8)]
+    results = run_jobs(jobs, workers=2, work=crashing_work.work, failure=crashing_work.failure, isolate=True)
+    crashed = "the raw decoder crashed on this file (its worker process died)"
+    assert results == [f"job{i}: {crashed}" if i in (2, 5) else f"job{i}" for i in range(8)]
+
+
+# --- killed and resumed -------------------------------------------------------------------------------------
+
+
+def start_batch(source: Path, out: Path) -> subprocess.Popen:
+    """A ``lumatune batch`` child in its own process group (so that a kill takes its workers too)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "lumatune", "batch", str(source), "-o", str(out), "--jobs", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+
+
+def records_in(out: Path) -> int:
+    try:
+        return (out / MANIFEST_NAME).read_bytes().count(b"\n")
+    except FileNotFoundError:
+        return 0
+
+
+def kill_group(child: subprocess.Popen) -> None:
+    os.killpg(child.pid, signal.SIGKILL)
+    child.communicate()
+
+
+def finish_batch(source: Path, out: Path) -> tuple[int, int, int, int]:
+    child = start_batch(source, out)
+    stdout, stderr = child.communicate(timeout=KILL_TEST_TIMEOUT_S)
+    assert child.returncode == 0, stderr
+    return tuple(int(g) for g in SUMMARY.search(stdout).groups())
+
+
+def visible_outputs(out: Path) -> dict[str, str]:
+    return {k: v for k, v in outputs_of(out).items() if not k.startswith(STAGING_NAME)}
+
+
+@pytest.fixture(scope="module")
+def resume_inputs(tmp_path_factory):
+    """200 tiny raws and the outputs one uninterrupted batch makes of them (the reference)."""
+    folder = tmp_path_factory.mktemp("resume")
+    source, reference = folder / "in", folder / "reference"
+    write_tiny_raws(source, RESUME_FILES)
+    assert finish_batch(source, reference) == (RESUME_FILES, RESUME_FILES, 0, 0)
+    return source, outputs_of(reference)
+
+
+@pytest.mark.timeout(KILL_TEST_TIMEOUT_S)
+def test_200_files_killed_halfway_resume_to_every_output_once_and_correct(resume_inputs, tmp_path):
+    source, reference = resume_inputs
+    out = tmp_path / "out"
+    child = start_batch(source, out)
+    while records_in(out) < KILL_AFTER_RECORDS and child.poll() is None:
+        time.sleep(0.01)
+    kill_group(child)
+    assert child.returncode == -signal.SIGKILL, "the batch finished before it could be killed"
+    present = visible_outputs(out)
+    recorded = records_in(out)
+    assert all(reference[name] == digest for name, digest in present.items()), "a corrupt output after the kill"
+    # a record is synced before its output is moved into place: at most the result in hand lacks its file
+    assert recorded >= KILL_AFTER_RECORDS and len(present) <= recorded <= len(present) + 1
+    total, developed, skipped, failed = finish_batch(source, out)
+    assert (total, failed) == (RESUME_FILES, 0)
+    assert skipped == len(present) and developed == RESUME_FILES - len(present)  # nothing redone twice
+    assert outputs_of(out) == reference  # every output once, byte for byte; no staging or temporary files
+    records = manifest_lines(out)
+    assert len(records) == RESUME_FILES and len({r["input"] for r in records}) == RESUME_FILES
+    print(f"killed after {recorded} records with {len(present)} outputs; resumed: {developed} developed, {skipped} skipped")
+
+
+@pytest.mark.timeout(KILL_TEST_TIMEOUT_S)
+def test_killed_at_random_moments_the_outputs_stay_whole(resume_inputs, tmp_path):
+    source, reference = resume_inputs
+    out = tmp_path / "out"
+    rng = random.Random(8)
+    for _ in range(3):
+        child = start_batch(source, out)
+        time.sleep(rng.uniform(0.5, 3.0))
+        kill_group(child)
+        assert all(reference[name] == digest for name, digest in visible_outputs(out).items())
+    finish_batch(source, out)
+    assert outputs_of(out) == reference
+
+
+# --- on a Dask cluster --------------------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(BATCH_TIMEOUT_S)
+def test_cluster_batch_writes_the_same_bytes_as_a_local_batch(tree, tmp_path, capfd):
+    distributed = pytest.importorskip("dask.distributed", reason="dask[distributed] is not installed")
+    local, remote = tmp_path / "local", tmp_path / "cluster"
+    code, counts, _ = run_batch_cli([str(tree), "-o", str(local), "--jobs", "2"], capfd)
+    assert code == 3 and counts == (13, 12, 0, 1)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        code, counts, err = run_batch_cli([str(tree), "-o", str(remote), "--scheduler", cluster.scheduler_address], capfd)
+    assert code == 3 and counts == (13, 12, 0, 1)
+    assert any("bad.nef: not a raw file" in line for line in err)
+    assert outputs_of(remote) == outputs_of(local)
+    def essentials(folder: Path) -> list:
+        return sorted((r["input"], r["output"], r["output_sha256"], r["settings"]) for r in manifest_lines(folder))
+
+    assert essentials(remote) == essentials(local)
