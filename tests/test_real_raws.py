@@ -64,7 +64,6 @@ def test_missing_camera_white_balance_falls_back_to_auto():
     canon = next(p for p in shared_raws() if p.name == "canon_eos_d30.crw")
     assert open_raw(canon).as_shot_neutral is None  # LibRaw reports -1: no usable as-shot white balance
     from lumatune.api import develop
-    from lumatune.stages.base import Frame
 
     raw = open_raw(canon)
     image = develop(raw, "neutral")

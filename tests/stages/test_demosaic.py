@@ -23,7 +23,6 @@ from lumatune.stages.demosaic import (
     demosaic_markesteijn,
     demosaic_markesteijn_numpy,
     demosaic_menon2007,
-    demosaic_menon2007_clamped,
     demosaic_menon2007_numpy,
     pad_mirrored_mosaic,
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 
 from lumatune.errors import BadFileError, OutputError
@@ -79,7 +80,7 @@ def colour(
     ] = "auto",
     dcp: Annotated[Path | None, typer.Option("--dcp", help="Also write a DNG Camera Profile (.dcp).")] = None,
     hue_sat_map: Annotated[
-        bool, typer.Option("--hue-sat-map", help="Fit a hue/saturation table too (in the DCP and the report).")
+        bool, typer.Option("--hue-sat-map", help="Fit a hue/saturation table too (in the tuning, the DCP and the report).")
     ] = False,
     report: ReportOption = None,
     update: UpdateOption = False,
@@ -115,15 +116,21 @@ def colour(
         from lumatune.calibrate.dcp import write_dcp
 
         write_dcp(dcp, profile, overwrite=overwrite)
-    write_tuning_blocks(
-        output, {"colour_matrix": calibration.block()}, camera=calibration.camera, update=update, overwrite=overwrite
-    )
+    blocks = {"colour_matrix": calibration.block()}
+    if maps:
+        blocks["hue_sat_map"] = {
+            "maps": [
+                {"ct": round(float(fit.ct), 1), "table": np.round(table.table[0], 5).tolist()}
+                for fit, table in sorted(zip(calibration.fits, maps), key=lambda pair: pair[0].ct)
+            ]
+        }
+    write_tuning_blocks(output, blocks, camera=calibration.camera, update=update, overwrite=overwrite)
     for fit in calibration.fits:
         typer.echo(
             f"{fit.illuminant} ({fit.ct:.0f} K, {len(fit.shots)} chart(s)): mean ΔE00 metadata "
             f"{fit.de00_metadata.mean():.2f} -> fitted {fit.de00_fitted.mean():.2f}"
         )
-    typer.echo(f"wrote [colour_matrix] to {output}")
+    typer.echo(f"wrote [{'] and ['.join(blocks)}] to {output}")
 
 
 @app.command()

@@ -18,15 +18,16 @@ References
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 
-from lumatune.colour.spaces import (
-    MATRIX_D65_TO_D50_BRADFORD,
-    XY_D50,
-    XYZ_to_Lab,
-    normalised_primary_matrix,
+from lumatune.colour.spaces import MATRIX_D65_TO_D50_BRADFORD, XYZ_to_Lab
+from lumatune.stages.hue_sat_map import (
+    MATRIX_PROPHOTO_TO_XYZ_D50,
+    HueSatMap,
+    apply_hue_sat_map,
+    hsv_to_rgb,
+    rgb_to_hsv,
 )
 
 __all__ = [
@@ -56,89 +57,6 @@ COEFFICIENT_UNITS = (10.0, 0.1, 0.1)
 
 PENALTY = 0.02
 """Weight of the coefficients' squared size in the fit (ΔE00 per coefficient unit squared)."""
-
-MATRIX_PROPHOTO_TO_XYZ_D50 = normalised_primary_matrix(
-    np.array([[0.7347, 0.2653], [0.1596, 0.8404], [0.0366, 0.0001]]), XY_D50
-)
-"""Linear ProPhoto (ROMM) RGB -> XYZ D50 (ANSI/I3A IT10.7666)."""
-
-
-@dataclass(frozen=True)
-class HueSatMap:
-    """A DNG hue/saturation table: ``table`` (value divisions, hue divisions, saturation divisions, 3) of
-    (hue shift in degrees, saturation scale, value scale)."""
-
-    table: np.ndarray
-
-    @property
-    def dims(self) -> tuple[int, int, int]:
-        """ProfileHueSatMapDims: (hue divisions, saturation divisions, value divisions)."""
-        return self.table.shape[1], self.table.shape[2], self.table.shape[0]
-
-
-def rgb_to_hsv(rgb: np.ndarray) -> np.ndarray:
-    """HSV of non-negative RGB, hue in [0, 6) (the DNG SDK's convention), last axis."""
-    rgb = np.maximum(np.asarray(rgb, dtype=np.float64), 0.0)
-    r, g, b = np.moveaxis(rgb, -1, 0)
-    v = rgb.max(axis=-1)
-    span = v - rgb.min(axis=-1)
-    s = np.where(v > 0, span / np.where(v > 0, v, 1), 0.0)
-    safe = np.where(span > 0, span, 1)
-    h = np.where(v == r, (g - b) / safe, np.where(v == g, 2 + (b - r) / safe, 4 + (r - g) / safe))
-    h = np.where(span > 0, h % 6, 0.0)
-    return np.stack([h, s, v], axis=-1)
-
-
-def hsv_to_rgb(hsv: np.ndarray) -> np.ndarray:
-    """RGB of HSV with hue in [0, 6), last axis."""
-    h, s, v = np.moveaxis(np.asarray(hsv, dtype=np.float64), -1, 0)
-    h = h % 6
-    sector = np.floor(h).astype(int) % 6
-    f = h - np.floor(h)
-    p, q, t = v * (1 - s), v * (1 - s * f), v * (1 - s * (1 - f))
-    choices = [(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)]
-    out = np.zeros(h.shape + (3,))
-    for k, channels in enumerate(choices):
-        mask = sector == k
-        for c in range(3):
-            out[..., c] = np.where(mask, channels[c], out[..., c])
-    return out
-
-
-def _lookup(hsm: HueSatMap, hsv: np.ndarray) -> np.ndarray:
-    """(n, 3) table entries at HSV points: linear in hue (wrapping) and saturation, value divisions 1."""
-    table = hsm.table[0]
-    hues, sats = table.shape[0], table.shape[1]
-    hue = hsv[:, 0] * hues / 6.0
-    h0 = np.floor(hue).astype(int) % hues
-    h1 = (h0 + 1) % hues
-    fh = (hue - np.floor(hue))[:, None]
-    sat = np.clip(hsv[:, 1], 0, 1) * (sats - 1)
-    s0 = np.minimum(np.floor(sat).astype(int), sats - 2)
-    fs = (sat - s0)[:, None]
-    low = table[h0, s0] * (1 - fs) + table[h0, s0 + 1] * fs
-    high = table[h1, s0] * (1 - fs) + table[h1, s0 + 1] * fs
-    return low * (1 - fh) + high * fh
-
-
-def apply_hue_sat_map(xyz_d50: np.ndarray, hsm: HueSatMap) -> np.ndarray:
-    """Apply a hue/saturation table (value divisions 1) to XYZ D50 colours, via linear ProPhoto RGB HSV.
-
-    References
-    ----------
-    DNG Specification 1.6.0.0, ProfileHueSatMapData; DNG SDK ``RefBaselineHueSatMap``.
-    """
-    if hsm.table.shape[0] != 1:
-        raise ValueError("only hue/saturation tables with one value division are supported")
-    rgb = np.asarray(xyz_d50, dtype=np.float64).reshape(-1, 3) @ np.linalg.inv(MATRIX_PROPHOTO_TO_XYZ_D50).T
-    negative = np.minimum(rgb, 0.0)  # channels below zero pass unchanged, as in the DNG SDK
-    hsv = rgb_to_hsv(rgb - negative)
-    entry = _lookup(hsm, hsv)
-    hsv = np.stack(
-        [hsv[:, 0] + entry[:, 0] * 6 / 360, np.minimum(hsv[:, 1] * entry[:, 1], 1.0), hsv[:, 2] * entry[:, 2]], -1
-    )
-    return ((hsv_to_rgb(hsv) + negative) @ MATRIX_PROPHOTO_TO_XYZ_D50.T).reshape(np.shape(xyz_d50))
-
 
 def _table_from_coefficients(coefficients: np.ndarray) -> HueSatMap:
     hue = np.arange(HUE_DIVISIONS) * 2 * np.pi / HUE_DIVISIONS

@@ -279,8 +279,6 @@ def demosaic_menon2007_numpy(mosaic: np.ndarray, cfa: np.ndarray, *, clamp_green
     is_r, is_g, is_b = channel == RED, channel == GREEN, channel == BLUE
     red_row = np.broadcast_to(is_r.any(axis=1)[:, None], m.shape)
     blue_row = ~red_row
-    red_col = np.broadcast_to(is_r.any(axis=0)[None, :], m.shape)
-    blue_col = ~red_col
     zero = np.float32(0)
 
     def along(plane: np.ndarray, horizontal: bool | np.ndarray, taps: dict[int, float]) -> np.ndarray:
