@@ -58,12 +58,14 @@ def write_chart_dng(
     black: int = 256,
     white: int = 4095,
     highlight: bool = False,
+    falloff: np.ndarray | None = None,
     **dng_tags,
 ) -> Path:
     """Write the chart as seen by the made-up camera under D65 as a 12-bit DNG.
 
     ``exposure`` scales scene linear values to the sensor's normalised range; ``highlight`` adds a
-    saturated white square in the last patch.
+    saturated white square in the last patch. ``falloff`` (a small grid of gains >= 1 spanning the frame)
+    darkens the image by its bilinear interpolation, as a lens's shading would.
     """
     from lumatune.io.dng import cfa_pattern_array
 
@@ -74,6 +76,16 @@ def write_chart_dng(
     signal = camera / white_camera.max() * exposure
     if highlight:
         signal[-PATCH:, -PATCH:] = 5.0
+    if falloff is not None:
+        rows = np.interp((np.arange(signal.shape[0]) + 0.5) / signal.shape[0], np.linspace(0, 1, falloff.shape[0]),
+                         np.arange(falloff.shape[0]))
+        cols = np.interp((np.arange(signal.shape[1]) + 0.5) / signal.shape[1], np.linspace(0, 1, falloff.shape[1]),
+                         np.arange(falloff.shape[1]))
+        r0, c0 = np.minimum(rows.astype(int), falloff.shape[0] - 2), np.minimum(cols.astype(int), falloff.shape[1] - 2)
+        fr, fc = (rows - r0)[:, None], (cols - c0)[None, :]
+        grid = (falloff[r0][:, c0] * (1 - fr) * (1 - fc) + falloff[r0 + 1][:, c0] * fr * (1 - fc)
+                + falloff[r0][:, c0 + 1] * (1 - fr) * fc + falloff[r0 + 1][:, c0 + 1] * fr * fc)
+        signal = signal / grid[..., None]
     pattern = cfa_pattern_array(cfa)
     rows, cols = np.indices(signal.shape[:2])
     mosaic = signal[rows, cols, pattern[rows % 2, cols % 2]]

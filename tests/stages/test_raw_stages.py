@@ -78,3 +78,18 @@ def test_highlights_leave_unclipped_colours_alone():
     colour = np.array([[[1.2, 0.3, 0.2], [0.1, 0.5, 1.1]]], np.float32)  # bright, far from their clip levels
     out = desaturate_clipped(colour, HighlightsPlan(clip=gains, start=0.97))
     np.testing.assert_allclose(out, colour, atol=TOLERANCE)
+
+
+def test_dng_gain_map_undoes_a_known_falloff(tmp_path):
+    """A chart darkened by a smooth falloff, with the GainMap that undoes it, develops like the plain chart."""
+    import lumatune
+    from lumatune.io.dng import gain_map_opcode, encode_opcode_list
+    from synthetic import write_chart_dng
+
+    plain = lumatune.develop(write_chart_dng(tmp_path / "plain.dng", black=0), look="neutral")
+    ys, xs = np.mgrid[0:9, 0:9] / 8.0
+    gains = (1.0 + 0.8 * ((xs - 0.5) ** 2 + (ys - 0.5) ** 2)).astype(np.float32)[..., None]
+    shaded = write_chart_dng(tmp_path / "shaded.dng", black=0, exposure=0.7, falloff=gains[..., 0],
+                             opcode_list_2=encode_opcode_list([gain_map_opcode(gains, (96, 72))]))
+    corrected = lumatune.develop(shaded, look="neutral")
+    assert np.abs(corrected - plain).mean() < 0.004  # 8-bit-level agreement on average

@@ -81,7 +81,7 @@ def _gain_from_dng_maps(frame: Frame, shape: tuple[int, int]) -> np.ndarray | No
     area = raw.dng.active_area or (0, 0, *raw.full_size)
     area_h, area_w = area[2] - area[0], area[3] - area[1]
     row0, col0 = raw.crop_origin[0] - area[0], raw.crop_origin[1] - area[1]
-    gain = np.ones(shape, dtype=np.float32)
+    gain = None
     for gm in maps:
         rows = _pitched(gm.top, gm.bottom, gm.row_pitch, row0, shape[0])
         cols = _pitched(gm.left, gm.right, gm.col_pitch, col0, shape[1])
@@ -91,6 +91,11 @@ def _gain_from_dng_maps(frame: Frame, shape: tuple[int, int]) -> np.ndarray | No
         v = (np.clip((rows + 0.5) / area_h, 0, 1) - gm.map_origin[0]) / (gm.map_spacing[0] or 1.0)
         u = (np.clip((cols + 0.5) / area_w, 0, 1) - gm.map_origin[1]) / (gm.map_spacing[1] or 1.0)
         local = _bilinear_rows_cols(gm.gains[..., 0], v, u)
+        if gain is None and local.shape == shape:  # one map over every pixel: it is the gain
+            gain = local
+            continue
+        if gain is None:
+            gain = np.ones(shape, dtype=np.float32)
         step = (gm.row_pitch, gm.col_pitch)
         gain[rows[0] - row0 : rows[-1] - row0 + 1 : step[0], cols[0] - col0 : cols[-1] - col0 + 1 : step[1]] *= local
     return gain
