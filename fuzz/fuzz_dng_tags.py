@@ -30,7 +30,7 @@ _FILE = Path(tempfile.mkdtemp(prefix="lumatune-fuzz-")) / "input.dng"
 _UNDEFINED = 7
 
 
-def TestOneInput(data: bytes) -> None:  # noqa: N802 (libFuzzer's name)
+def TestOneInput(data: bytes) -> None:
     _FILE.write_bytes(data)
     for parse in (lambda: read_dng_tags(_FILE), lambda: parse_opcode_list(data), lambda: _gain_maps(_FILE, (_UNDEFINED, len(data), data))):
         try:

@@ -101,7 +101,7 @@ def _check_round_trip(loaded, load) -> None:
         raise AssertionError(f"round trip changed the blocks:\n{loaded.to_toml()}\n---\n{reloaded.to_toml()}")
 
 
-def TestOneInput(raw: bytes) -> None:  # noqa: N802 (libFuzzer's name)
+def TestOneInput(raw: bytes) -> None:
     data = atheris.FuzzedDataProvider(raw)
     if data.ConsumeBool():
         text = data.ConsumeUnicodeNoSurrogates(data.remaining_bytes())

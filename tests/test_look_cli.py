@@ -10,7 +10,14 @@ from typer.testing import CliRunner
 from lumatune.errors import BadFileError, OutputError
 from lumatune.io.lut import read_cube
 from lumatune.look import load_look
-from lumatune.look_cli import _without_spatial, bake_look_lut, compare, look_chart, look_export, look_measure
+from lumatune.look_cli import (
+    _without_spatial,
+    bake_look_lut,
+    compare,
+    look_chart,
+    look_export,
+    look_measure,
+)
 from lumatune.stages.lut import tetrahedral
 
 BAKE_TOLERANCE = 1e-5

@@ -32,6 +32,7 @@ References
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -73,7 +74,7 @@ RAW_EXTENSIONS = frozenset(
 )
 
 _HASH_CHUNK = 1 << 20
-_SCHEDULER_TIMEOUT_S = 30
+_SCHEDULER_TIMEOUT_S = 10
 
 EXIT_FAILED = 1
 EXIT_SOME_FAILED = 3
@@ -269,10 +270,18 @@ class Manifest:
         return records
 
     def open(self) -> None:
-        """Open for appending; a last line cut short by a kill is closed off so that the next record stands alone."""
+        """Open for appending and lock it (one batch per output folder at a time; the lock dies with the process).
+
+        A last line cut short by a kill is closed off, so that the next record stands alone.
+        """
         new = not self.path.exists()
         try:
             self._file = open(self.path, "a+b")
+            try:
+                fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self.close()
+                raise OutputError(f"{self.path.parent}: another lumatune batch is writing there") from None
             if self._file.tell() > 0:
                 self._file.seek(-1, os.SEEK_END)
                 if self._file.read(1) != b"\n":
@@ -297,7 +306,7 @@ class Manifest:
             self._file = None
 
     def compact(self) -> None:
-        """Rewrite the log with one line per input (atomically), once a run has appended duplicates."""
+        """Rewrite the log with one line per input (synced, then renamed over it), once a run appended duplicates."""
         from lumatune.io.atomic import atomic_output
 
         records = self.load()
@@ -305,8 +314,10 @@ class Manifest:
         if lines == len(records):
             return
         text = "".join(json.dumps(records[key], sort_keys=True) + "\n" for key in sorted(records))
-        with atomic_output(self.path, overwrite=True) as temp:
-            temp.write_text(text, encoding="utf-8")
+        with atomic_output(self.path, overwrite=True) as temp, open(temp, "wb") as file:
+            file.write(text.encode("utf-8"))
+            file.flush()
+            os.fsync(file.fileno())
 
 
 def _sync_folder(folder: Path) -> None:
@@ -402,22 +413,24 @@ def run_batch(
         raise UnreadableInputError(f"{input_dir}: no raw files found")
     summary = BatchSummary(failed=list(unlisted))
     manifest = Manifest(out_dir / MANIFEST_NAME)
-    records = manifest.load()
     with contextlib.ExitStack() as cleanup:
+        manifest.open()  # and lock: a second batch into the same folder would empty this one's staging folder
+        cleanup.callback(manifest.close)
+        records = manifest.load()
         client = cleanup.enter_context(_cluster(scheduler)) if scheduler else None
         staging = _fresh_staging(out_dir)
         cleanup.callback(shutil.rmtree, staging, ignore_errors=True)
-        jobs = _plan(input_dir, out_dir, staging, inputs, records, settings, overwrite, summary)
-        manifest.open()
-        cleanup.callback(manifest.close)
+        ours = {record.get("output") for record in records.values()}  # outputs this batch may replace
+        jobs = _plan(input_dir, out_dir, staging, inputs, records, ours, settings, overwrite, summary)
         run_jobs(
             jobs, workers=_cluster_threads(client) if client else workers, progress=progress, work=develop_batch_job,
-            failure=_job_failure, on_result=_committer(manifest, settings, out_dir, records, overwrite, summary),
+            failure=_job_failure, on_result=_committer(manifest, settings, out_dir, ours, overwrite, summary),
             executor=client.get_executor(pure=False) if client else None, isolate=True, label="batch",
             already_done=len(summary.skipped) + len(summary.failed),
         )
-    if summary.done:
-        manifest.compact()
+        if summary.done:  # still under the lock, so that no other batch appends to the file being replaced
+            with contextlib.suppress(OutputError):  # the appended log is valid as it is; compacting only tidies it
+                manifest.compact()
     return summary
 
 
@@ -438,12 +451,11 @@ def _fresh_staging(out_dir: Path) -> Path:
     return staging
 
 
-def _plan(input_dir, out_dir, staging, inputs, records, settings, overwrite, summary) -> list[BatchJob]:
+def _plan(input_dir, out_dir, staging, inputs, records, ours, settings, overwrite, summary) -> list[BatchJob]:
     """The jobs still to do; inputs already done go to ``summary.skipped``, impossible ones to ``failed``."""
     from lumatune.develop_files import DevelopJob
 
     targets = output_paths(inputs, settings.extension)
-    ours = {record.get("output") for record in records.values()}
     key = settings.key()
     jobs = []
     for relative in inputs:
@@ -463,11 +475,9 @@ def _plan(input_dir, out_dir, staging, inputs, records, settings, overwrite, sum
     return jobs
 
 
-def _committer(manifest: Manifest, settings: BatchSettings, out_dir: Path, records: dict, overwrite: bool, summary):
+def _committer(manifest: Manifest, settings: BatchSettings, out_dir: Path, ours: set, overwrite: bool, summary):
     """The function that takes each worker result: record it (synced), then move the output into place."""
     from lumatune.io.atomic import move_into_place
-
-    ours = {record.get("output") for record in records.values()}
 
     def commit(result: BatchResult) -> None:
         if result.error:
@@ -507,6 +517,12 @@ def _cluster_threads(client) -> int:
 # --- the command ---------------------------------------------------------------------------------------------
 
 
+def _one_line(message: str) -> str:
+    """A message on one line even when a file name holds a line break."""
+    return message.replace("\r", "\\r").replace("\n", "\\n")
+
+
+
 def batch_command(
     input_dir: Path = typer.Argument(..., help="folder of raw files (searched recursively)", readable=False),
     output: Path = typer.Option(..., "-o", "--output", help="output folder (created if needed)", readable=False),
@@ -522,19 +538,22 @@ def batch_command(
     overwrite: bool = typer.Option(False, "--overwrite", help="replace outputs this batch did not write"),
 ):
     """Develop every raw in a folder, resumably: a killed batch picks up where it stopped."""
-    from lumatune.io.encode import FORMATS
+    from lumatune.io.encode import FORMATS, check_encoder_available, check_options
     from lumatune.look import load_look
     from lumatune.tuning import load_tuning
 
     if format not in FORMATS:
         raise OutputError(f"unknown format '{format}' (valid: {', '.join(FORMATS)})")
+    every_output = output / f"*{FORMATS[format][0]}"  # fail once, before any file, on options no output can take
+    check_options(every_output, format, quality, bits, space)
+    check_encoder_available(every_output, format)
     settings = BatchSettings(
         look=load_look(look), tuning=load_tuning(tuning) if tuning is not None else None, format=format,
         quality=quality, bits=bits, space=space, ev=ev,
     )
     summary = run_batch(input_dir, output, settings, workers=jobs, scheduler=scheduler, overwrite=overwrite, progress=True)
     for _key, message in summary.failed:
-        typer.echo(f"lumatune: {message}", err=True)
+        typer.echo(f"lumatune: {_one_line(message)}", err=True)
     typer.echo(f"{summary.line()}; manifest {output / MANIFEST_NAME}")
     if summary.exit_code:
         raise typer.Exit(summary.exit_code)

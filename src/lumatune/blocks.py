@@ -42,7 +42,7 @@ def read_toml(path: Path, what: str) -> tuple[dict, str]:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise BadFileError(f"{path}: no such {what} file") from None
-    except (OSError, UnicodeDecodeError) as error:
+    except (OSError, UnicodeDecodeError, ValueError) as error:  # ValueError: a NUL byte in the name
         raise BadFileError(f"{path}: cannot read {what} file ({error.__class__.__name__})") from None
     try:
         return tomllib.loads(text), text

@@ -168,7 +168,8 @@ def look_show(name: str = typer.Argument(..., help="built-in look name or .toml 
 
 
 def _mount_optional_commands() -> None:
-    """Sub-commands that live in their own packages (virtual camera, lab)."""
+    """Sub-commands that live in their own modules (virtual camera, lab, calibration, look tools)."""
+    from lumatune import look_cli
     from lumatune.calibrate.cli import app as calibrate_app
     from lumatune.lab.cli import app as lab_app
     from lumatune.sim.cli import sim_command
@@ -176,6 +177,10 @@ def _mount_optional_commands() -> None:
     app.command("sim")(sim_command)
     app.add_typer(lab_app, name="lab")
     app.add_typer(calibrate_app, name="calibrate")
+    look_app.command("export")(look_cli.look_export)
+    look_app.command("chart")(look_cli.look_chart)
+    look_app.command("measure")(look_cli.look_measure)
+    app.command("compare")(look_cli.compare)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -123,7 +123,7 @@ def run_jobs(
             finish(index, result, advance)
 
         if executor is not None:
-            _run_windowed(executor, jobs, range(len(jobs)), 2 * max(workers, 1), work, failure, done)
+            _run_windowed(executor, jobs, range(len(jobs)), 2 * max(workers, 1), work, failure, done, remote=True)
         elif not isolate and (workers <= 1 or len(jobs) <= 1):
             for index, job in enumerate(jobs):
                 done(index, work(job))
@@ -168,11 +168,12 @@ def _run_in_pools(jobs: list, workers: int, work, failure, done) -> None:
             done(index, _run_alone(jobs[index], work, failure))
 
 
-def _run_windowed(executor: Executor, jobs: list, order, window: int, work, failure, done) -> list[int]:
+def _run_windowed(executor: Executor, jobs: list, order, window: int, work, failure, done, remote: bool = False) -> list[int]:
     """Submit jobs (indices taken from ``order``) keeping ``window`` in flight; report each result to ``done``.
 
-    Returns the indices in flight when a local pool broke (``order`` then holds those not yet submitted);
-    any other error of a job's future (a cluster worker lost) fails that job alone.
+    Returns the indices in flight when a local pool broke (``order`` then holds those not yet submitted). On a
+    ``remote`` executor any error of a job's future (a cluster worker lost) fails that job alone; locally an
+    exception ``work`` lets through (``--debug``) is raised here.
     """
     order = order if isinstance(order, deque) else deque(order)
     in_flight: dict = {}
@@ -187,7 +188,9 @@ def _run_windowed(executor: Executor, jobs: list, order, window: int, work, fail
                 result = future.result()
             except BrokenProcessPool:
                 return sorted([index, *in_flight.values()])
-            except Exception as error:  # a cluster worker died or the connection dropped: this job fails
+            except Exception as error:  # on a cluster: a worker died or the connection dropped, this job fails
+                if not remote:
+                    raise
                 result = failure(jobs[index], f"worker failed: {error.__class__.__name__}: {error}")
             done(index, result)
     return []

@@ -102,6 +102,8 @@ def _locate(name_or_path: str) -> Path:
     if name_or_path in builtins:
         return builtins[name_or_path]
     path = Path(name_or_path)
+    if "\0" in name_or_path:  # no file has such a name, and os calls raise ValueError on it
+        raise BadFileError(f"{name_or_path!r}: a look path cannot hold a NUL byte")
     if path.suffix.lower() == ".toml" or path.exists():
         return path
     valid = ", ".join(sorted(builtins))

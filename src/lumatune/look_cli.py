@@ -23,7 +23,6 @@ from __future__ import annotations
 import types
 from dataclasses import replace
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 import typer
@@ -33,16 +32,17 @@ from lumatune.errors import OutputError
 __all__ = [
     "POINTWISE_STAGES",
     "SPATIAL_STAGES",
-    "render_colours",
     "bake_look_lut",
-    "look_character",
+    "character_markdown",
     "character_table",
     "chart_figure",
-    "look_export",
-    "look_chart",
-    "look_measure",
-    "character_markdown",
     "compare",
+    "look_character",
+    "look_chart",
+    "look_export",
+    "look_measure",
+    "render_colours",
+    "stage_times",
 ]
 
 POINTWISE_STAGES = ("exposure", "colour", "lut", "mono", "tone")
@@ -54,6 +54,8 @@ CHART_SIZE = (360, 240)
 MID_CONTRAST_PATCHES = ("neutral 6.5 (.44 D)", "neutral 3.5 (1.05 D)")
 """The two grey patches (two stops apart around mid grey) whose log-log slope is the mid-grey contrast."""
 SHADOW_PATCHES = ("neutral 3.5 (1.05 D)", "black 2 (1.5 D)")
+SPEED_SIZE = (6000, 4000)
+"""(width, height) of the image :func:`stage_times` times the stages on: 24 MP."""
 MID_GREY_PATCH = "neutral 5 (.70 D)"
 WHITE_PATCH = "white 9.5 (.05 D)"
 
@@ -138,7 +140,7 @@ def _flat_grey_stats(look) -> dict:
         if plan is not None:
             image = STAGES[name].process(image, plan)
     centre, corner = image[180:220, 280:320, 1], image[:20, :20, 1]
-    linear = lambda v: ((v + 0.055) / 1.055) ** 2.4  # noqa: E731  sRGB decoding of the means
+    linear = lambda v: ((v + 0.055) / 1.055) ** 2.4
     return {
         "vignette_ev": float(np.log2(linear(corner.mean()) / linear(centre.mean()))),
         "grain_std": float(centre.std()),
@@ -244,6 +246,7 @@ def chart_figure(look):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from lumatune.colour.spaces import decode_eotf, matrix_rec2020_to
     from lumatune.look import load_look
     from lumatune.stages.look_colour import oklab_to_rgb, rgb_to_oklab
 
@@ -262,14 +265,11 @@ def chart_figure(look):
 
     hues = np.radians(np.arange(0, 360, 2.0))
     ring = oklab_to_rgb(np.stack([np.full_like(hues, 0.56), 0.08 * np.cos(hues), 0.08 * np.sin(hues)], axis=-1))
-    labs = {}
-    for which in (neutral, look):
-        out = render_colours(which, ring)
-        from lumatune.colour.spaces import decode_eotf, matrix_rec2020_to
-
-        linear = decode_eotf(out, "srgb").astype(np.float64) @ np.linalg.inv(matrix_rec2020_to("srgb")).T
-        labs[which.name] = rgb_to_oklab(linear)
-    ok_n, ok_l = labs[neutral.name], labs[look.name]
+    to_rec2020 = np.linalg.inv(matrix_rec2020_to("srgb")).T
+    ok_n, ok_l = (
+        rgb_to_oklab(decode_eotf(render_colours(which, ring), "srgb").astype(np.float64) @ to_rec2020)
+        for which in (neutral, look)
+    )
 
     def relative(lab):
         return np.hypot(lab[:, 1], lab[:, 2]) / np.maximum(lab[:, 0], 1e-6)
@@ -284,7 +284,7 @@ def chart_figure(look):
     hue_ax.axhline(1.0, color="grey", lw=0.5)
     hue_ax.grid(alpha=0.3)
 
-    names, checker = _colorchecker_rec2020()
+    _, checker = _colorchecker_rec2020()
     before = render_colours(neutral, checker)
     after_lab, before_lab = _display_lab(render_colours(look, checker)), _display_lab(before)
     colours = np.clip(before, 0, 1)
@@ -341,14 +341,54 @@ def look_chart(
     typer.echo(f"wrote {output}")
 
 
-def look_measure(names: Optional[list[str]] = typer.Argument(None, help="looks to measure (default: all built-ins)")):
-    """Measure each look's character on the virtual camera's ColorChecker; print a Markdown table."""
+def look_measure(
+    names: list[str] | None = typer.Argument(None, help="looks to measure (default: all built-ins)"),
+    speed: bool = typer.Option(False, "--speed", help="also time each look stage on a 6000 x 4000 image"),
+):
+    """Measure each look's character on the virtual camera's ColorChecker; print Markdown tables."""
     from lumatune.look import builtin_looks, load_look
 
     names = names or sorted(builtin_looks())
-    for name in names:
-        load_look(name)  # fail before measuring anything
+    looks = [load_look(name) for name in names]  # fail before measuring anything
     typer.echo(character_markdown(character_table(names)))
+    if speed:
+        typer.echo("")
+        typer.echo(character_markdown([{"look": look.name, **stage_times(look)} for look in looks]))
+
+
+def stage_times(look, *, size: tuple[int, int] = SPEED_SIZE, runs: int = 3) -> dict[str, float]:
+    """Milliseconds (best of ``runs``, after one warm-up) that each of the look's stages from exposure on takes,
+    plan and process, on a smooth random float32 image of ``size`` (width, height); 0 for a stage with no plan."""
+    import time
+
+    import cv2
+
+    from lumatune.pipeline import ORDER
+
+    width, height = size
+    rng = np.random.default_rng(0)
+    small = cv2.GaussianBlur(rng.random((height // 10, width // 10, 3), dtype=np.float32), (0, 0), 3)
+    start = np.ascontiguousarray(cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR) * 1.2)
+    names = [e.stage.name for e in ORDER]
+    times: dict[str, float] = {}
+    for entry in ORDER[names.index("exposure") :]:
+        stage = entry.stage
+        if stage.name in look.blocks.disabled:
+            continue
+        params = look.blocks.params.get(stage.name) or stage.params()
+        best = float("inf")
+        for _ in range(runs + 1):
+            image = start.copy()
+            frame = _bare_frame("srgb", 1.0)
+            frame.raw.exif = {"model": "Acme X", "focal_length": 35.0, "f_number": 2.8, "exposure_time": 0.01}
+            begin = time.perf_counter()
+            plan = stage.plan(params, frame, image)
+            out = stage.process(image, plan) if plan is not None else image
+            best = min(best, time.perf_counter() - begin)
+        times[stage.name] = best * 1e3
+        start = np.ascontiguousarray(out)
+    times["total"] = sum(times.values())
+    return times
 
 
 def character_markdown(rows: list[dict]) -> str:

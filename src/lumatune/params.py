@@ -106,8 +106,19 @@ def _checked(value, hint, field: Field, where: str):
             return tuple(_checked(v, a, field, f"{where}[{i}]") for i, (v, a) in enumerate(zip(value, args)))
         return tuple(_checked(v, item_hint, field, f"{where}[{i}]") for i, v in enumerate(value))
     if origin is dict or hint is dict or hint is typing.Any:
+        if hint is not typing.Any and not isinstance(value, dict):
+            raise BadFileError(f"{where}: expected a table, got {value!r}")
+        _check_finite(value, where)
         return _frozen(value)
     raise BadFileError(f"{where}: unsupported value {value!r}")
+
+
+def _check_finite(value, where: str) -> None:
+    """Free-form tables and lists hold numbers anywhere: NaN or infinity is refused there as in any number field."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise BadFileError(f"{where}: {value!r} is not a finite number")
+    for item in value.values() if isinstance(value, dict) else value if isinstance(value, list | tuple) else ():
+        _check_finite(item, where)
 
 
 def _checked_number(value, hint, field: Field, where: str):

@@ -1,7 +1,8 @@
 """The pipeline: one order table, and ``run()`` which develops a raw through it.
 
 Hard rules (checked by tests/test_pipeline.py): raw-domain stages come before demosaic; the colour matrix
-comes before the tone/display transform; the display transform is the last stage before encoding.
+comes before the tone/display transform; tone is the last scene -> display stage, and only display-domain
+stages (sharpen, grain, vignette, crop, frame) follow it.
 
 References
 ----------

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 import tifffile
-
-from lumatune.io.dng import encode_opcode_list, gain_map_opcode
 from synthetic import write_chart_dng
 
-__all__ = ["CORRUPT_DNGS", "TOLERATED_DNGS", "FILE_CASES", "TRUNCATE_FRACTIONS", "RAW_EXTENSIONS", "sha256_of", "truncated_copy"]
+from lumatune.io.dng import encode_opcode_list, gain_map_opcode
+
+__all__ = ["CORRUPT_DNGS", "FILE_CASES", "RAW_EXTENSIONS", "TOLERATED_DNGS", "TRUNCATE_FRACTIONS", "sha256_of", "truncated_copy"]
 
 # TIFF field types (TIFF 6.0 section 2).
 BYTE, ASCII, SHORT, LONG, RATIONAL, UNDEFINED, SRATIONAL = 1, 2, 3, 4, 5, 7, 10

@@ -16,14 +16,14 @@ import time
 from pathlib import Path
 
 import pytest
-
-from lumatune.batch import MANIFEST_NAME, RAW_EXTENSIONS, STAGING_NAME, file_sha256, output_paths
-from lumatune.cli import main as cli_main
-from lumatune.develop_files import run_jobs
 from robustness import crashing_work
 from robustness.hostile import CORRUPT_DNGS, FILE_CASES
 from robustness.test_hostile_inputs import fingerprint
 from robustness.tiny_raws import write_tiny_raws
+
+from lumatune.batch import MANIFEST_NAME, RAW_EXTENSIONS, STAGING_NAME, Manifest, file_sha256, output_paths
+from lumatune.cli import main as cli_main
+from lumatune.develop_files import run_jobs
 
 BATCH_TIMEOUT_S = 120
 """Longest one batch of a dozen tiny raws may take (pool start-up included)."""
@@ -34,6 +34,9 @@ KILL_TEST_TIMEOUT_S = 300
 RESUME_FILES = 200
 KILL_AFTER_RECORDS = RESUME_FILES // 2
 """The batch is killed once the manifest holds this many records (halfway)."""
+
+RANDOM_KILLS = 2
+"""Kills at random moments before the batch may finish."""
 
 SUMMARY = re.compile(r"(\d+) raw files: (\d+) developed, (\d+) skipped \(already done\), (\d+) failed")
 
@@ -132,8 +135,22 @@ def test_a_line_torn_by_a_kill_does_not_spoil_the_manifest(tree, tmp_path, capfd
         manifest.write(b'{"version": 1, "input": "tiny_00')
     (out / "tiny_0004.jpg").unlink()
     code, counts, _ = run_batch_cli([str(tree), "-o", str(out), "--jobs", "1"], capfd)
-    assert counts == (13, 1, 11, 1) and outputs_of(out) == first
+    assert code == 3 and counts == (13, 1, 11, 1) and outputs_of(out) == first
     assert len(manifest_lines(out)) == 12
+
+
+def test_one_batch_at_a_time_per_output_folder(tree, tmp_path, capfd):
+    out = tmp_path / "out"
+    out.mkdir()
+    running = Manifest(out / MANIFEST_NAME)
+    running.open()
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            cli_main(["batch", str(tree), "-o", str(out)])
+    finally:
+        running.close()
+    assert exit_.value.code == 1
+    assert capfd.readouterr().err.splitlines() == [f"lumatune: {out}: another lumatune batch is writing there"]
 
 
 @pytest.mark.timeout(BATCH_TIMEOUT_S)
@@ -154,6 +171,8 @@ def test_every_hostile_input_fails_alone_in_one_line(tmp_path, capfd):
         place = folder / f"case{index:03d}"
         place.mkdir()
         build(place)
+    (folder / "case_newline").mkdir()
+    (folder / "case_newline" / "line\nbreak.dng").write_bytes(b"junk" * 100)  # its error must stay on one line
     write_tiny_raws(folder / "good", 1)
     hostile = [
         p for p in folder.glob("case*/*")
@@ -247,7 +266,7 @@ def test_killed_at_random_moments_the_outputs_stay_whole(resume_inputs, tmp_path
     source, reference = resume_inputs
     out = tmp_path / "out"
     rng = random.Random(8)
-    for _ in range(3):
+    for _ in range(RANDOM_KILLS):
         child = start_batch(source, out)
         time.sleep(rng.uniform(0.5, 3.0))
         kill_group(child)
@@ -257,6 +276,18 @@ def test_killed_at_random_moments_the_outputs_stay_whole(resume_inputs, tmp_path
 
 
 # --- on a Dask cluster --------------------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(BATCH_TIMEOUT_S)
+def test_unreachable_scheduler_is_one_line(tree, tmp_path, capfd, monkeypatch):
+    pytest.importorskip("dask.distributed", reason="dask[distributed] is not installed")
+    import lumatune.batch
+
+    monkeypatch.setattr(lumatune.batch, "_SCHEDULER_TIMEOUT_S", 2)
+    with pytest.raises(SystemExit) as exit_:
+        cli_main(["batch", str(tree), "-o", str(tmp_path / "out"), "--scheduler", "tcp://127.0.0.1:9"])
+    lines = capfd.readouterr().err.splitlines()
+    assert exit_.value.code == 1 and len(lines) == 1 and "cannot reach the Dask scheduler" in lines[0]
 
 
 @pytest.mark.timeout(BATCH_TIMEOUT_S)

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from lumatune.cli import main as cli_main
 from realraws import requires_shared, shared_raws
 from robustness.hostile import CORRUPT_DNGS, FILE_CASES, TOLERATED_DNGS, TRUNCATE_FRACTIONS, sha256_of, truncated_copy
 from synthetic import write_chart_dng
+
+from lumatune.cli import main as cli_main
 
 CASE_TIMEOUT_S = 60
 """Longest a single hostile input may take (a hang fails the test instead of blocking the suite)."""
@@ -164,7 +164,7 @@ def _without_root_file_access() -> None:
 def _can_drop_root_file_access() -> bool:
     if os.geteuid() != 0:
         return True
-    probe = subprocess.run([sys.executable, "-c", "pass"], preexec_fn=_without_root_file_access, capture_output=True)
+    probe = subprocess.run([sys.executable, "-c", "pass"], preexec_fn=_without_root_file_access, capture_output=True, check=False)
     return probe.returncode == 0
 
 
@@ -177,7 +177,7 @@ def run_child(argv: list[str], preexec=None) -> subprocess.CompletedProcess:
     """``python -m lumatune argv`` in a child process (``preexec`` runs in the child before exec)."""
     return subprocess.run(
         [sys.executable, "-m", "lumatune", *argv], capture_output=True, text=True, timeout=CHILD_TIMEOUT_S,
-        preexec_fn=preexec,
+        preexec_fn=preexec, check=False,
     )
 
 
@@ -231,7 +231,7 @@ def tiny_filesystem(tmp_path):
     """A 64 KiB tmpfs (only where this process may mount one: root in a privileged container)."""
     folder = tmp_path / "tiny"
     folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True, check=False)
     if mounted.returncode != 0:
         pytest.skip("cannot mount a small tmpfs here (needs root in a privileged container)")
     yield folder

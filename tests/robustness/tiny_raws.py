@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from synthetic import SRGB_TO_XYZ, XYZ_TO_CAMERA
 
 from lumatune.io.dng import write_dng
-from synthetic import SRGB_TO_XYZ, XYZ_TO_CAMERA
 
 TINY_SIZE = (64, 48)
 """(width, height) of each raw: small enough for hundreds in a test."""

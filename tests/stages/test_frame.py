@@ -33,6 +33,7 @@ def test_caption_text_from_exif():
     assert caption_text("exif", EXIF) == "Acme X100   35 mm   f/2.8   1/250 s   ISO 200"
     assert caption_text("{lens} {date}", EXIF) == "Acme 35mm 2024-06-01"
     assert caption_text("exif", {"model": "Z", "iso": 100}) == "Z   ISO 100"
+    assert caption_text("{focal_length}", {"focal_length": 8.70095}) == "8.7 mm"
 
 
 def test_caption_is_drawn_in_the_bottom_strip():

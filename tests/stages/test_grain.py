@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lumatune.stages.grain import GrainParams, add_grain, add_grain_fast, grain_field, grain_noise, grain_plan
+from lumatune.stages.grain import (
+    GrainParams,
+    add_grain,
+    add_grain_fast,
+    grain_field,
+    grain_noise,
+    grain_plan,
+)
 
 STD_TOLERANCE = 0.1
 """Relative error allowed on the measured grain strength (a 256 x 256 sample of a random field)."""

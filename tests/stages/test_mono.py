@@ -9,7 +9,15 @@ from lumatune.colour.spaces import MATRIX_REC2020_TO_XYZ
 from lumatune.errors import BadFileError
 from lumatune.params import params_from_dict
 from lumatune.stages.look_colour import rgb_to_oklab
-from lumatune.stages.mono import FILTERS, MonoParams, MonoPlan, mono_weights, tint_colour, to_mono, to_mono_fast
+from lumatune.stages.mono import (
+    FILTERS,
+    MonoParams,
+    MonoPlan,
+    mono_weights,
+    tint_colour,
+    to_mono,
+    to_mono_fast,
+)
 
 LUMINANCE = MATRIX_REC2020_TO_XYZ[1]
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lumatune.stages.vignette import VignetteParams, apply_vignette, apply_vignette_fast, vignette_plan
+from lumatune.stages.vignette import (
+    VignetteParams,
+    apply_vignette,
+    apply_vignette_fast,
+    vignette_plan,
+)
 
 
 def _plan(shape=(120, 180, 3), **kw):

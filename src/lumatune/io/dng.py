@@ -748,9 +748,13 @@ def encode_opcode_list(opcodes: Sequence[bytes]) -> bytes:
 
 def _parse_gain_map(parameters: bytes, flags: int) -> GainMap:
     """Return the GainMap held in ``parameters``."""
+    if len(parameters) < _GAIN_MAP_HEADER.size:
+        raise UnsupportedError(f"GainMap opcode: {len(parameters)} parameter bytes, {_GAIN_MAP_HEADER.size} needed")
     header = _GAIN_MAP_HEADER.unpack_from(parameters)
     top, left, bottom, right, plane, planes, row_pitch, col_pitch, points_v, points_h = header[:10]
     spacing_v, spacing_h, origin_v, origin_h, map_planes = header[10:]
+    if min(points_v, points_h, map_planes) < 1:
+        raise UnsupportedError(f"GainMap opcode: empty map of {points_v}x{points_h}x{map_planes} points")
     count = points_v * points_h * map_planes
     expected = _GAIN_MAP_HEADER.size + 4 * count
     if len(parameters) < expected:

@@ -186,7 +186,11 @@ def quantise(image: np.ndarray, bit_depth: int) -> np.ndarray:
 
 
 def write_jpeg(path: Path, codes: np.ndarray, quality: int, icc: bytes, exif: ExifFields) -> None:
-    """Write 8-bit RGB codes as a baseline JPEG with optimised Huffman tables (Pillow)."""
+    """Write 8-bit RGB codes as a baseline JPEG (Pillow), with the standard Huffman tables.
+
+    Optimised Huffman tables save about 9 % of the file but make the encode 2-4x slower on a 24-MP photo, so
+    they are off, as in camera firmware.
+    """
     from PIL import Image
 
     Image.fromarray(codes).save(
@@ -194,7 +198,6 @@ def write_jpeg(path: Path, codes: np.ndarray, quality: int, icc: bytes, exif: Ex
         format="JPEG",
         quality=quality,
         subsampling=0 if quality >= JPEG_FULL_CHROMA_QUALITY else 2,
-        optimize=True,
         icc_profile=icc,
         exif=EXIF_APP1_PREFIX + pack_exif(exif),
     )

@@ -29,7 +29,7 @@ import numpy as np
 
 from lumatune.errors import BadFileError, UnsupportedError
 
-__all__ = ["Lut", "read_cube", "write_cube", "read_hald", "read_lut", "load_lut", "MAX_3D_SIZE", "LUT_SUFFIXES"]
+__all__ = ["LUT_SUFFIXES", "MAX_3D_SIZE", "Lut", "load_lut", "read_cube", "read_hald", "read_lut", "write_cube"]
 
 MAX_3D_SIZE = 256
 """Largest LUT_3D_SIZE read (the Cube specification's limit; 256^3 entries are 200 MB of float32)."""
@@ -239,6 +239,6 @@ def load_lut(path: str | os.PathLike) -> Lut:
         status = path.stat()
     except FileNotFoundError:
         raise BadFileError(f"{path}: no such LUT file") from None
-    except OSError as error:
-        raise BadFileError(f"{path}: cannot read LUT file ({error.strerror})") from None
+    except (OSError, ValueError) as error:  # ValueError: a NUL byte in the name
+        raise BadFileError(f"{path}: cannot read LUT file ({getattr(error, 'strerror', None) or error})") from None
     return _cached(str(path.resolve()), status.st_mtime_ns, status.st_size)

@@ -20,7 +20,7 @@ import numpy as np
 from lumatune.params import param
 from lumatune.stages.base import Frame, Stage
 
-__all__ = ["CropParams", "parse_aspect", "crop_window", "crop", "STAGE"]
+__all__ = ["STAGE", "CropParams", "crop", "crop_window", "parse_aspect"]
 
 _ASPECT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*:\s*(\d+(?:\.\d+)?)\s*$")
 MAX_RATIO = 10.0

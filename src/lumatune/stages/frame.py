@@ -27,7 +27,7 @@ import numpy as np
 from lumatune.params import param
 from lumatune.stages.base import Frame, Stage
 
-__all__ = ["FrameParams", "FramePlan", "caption_text", "add_frame", "STAGE"]
+__all__ = ["STAGE", "FrameParams", "FramePlan", "add_frame", "caption_text"]
 
 CAPTION_FIELDS = ("camera", "lens", "focal_length", "aperture", "shutter", "iso", "date")
 EXIF_CAPTION = "{camera}   {focal_length}   {aperture}   {shutter}   {iso}"
@@ -94,7 +94,7 @@ def caption_fields(exif: dict) -> dict[str, str]:
     fields = {
         "camera": camera,
         "lens": str(exif.get("lens_model", "")).strip(),
-        "focal_length": f"{float(exif['focal_length']):g} mm" if exif.get("focal_length") else "",
+        "focal_length": f"{float(exif['focal_length']):.3g} mm" if exif.get("focal_length") else "",
         "aperture": f"f/{round(float(exif['f_number']), 1):g}" if exif.get("f_number") else "",
         "shutter": _shutter(float(exif["exposure_time"])) if exif.get("exposure_time") else "",
         "iso": f"ISO {int(exif['iso'])}" if exif.get("iso") else "",

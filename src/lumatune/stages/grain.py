@@ -31,10 +31,11 @@ import numpy as np
 from numba import njit, prange
 
 from lumatune.params import param
+from lumatune.stages._fastmath import FASTMATH
 from lumatune.stages.base import Frame, Stage
 from lumatune.stages.sharpen import gaussian_blur
 
-__all__ = ["GrainParams", "GrainPlan", "grain_noise", "grain_field", "add_grain", "add_grain_fast", "STAGE"]
+__all__ = ["STAGE", "GrainParams", "GrainPlan", "add_grain", "add_grain_fast", "grain_field", "grain_noise"]
 
 FRAME_HEIGHT_UM = 24000.0
 """Short side of the reference film frame (35 mm film, 36 x 24 mm), in micrometres."""
@@ -122,7 +123,7 @@ def add_grain(rgb: np.ndarray, plan: GrainPlan) -> np.ndarray:
     return np.clip(rgb + (strength * grain_field(rgb.shape[:2], plan))[..., None], 0.0, 1.0)
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=FASTMATH)
 def _add_kernel(rgb, field, w, amount2):
     zero, one = np.float32(0.0), np.float32(1.0)
     for i in prange(rgb.shape[0]):

@@ -102,8 +102,11 @@ def _gain_from_dng_maps(frame: Frame, shape: tuple[int, int]) -> np.ndarray | No
 
 
 def _gain_from_tuning(params: LensShadingParams, frame: Frame, shape: tuple[int, int]) -> np.ndarray:
-    grids = {k.lower(): np.asarray(v, dtype=np.float32) for k, v in params.gains.items()}
-    if set(grids) != {"r", "g", "b"} or any(g.ndim != 2 or g.min() <= 0 for g in grids.values()):
+    try:
+        grids = {k.lower(): np.asarray(v, dtype=np.float32) for k, v in params.gains.items()}
+    except (TypeError, ValueError):  # ragged or non-numeric grids
+        grids = {}
+    if set(grids) != {"r", "g", "b"} or any(g.ndim != 2 or g.size == 0 or not (g > 0).all() for g in grids.values()):
         raise BadFileError("lens_shading.gains: needs positive 2-D grids r, g and b")
     per_channel = [gain_from_grid(grids[c], shape) for c in "rgb"]
     cfa = frame.raw.cfa

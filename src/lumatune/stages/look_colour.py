@@ -38,20 +38,26 @@ import numpy as np
 from numba import njit, prange
 
 from lumatune.params import param
-from lumatune.stages._fastmath import diamond_angle, diamond_to_degrees, fast_cbrt, lookup
+from lumatune.stages._fastmath import (
+    FASTMATH,
+    diamond_angle,
+    diamond_to_degrees,
+    fast_cbrt,
+    lookup,
+)
 from lumatune.stages.base import Frame, Stage
 
 __all__ = [
-    "HUE_NAMES",
     "HUE_ANGLES",
+    "HUE_NAMES",
+    "STAGE",
     "ColourParams",
     "ColourPlan",
-    "rgb_to_oklab",
-    "oklab_to_rgb",
-    "hue_table",
     "adjust_colour",
     "adjust_colour_fast",
-    "STAGE",
+    "hue_table",
+    "oklab_to_rgb",
+    "rgb_to_oklab",
 ]
 
 HUE_NAMES = ("red", "orange", "yellow", "green", "aqua", "blue", "purple", "magenta")
@@ -203,7 +209,7 @@ _S = tuple(np.float32(1.0 / k) for k in (6.0, 20.0, 42.0, 72.0))
 _C = tuple(np.float32(1.0 / k) for k in (2.0, 12.0, 30.0, 56.0))
 
 
-@njit(cache=True, fastmath=True, inline="always")
+@njit(cache=True, fastmath=FASTMATH, inline="always")
 def _sin_cos(x):
     """sin and cos of |x| <= 1.1 rad by Taylor series to x^9 / x^8 (error < 1e-6); float32."""
     x2 = x * x
@@ -212,19 +218,23 @@ def _sin_cos(x):
     return s, c
 
 
-@njit(parallel=True, cache=True, fastmath=True)
-def _colour_kernel(rgb, to_lms, to_lab, from_lab, from_lms, table, saturation, vibrance, split, with_light):
+@njit(parallel=True, cache=True, fastmath=FASTMATH)
+def _colour_kernel(rgb, to_lms, to_lab, from_lab, from_lms, shifts, sats, lights, skins, saturation, vibrance, split,
+                   with_hue, with_light, with_split):
     height, width = rgb.shape[0], rgb.shape[1]
-    n = np.float32(table.shape[1] - 1)
+    n = np.float32(shifts.shape[0] - 1)
     last = n - np.float32(1e-3)
     quarter = n / np.float32(4.0)
     sa, sb, ha, hb, crossover = split[0], split[1], split[2], split[3], split[4]
-    skin_low, skin_span = np.float32(SKIN_CHROMA[0]), np.float32(SKIN_CHROMA[1] - SKIN_CHROMA[0])
+    skin_low, inv_skin_span = np.float32(SKIN_CHROMA[0]), np.float32(1.0 / (SKIN_CHROMA[1] - SKIN_CHROMA[0]))
     inv_reference = np.float32(1.0 / VIBRANCE_REFERENCE)
     c0 = np.float32(LIGHTNESS_CHROMA**2)
+    zero, one, third = np.float32(0.0), np.float32(1.0), np.float32(1.0 / 3.0)
+    global_gain = saturation - one
     for i in prange(height):
+        row = rgb[i]
         for j in range(width):
-            r, g, b = rgb[i, j, 0], rgb[i, j, 1], rgb[i, j, 2]
+            r, g, b = row[j, 0], row[j, 1], row[j, 2]
             l_ = fast_cbrt(to_lms[0, 0] * r + to_lms[0, 1] * g + to_lms[0, 2] * b)
             m_ = fast_cbrt(to_lms[1, 0] * r + to_lms[1, 1] * g + to_lms[1, 2] * b)
             s_ = fast_cbrt(to_lms[2, 0] * r + to_lms[2, 1] * g + to_lms[2, 2] * b)
@@ -232,35 +242,36 @@ def _colour_kernel(rgb, to_lms, to_lab, from_lab, from_lms, table, saturation, v
             a = to_lab[1, 0] * l_ + to_lab[1, 1] * m_ + to_lab[1, 2] * s_
             bb = to_lab[2, 0] * l_ + to_lab[2, 1] * m_ + to_lab[2, 2] * s_
             relative = np.sqrt(a * a + bb * bb) / max(lightness, np.float32(1e-6))
-            u = diamond_angle(a, bb) * quarter
-            shift = lookup(u, table[0], last)
-            hue_sat = lookup(u, table[1], last)
-            skin = lookup(u, table[3], last)
-            x = min(max((relative - skin_low) / skin_span, np.float32(0.0)), np.float32(1.0))
-            keep = np.float32(1.0) - skin * (np.float32(1.0) - x * x * (np.float32(3.0) - np.float32(2.0) * x))
-            muted = np.float32(1.0) - min(relative * inv_reference, np.float32(1.0))
-            gain = (np.float32(1.0) + hue_sat * keep) * (np.float32(1.0) + (saturation - np.float32(1.0)) * keep)
-            gain *= np.float32(1.0) + vibrance * keep * muted * muted
-            sin_a, cos_a = _sin_cos(shift * keep)
-            a, bb = gain * (a * cos_a - bb * sin_a), gain * (a * sin_a + bb * cos_a)
-            if with_light:
-                hue_light = lookup(u, table[2], last)
-                r2 = relative * relative
-                factor = np.exp2(hue_light * (r2 / (r2 + c0)) * keep / np.float32(3.0))
-                lightness, a, bb = lightness * factor, a * factor, bb * factor
-            y = max(lightness, np.float32(0.0))
-            y = y * y * y
-            t = y / (y + crossover)
-            shadows, highlights = (np.float32(1.0) - t) * (np.float32(1.0) - t), t * t
-            a += lightness * (sa * shadows + ha * highlights)
-            bb += lightness * (sb * shadows + hb * highlights)
+            muted = one - min(relative * inv_reference, one)
+            if with_hue:
+                u = diamond_angle(a, bb) * quarter
+                x = min(max((relative - skin_low) * inv_skin_span, zero), one)
+                keep = one - lookup(u, skins, last) * (one - x * x * (np.float32(3.0) - np.float32(2.0) * x))
+                gain = (one + lookup(u, sats, last) * keep) * (one + global_gain * keep)
+                gain *= one + vibrance * keep * muted * muted
+                sin_a, cos_a = _sin_cos(lookup(u, shifts, last) * keep)
+                a, bb = gain * (a * cos_a - bb * sin_a), gain * (a * sin_a + bb * cos_a)
+                if with_light:
+                    r2 = relative * relative
+                    factor = np.exp2(lookup(u, lights, last) * (r2 / (r2 + c0)) * keep * third)
+                    lightness, a, bb = lightness * factor, a * factor, bb * factor
+            else:
+                gain = saturation * (one + vibrance * muted * muted)
+                a, bb = gain * a, gain * bb
+            if with_split:
+                y = max(lightness, zero)
+                y = y * y * y
+                t = y / (y + crossover)
+                shadows, highlights = (one - t) * (one - t), t * t
+                a += lightness * (sa * shadows + ha * highlights)
+                bb += lightness * (sb * shadows + hb * highlights)
             l_ = from_lab[0, 0] * lightness + from_lab[0, 1] * a + from_lab[0, 2] * bb
             m_ = from_lab[1, 0] * lightness + from_lab[1, 1] * a + from_lab[1, 2] * bb
             s_ = from_lab[2, 0] * lightness + from_lab[2, 1] * a + from_lab[2, 2] * bb
             l_, m_, s_ = l_ * l_ * l_, m_ * m_ * m_, s_ * s_ * s_
-            rgb[i, j, 0] = from_lms[0, 0] * l_ + from_lms[0, 1] * m_ + from_lms[0, 2] * s_
-            rgb[i, j, 1] = from_lms[1, 0] * l_ + from_lms[1, 1] * m_ + from_lms[1, 2] * s_
-            rgb[i, j, 2] = from_lms[2, 0] * l_ + from_lms[2, 1] * m_ + from_lms[2, 2] * s_
+            row[j, 0] = from_lms[0, 0] * l_ + from_lms[0, 1] * m_ + from_lms[0, 2] * s_
+            row[j, 1] = from_lms[1, 0] * l_ + from_lms[1, 1] * m_ + from_lms[1, 2] * s_
+            row[j, 2] = from_lms[2, 0] * l_ + from_lms[2, 1] * m_ + from_lms[2, 2] * s_
     return rgb
 
 
@@ -274,11 +285,13 @@ def adjust_colour_fast(rgb: np.ndarray, plan: ColourPlan) -> np.ndarray:
         _OKLAB_M2.astype(f32),
         _FROM_LAB.astype(f32),
         _FROM_LMS.astype(f32),
-        plan.table,
+        *plan.table,
         f32(p.saturation),
         f32(p.vibrance),
         plan.split.astype(f32),
-        bool(np.any(np.asarray(p.hue_lightness) != 0)),
+        bool(any(p.hue_shift + p.hue_saturation + p.hue_lightness) or p.skin_protection > 0),
+        bool(any(p.hue_lightness)),
+        p.shadows_amount + p.highlights_amount > 0,
     )
 
 

@@ -30,13 +30,14 @@ import numpy as np
 from numba import njit, prange
 
 from lumatune.params import param
-from lumatune.stages._fastmath import lookup
+from lumatune.stages._fastmath import FASTMATH, clamp01, lookup
 from lumatune.stages.base import Frame, Stage
 
-__all__ = ["LutParams", "LutPlan", "tetrahedral", "apply_lut", "apply_lut_fast", "lut_plan", "STAGE"]
+__all__ = ["STAGE", "LutParams", "LutPlan", "apply_lut", "apply_lut_fast", "lut_plan", "tetrahedral"]
 
 LUT_SPACES = ("srgb", "p3", "rec2020", "rec2020_linear")
-_TRANSFER_TABLE_SIZE = 16384
+_ENCODE_TABLE_SIZE = 4096  # intervals of the encoding table, on a square-root grid of [0, 1] (error < 3e-7)
+_DECODE_TABLE_SIZE = 1024  # intervals of the decoding table, on a linear grid of [0, 1] (error < 1e-6)
 
 
 @dataclass(frozen=True)
@@ -133,105 +134,128 @@ def apply_lut(rgb: np.ndarray, plan: LutPlan) -> np.ndarray:
     return (decoded.reshape(-1, 3) @ plan.from_space.T.astype(np.float32)).reshape(rgb.shape).astype(np.float32)
 
 
-@njit(cache=True, fastmath=True, inline="always")
-def _tetra(table, x, y, z, last):
-    """Tetrahedral lookup at lattice coordinates (x, y, z) in [0, last]; returns three float32."""
-    n2 = table.shape[0] - 2
-    i = min(np.int32(x), n2)
-    j = min(np.int32(y), n2)
-    k = min(np.int32(z), n2)
+def _tetra_offsets(size: int) -> np.ndarray:
+    """Flat offsets of the two middle vertices of each tetrahedron, by ``4 (r>g) + 2 (g>b) + (r>b)``.
+
+    The first vertex is the cell's origin, the last its far corner; codes 1 and 6 cannot happen.
+    """
+    sr, sg, sb = size * size * 3, size * 3, 3
+    offsets = np.zeros((8, 2), np.int64)
+    offsets[7] = (sr, sr + sg)  # r > g > b
+    offsets[5] = (sr, sr + sb)  # r > b >= g
+    offsets[4] = (sb, sr + sb)  # b >= r > g
+    offsets[3] = (sg, sr + sg)  # g >= r > b
+    offsets[2] = (sg, sg + sb)  # g > b >= r
+    offsets[0] = (sb, sg + sb)  # b >= g >= r
+    return offsets
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _tetra(flat, size, offsets, x, y, z):
+    """Tetrahedral lookup in the flattened [r, g, b, c] table at lattice coordinates (x, y, z); branch-free."""
+    n2 = size - 2
+    i, j, k = min(np.int32(x), n2), min(np.int32(y), n2), min(np.int32(z), n2)
     fr, fg, fb = x - np.float32(i), y - np.float32(j), z - np.float32(k)
-    if fr > fg:
-        if fg >= fb:
-            a, b, c, d1i, d1j, d1k, d2i, d2j, d2k = fr, fg, fb, 1, 0, 0, 1, 1, 0
-        elif fr > fb:
-            a, b, c, d1i, d1j, d1k, d2i, d2j, d2k = fr, fb, fg, 1, 0, 0, 1, 0, 1
-        else:
-            a, b, c, d1i, d1j, d1k, d2i, d2j, d2k = fb, fr, fg, 0, 0, 1, 1, 0, 1
-    else:
-        if fb > fg:
-            a, b, c, d1i, d1j, d1k, d2i, d2j, d2k = fb, fg, fr, 0, 0, 1, 0, 1, 1
-        elif fb > fr:
-            a, b, c, d1i, d1j, d1k, d2i, d2j, d2k = fg, fb, fr, 0, 1, 0, 0, 1, 1
-        else:
-            a, b, c, d1i, d1j, d1k, d2i, d2j, d2k = fg, fr, fb, 0, 1, 0, 1, 1, 0
-    w0, w1, w2, w3 = np.float32(1.0) - a, a - b, b - c, c
-    out0 = w0 * table[i, j, k, 0] + w1 * table[i + d1i, j + d1j, k + d1k, 0]
-    out1 = w0 * table[i, j, k, 1] + w1 * table[i + d1i, j + d1j, k + d1k, 1]
-    out2 = w0 * table[i, j, k, 2] + w1 * table[i + d1i, j + d1j, k + d1k, 2]
-    out0 += w2 * table[i + d2i, j + d2j, k + d2k, 0] + w3 * table[i + 1, j + 1, k + 1, 0]
-    out1 += w2 * table[i + d2i, j + d2j, k + d2k, 1] + w3 * table[i + 1, j + 1, k + 1, 1]
-    out2 += w2 * table[i + d2i, j + d2j, k + d2k, 2] + w3 * table[i + 1, j + 1, k + 1, 2]
-    return out0, out1, out2
+    code = 4 * np.int32(fr > fg) + 2 * np.int32(fg > fb) + np.int32(fr > fb)
+    hi, lo = max(fr, max(fg, fb)), min(fr, min(fg, fb))
+    mid = fr + fg + fb - hi - lo
+    w0, w1, w2, w3 = np.float32(1.0) - hi, hi - mid, mid - lo, lo
+    base = (np.int64(i) * size + j) * size * 3 + np.int64(k) * 3
+    o1, o2, o3 = base + offsets[code, 0], base + offsets[code, 1], base + (size * size + size + 1) * 3
+    r = w0 * flat[base] + w1 * flat[o1] + w2 * flat[o2] + w3 * flat[o3]
+    g = w0 * flat[base + 1] + w1 * flat[o1 + 1] + w2 * flat[o2 + 1] + w3 * flat[o3 + 1]
+    b = w0 * flat[base + 2] + w1 * flat[o1 + 2] + w2 * flat[o2 + 2] + w3 * flat[o3 + 2]
+    return r, g, b
 
 
-@njit(parallel=True, cache=True, fastmath=True)
-def _lut_kernel(rgb, table, low, scale, strength, display, m, m_inv, lum, encode, decode):
-    height, width = rgb.shape[0], rgb.shape[1]
-    last = np.float32(table.shape[0] - 1)
-    zero, one = np.float32(0.0), np.float32(1.0)
-    n_enc = np.float32(encode.shape[0] - 1)
-    n_dec = np.float32(decode.shape[0] - 1)
-    end_enc, end_dec = n_enc - np.float32(1e-3), n_dec - np.float32(1e-3)
-    for i in prange(height):
-        for j in range(width):
-            r, g, b = rgb[i, j, 0], rgb[i, j, 1], rgb[i, j, 2]
-            if display:
-                x = m[0, 0] * r + m[0, 1] * g + m[0, 2] * b
-                y = m[1, 0] * r + m[1, 1] * g + m[1, 2] * b
-                z = m[2, 0] * r + m[2, 1] * g + m[2, 2] * b
-                low_ = min(x, min(y, z))
-                if low_ < zero:
-                    luma = max(lum[0] * x + lum[1] * y + lum[2] * z, zero)
-                    t = luma / (luma - low_)
-                    x, y, z = luma + (x - luma) * t, luma + (y - luma) * t, luma + (z - luma) * t
-                r = lookup(x * n_enc, encode, end_enc)
-                g = lookup(y * n_enc, encode, end_enc)
-                b = lookup(z * n_enc, encode, end_enc)
-            x = min(max((r - low[0]) * scale[0], zero), one) * last
-            y = min(max((g - low[1]) * scale[1], zero), one) * last
-            z = min(max((b - low[2]) * scale[2], zero), one) * last
-            o0, o1, o2 = _tetra(table, x, y, z, last)
-            r, g, b = r + strength * (o0 - r), g + strength * (o1 - g), b + strength * (o2 - b)
-            if display:
-                x = lookup(r * n_dec, decode, end_dec)
-                y = lookup(g * n_dec, decode, end_dec)
-                z = lookup(b * n_dec, decode, end_dec)
-                r = m_inv[0, 0] * x + m_inv[0, 1] * y + m_inv[0, 2] * z
-                g = m_inv[1, 0] * x + m_inv[1, 1] * y + m_inv[1, 2] * z
-                b = m_inv[2, 0] * x + m_inv[2, 1] * y + m_inv[2, 2] * z
-            rgb[i, j, 0], rgb[i, j, 1], rgb[i, j, 2] = r, g, b
+@njit(parallel=True, cache=True, fastmath=FASTMATH)
+def _encode_kernel(rgb, m, lum, encode):
+    """Linear Rec.2020 -> gamut-clipped, encoded RGB of the table's space, in place."""
+    n = np.float32(encode.shape[0] - 1)
+    end = n - np.float32(1e-3)
+    zero, one, tiny = np.float32(0.0), np.float32(1.0), np.float32(1e-9)
+    for i in prange(rgb.shape[0]):
+        row = rgb[i]
+        for j in range(rgb.shape[1]):
+            r, g, b = row[j, 0], row[j, 1], row[j, 2]
+            x = m[0, 0] * r + m[0, 1] * g + m[0, 2] * b
+            y = m[1, 0] * r + m[1, 1] * g + m[1, 2] * b
+            z = m[2, 0] * r + m[2, 1] * g + m[2, 2] * b
+            low = min(x, min(y, z))
+            luma = max(lum[0] * x + lum[1] * y + lum[2] * z, zero)
+            t = luma / max(luma - low, tiny) if low < zero else one
+            row[j, 0] = lookup(np.sqrt(max(luma + (x - luma) * t, zero)) * n, encode, end)
+            row[j, 1] = lookup(np.sqrt(max(luma + (y - luma) * t, zero)) * n, encode, end)
+            row[j, 2] = lookup(np.sqrt(max(luma + (z - luma) * t, zero)) * n, encode, end)
+    return rgb
+
+
+@njit(parallel=True, cache=True, fastmath=FASTMATH)
+def _decode_kernel(rgb, m_inv, decode):
+    """Encoded RGB of the table's space -> linear Rec.2020, in place."""
+    n = np.float32(decode.shape[0] - 1)
+    end = n - np.float32(1e-3)
+    for i in prange(rgb.shape[0]):
+        row = rgb[i]
+        for j in range(rgb.shape[1]):
+            x = lookup(row[j, 0] * n, decode, end)
+            y = lookup(row[j, 1] * n, decode, end)
+            z = lookup(row[j, 2] * n, decode, end)
+            row[j, 0] = m_inv[0, 0] * x + m_inv[0, 1] * y + m_inv[0, 2] * z
+            row[j, 1] = m_inv[1, 0] * x + m_inv[1, 1] * y + m_inv[1, 2] * z
+            row[j, 2] = m_inv[2, 0] * x + m_inv[2, 1] * y + m_inv[2, 2] * z
+    return rgb
+
+
+@njit(parallel=True, cache=True, fastmath=FASTMATH)
+def _table_kernel(rgb, flat, size, offsets, low, scale, strength):
+    """The 3-D table, blended by ``strength``, in place."""
+    last = np.float32(size - 1)
+    for i in prange(rgb.shape[0]):
+        row = rgb[i]
+        for j in range(rgb.shape[1]):
+            r, g, b = row[j, 0], row[j, 1], row[j, 2]
+            x = clamp01((r - low[0]) * scale[0]) * last
+            y = clamp01((g - low[1]) * scale[1]) * last
+            z = clamp01((b - low[2]) * scale[2]) * last
+            o0, o1, o2 = _tetra(flat, size, offsets, x, y, z)
+            row[j, 0] = r + strength * (o0 - r)
+            row[j, 1] = g + strength * (o1 - g)
+            row[j, 2] = b + strength * (o2 - b)
     return rgb
 
 
 @lru_cache(maxsize=4)
 def _transfer_tables(space: str) -> tuple[np.ndarray, np.ndarray]:
+    """Small (cache-resident) tables of the space's encoding, at ``x = t^2``, and decoding, at ``v = t``."""
     from lumatune.colour.spaces import decode_eotf, encode_oetf
 
-    grid = np.linspace(0.0, 1.0, _TRANSFER_TABLE_SIZE + 1).astype(np.float32)
-    return encode_oetf(grid, space), decode_eotf(grid, space)
+    t = np.linspace(0.0, 1.0, _ENCODE_TABLE_SIZE + 1)
+    encode = encode_oetf((t * t).astype(np.float32), space)
+    decode = decode_eotf(np.linspace(0.0, 1.0, _DECODE_TABLE_SIZE + 1).astype(np.float32), space)
+    return encode, decode
 
 
 def apply_lut_fast(rgb: np.ndarray, plan: LutPlan) -> np.ndarray:
-    """:func:`apply_lut` in one numba pass for 3-D tables (tabulated transfer curves); overwrites ``rgb``."""
+    """:func:`apply_lut` for 3-D tables in numba passes (tabulated transfer curves); overwrites ``rgb``.
+
+    Three passes (encode, table, decode) run faster than one fused loop, whose many live values and
+    lookups the compiler schedules poorly.
+    """
     if plan.table.ndim != 4:
         return apply_lut(rgb, plan)
-    display = plan.space != "rec2020_linear"
-    encode, decode = _transfer_tables(plan.space if display else "srgb")
     f32 = np.float32
-    return _lut_kernel(
-        rgb,
-        plan.table,
-        plan.domain_min.astype(f32),
-        (1.0 / (plan.domain_max - plan.domain_min)).astype(f32),
-        f32(plan.strength),
-        display,
-        plan.to_space.astype(f32),
-        plan.from_space.astype(f32),
-        plan.luminance.astype(f32),
-        encode,
-        decode,
-    )
+    display = plan.space != "rec2020_linear"
+    if display:
+        encode, decode = _transfer_tables(plan.space)
+        _encode_kernel(rgb, plan.to_space.astype(f32), plan.luminance.astype(f32), encode)
+    size = plan.table.shape[0]
+    scale = (1.0 / (plan.domain_max - plan.domain_min)).astype(f32)
+    flat = plan.table.reshape(-1)
+    _table_kernel(rgb, flat, size, _tetra_offsets(size), plan.domain_min.astype(f32), scale, f32(plan.strength))
+    if display:
+        _decode_kernel(rgb, plan.from_space.astype(f32), decode)
+    return rgb
 
 
 def lut_plan(params: LutParams) -> LutPlan | None:

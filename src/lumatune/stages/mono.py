@@ -27,9 +27,10 @@ import numpy as np
 from numba import njit, prange
 
 from lumatune.params import param
+from lumatune.stages._fastmath import FASTMATH
 from lumatune.stages.base import Frame, Stage
 
-__all__ = ["MonoParams", "MonoPlan", "FILTERS", "mono_weights", "tint_colour", "to_mono", "to_mono_fast", "STAGE"]
+__all__ = ["FILTERS", "STAGE", "MonoParams", "MonoPlan", "mono_weights", "tint_colour", "to_mono", "to_mono_fast"]
 
 FILTERS: dict[str, tuple[float, float, float]] = {
     "none": (1.0, 1.0, 1.0),
@@ -93,7 +94,7 @@ def to_mono(rgb: np.ndarray, plan: MonoPlan) -> np.ndarray:
     return grey[..., None] * plan.tint.astype(np.float32)
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=FASTMATH)
 def _mono_kernel(rgb, w, tint):
     for i in prange(rgb.shape[0]):
         for j in range(rgb.shape[1]):

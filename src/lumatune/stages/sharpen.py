@@ -26,9 +26,10 @@ import numpy as np
 from numba import njit, prange
 
 from lumatune.params import param
+from lumatune.stages._fastmath import FASTMATH
 from lumatune.stages.base import Frame, Stage
 
-__all__ = ["SharpenParams", "SharpenPlan", "gaussian_blur", "sharpen", "sharpen_fast", "STAGE"]
+__all__ = ["STAGE", "SharpenParams", "SharpenPlan", "gaussian_blur", "sharpen", "sharpen_fast"]
 
 _REDUCED_SIGMA = 4.0  # local contrast: blur a copy reduced so that its Gaussian is this many pixels wide
 
@@ -95,7 +96,7 @@ def sharpen(rgb: np.ndarray, plan: SharpenPlan) -> np.ndarray:
     return np.clip(rgb + _detail(luma, plan)[..., None], 0.0, 1.0)
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=FASTMATH)
 def _luma(rgb, w):
     out = np.empty(rgb.shape[:2], np.float32)
     for i in prange(rgb.shape[0]):
@@ -104,7 +105,7 @@ def _luma(rgb, w):
     return out
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=FASTMATH)
 def _add_detail(rgb, luma, blurred, wide, amount, threshold2, local):
     zero, one = np.float32(0.0), np.float32(1.0)
     for i in prange(rgb.shape[0]):

@@ -25,7 +25,8 @@ blends towards the ratio-preserving version (curve applied to max(R, G, B)).
 
 Two schedules of one algorithm: :func:`display_transform` is plain numpy and evaluates the curve exactly;
 the stage runs :func:`display_transform_fast`, one numba pass that reads the curve and the OETF from 1-D
-tables (the curve sampled on a square-root grid of the scene range, the OETF on a linear grid of [0, 1]).
+tables (the curve on a log grid of 256 knots per octave indexed by the float's bits, the OETF on a linear grid
+of [0, 1]).
 tests/stages/test_tone.py checks that they agree.
 
 References
@@ -40,39 +41,41 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable
+from itertools import pairwise
 
 import numpy as np
 from numba import njit, prange
 
 from lumatune.params import param
-from lumatune.stages._fastmath import lookup
+from lumatune.stages._fastmath import FASTMATH, log_grid, lookup, lookup_log
 from lumatune.stages.base import Frame, Stage
 
 __all__ = [
-    "ToneParams",
-    "SigmoidCurve",
+    "STAGE",
     "PointsCurve",
-    "sigmoid_coefficients",
-    "sigmoid_curve",
-    "monotone_slopes",
-    "monotone_cubic",
-    "gamut_clip",
+    "SigmoidCurve",
+    "ToneParams",
     "display_transform",
     "display_transform_fast",
+    "gamut_clip",
     "make_curve",
+    "monotone_cubic",
+    "monotone_slopes",
+    "sigmoid_coefficients",
+    "sigmoid_curve",
     "tone_plan",
-    "STAGE",
 ]
 
 MID_GREY = 0.18
 _MIN_WHITE_OVER_PIVOT = 4.0  # a display white closer than two stops above the pivot would crush the curve
 _SOLVABLE_MARGIN = 1.25  # white is kept this far above the lowest white the anchors can be solved for
 _ROLLOFF_OVERSHOOT = 0.5  # the sigmoid aims this fraction of the roll-off range above white (slope ratio 1.5)
-CURVE_TABLE_SIZE = 4096
-"""Intervals of the fast path's curve table, sampled at ``x = white t^2`` for ``t`` uniform in [0, 1]."""
+CURVE_TABLE_OCTAVES = (-20, 4)
+"""The fast path's curve table spans scene values from 2^-20 to 2^4 times the white point, 256 knots per octave
+(:func:`lumatune.stages._fastmath.log_grid`), with a linear piece from 0 to its first knot."""
 OETF_TABLE_SIZE = 16384
 """Intervals of the fast path's OETF table over linear [0, 1]."""
 
@@ -80,7 +83,7 @@ OETF_TABLE_SIZE = 16384
 def _points_are_monotone(points) -> bool:
     xs = [p[0] for p in points]
     ys = [p[1] for p in points]
-    return all(b > a for a, b in zip(xs, xs[1:])) and all(b >= a for a, b in zip(ys, ys[1:]))
+    return all(b > a for a, b in pairwise(xs)) and all(b >= a for a, b in pairwise(ys))
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,7 @@ class ToneParams:
     )
     contrast: float = param(1.4, min=0.5, max=4.0, doc="sigmoid exponent: log-log slope in the deep shadows")
     pivot: float = param(MID_GREY, min=0.02, max=0.5, doc="scene value the sigmoid leaves unchanged")
-    shoulder: float = param(1.0, min=0.3, max=4.0, doc="highlight roll-off: <1 earlier and softer, >1 harder")
+    shoulder: float = param(1.0, min=0.3, max=4.0, doc="upper tones: <1 compress early and gradually, >1 stay steep, then flatten")
     toe: float = param(0.0, min=-0.9, max=2.0, doc="shadows below the pivot: >0 lifts, <0 deepens")
     rolloff: float = param(0.0, min=0.0, max=0.5, doc="highlight roll-off: display range eased into white; 0: none")
     black: float = param(0.0, min=0.0, max=0.05, doc="scene value shown as display black (sigmoid)")
@@ -242,7 +245,8 @@ class PointsCurve:
 @dataclass(frozen=True)
 class TonePlan:
     curve: Callable[[np.ndarray], np.ndarray] | None  # scene-linear -> display-linear, or None (colorimetric)
-    curve_table: np.ndarray | None  # the curve at x = white t^2, t = 0 .. 1 (fast path)
+    curve_table: np.ndarray | None  # the curve at white * log_grid(*CURVE_TABLE_OCTAVES) knots (fast path)
+    curve_first: int  # index of the table's first non-zero knot, for lookup_log
     white: float
     hue_preservation: float
     to_output: np.ndarray  # linear Rec.2020 -> linear output space
@@ -287,24 +291,23 @@ def _oetf_table(space: str) -> np.ndarray:
     return encode_oetf(np.linspace(0.0, 1.0, OETF_TABLE_SIZE + 1, dtype=np.float64), space).astype(np.float32)
 
 
-@njit(parallel=True, cache=True, fastmath=True)
-def _display_kernel(rgb, curve_table, inv_white, hue, m, lum, oetf_table, use_curve):
+@njit(parallel=True, cache=True, fastmath=FASTMATH)
+def _display_kernel(rgb, curve_table, first, inv_low, inv_white, hue, m, lum, oetf_table, use_curve):
     height, width = rgb.shape[0], rgb.shape[1]
-    n_curve = np.float32(curve_table.shape[0] - 1)
-    last_curve = n_curve - np.float32(1e-3)
     n_oetf = np.float32(oetf_table.shape[0] - 1)
     last_oetf = n_oetf - np.float32(1e-3)
-    zero = np.float32(0.0)
+    zero, one, tiny = np.float32(0.0), np.float32(1.0), np.float32(1e-9)
     for i in prange(height):
+        row = rgb[i]
         for j in range(width):
-            r, g, b = rgb[i, j, 0], rgb[i, j, 1], rgb[i, j, 2]
+            r, g, b = row[j, 0], row[j, 1], row[j, 2]
             if use_curve:
-                pr = lookup(np.sqrt(max(r * inv_white, zero)) * n_curve, curve_table, last_curve)
-                pg = lookup(np.sqrt(max(g * inv_white, zero)) * n_curve, curve_table, last_curve)
-                pb = lookup(np.sqrt(max(b * inv_white, zero)) * n_curve, curve_table, last_curve)
-                if hue > 0.0:
-                    norm = max(max(r, g), max(b, np.float32(1e-9)))
-                    k = lookup(np.sqrt(norm * inv_white) * n_curve, curve_table, last_curve) / norm
+                pr = lookup_log(r * inv_white, curve_table, first, inv_low)
+                pg = lookup_log(g * inv_white, curve_table, first, inv_low)
+                pb = lookup_log(b * inv_white, curve_table, first, inv_low)
+                if hue > zero:
+                    norm = max(max(r, g), max(b, tiny))
+                    k = lookup_log(norm * inv_white, curve_table, first, inv_low) / norm
                     pr += hue * (r * k - pr)
                     pg += hue * (g * k - pg)
                     pb += hue * (b * k - pb)
@@ -313,15 +316,11 @@ def _display_kernel(rgb, curve_table, inv_white, hue, m, lum, oetf_table, use_cu
             y = m[1, 0] * r + m[1, 1] * g + m[1, 2] * b
             z = m[2, 0] * r + m[2, 1] * g + m[2, 2] * b
             low = min(x, min(y, z))
-            if low < 0.0:
-                luma = max(lum[0] * x + lum[1] * y + lum[2] * z, zero)
-                t = luma / (luma - low)
-                x = luma + (x - luma) * t
-                y = luma + (y - luma) * t
-                z = luma + (z - luma) * t
-            rgb[i, j, 0] = lookup(x * n_oetf, oetf_table, last_oetf)
-            rgb[i, j, 1] = lookup(y * n_oetf, oetf_table, last_oetf)
-            rgb[i, j, 2] = lookup(z * n_oetf, oetf_table, last_oetf)
+            luma = max(lum[0] * x + lum[1] * y + lum[2] * z, zero)
+            t = luma / max(luma - low, tiny) if low < zero else one  # gamut clip towards the pixel's luminance
+            row[j, 0] = lookup((luma + (x - luma) * t) * n_oetf, oetf_table, last_oetf)
+            row[j, 1] = lookup((luma + (y - luma) * t) * n_oetf, oetf_table, last_oetf)
+            row[j, 2] = lookup((luma + (z - luma) * t) * n_oetf, oetf_table, last_oetf)
     return rgb
 
 
@@ -332,6 +331,8 @@ def display_transform_fast(rgb: np.ndarray, plan: TonePlan) -> np.ndarray:
     return _display_kernel(
         rgb,
         table,
+        np.int32(plan.curve_first),
+        np.float32(2.0 ** -CURVE_TABLE_OCTAVES[0]),
         np.float32(1.0 / plan.white),
         np.float32(plan.hue_preservation),
         plan.to_output.astype(np.float32),
@@ -370,13 +371,12 @@ def tone_plan(params: ToneParams, scene_clip: float, space: str) -> TonePlan:
     from lumatune.colour.spaces import matrix_rec2020_to, matrix_rgb_to_xyz
 
     curve, white = make_curve(params, scene_clip)
-    table = None
-    if curve is not None:
-        t = np.linspace(0.0, 1.0, CURVE_TABLE_SIZE + 1)
-        table = np.ascontiguousarray(curve(white * t * t), dtype=np.float32)
+    knots, first = log_grid(*CURVE_TABLE_OCTAVES)
+    table = None if curve is None else np.ascontiguousarray(curve(white * knots), dtype=np.float32)
     return TonePlan(
         curve=curve,
         curve_table=table,
+        curve_first=first,
         white=white,
         hue_preservation=params.hue_preservation,
         to_output=matrix_rec2020_to(space),

@@ -24,9 +24,10 @@ import numpy as np
 from numba import njit, prange
 
 from lumatune.params import param
+from lumatune.stages._fastmath import FASTMATH
 from lumatune.stages.base import Frame, Stage
 
-__all__ = ["VignetteParams", "VignettePlan", "vignette_weight", "apply_vignette", "apply_vignette_fast", "STAGE"]
+__all__ = ["STAGE", "VignetteParams", "VignettePlan", "apply_vignette", "apply_vignette_fast", "vignette_weight"]
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def apply_vignette(rgb: np.ndarray, plan: VignettePlan) -> np.ndarray:
     return rgb + w * (1 - rgb)
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=FASTMATH)
 def _vignette_kernel(rgb, amount, inner, outer, axis_y, axis_x):
     height, width = rgb.shape[0], rgb.shape[1]
     half_h, half_w = np.float32(height / 2.0), np.float32(width / 2.0)

@@ -1,0 +1,566 @@
+"""Fit a look to pairs, one richer stage at a time, keeping a stage only while the held-out error falls.
+
+The stages, in order, each starting from the last one kept:
+
+1.  ``exposure``: one offset in EV (the scene colours are the neutral rendering's, exposure as recorded);
+2.  ``curve``: a monotone tone curve, :data:`CURVE_INPUTS` knots joined by the tone stage's monotone cubic,
+    applied per channel; the exposure is folded into it (the curve starts as the fitted exposure);
+3.  ``vignette``: amount, midpoint, feather and roundness of the ``[vignette]`` stage, refitted with the
+    curve, kept only when the target has one (it lowers the held-out error and reaches :data:`MIN_VIGNETTE`).
+    The issue lists it last; it is fitted here, before the colour stages, because a vignette those stages
+    are fitted without bends them (on the sim check with a vignetted secret look: held-out error 2.59 with
+    the vignette fitted last, 0.76 fitted here), and once found it is part of every later fit;
+4.  ``colour``: global saturation and vibrance and the eight-hue table (hue shift, saturation, lightness)
+    of the ``[colour]`` stage, refitted with the curve, a small ridge holding hues without data at 0;
+5.  ``lut``: a smooth 3-D LUT over the colorimetric rendering (display-encoded Rec.2020), a correction of
+    what the stages above leave, by Gauss-Newton on the lattice with a thin-plate smoothness term and a pull
+    towards the identity (:data:`LUT_SHRINK`), so that colours with no sample stay where the other stages
+    put them; the smoothness weight is chosen among :data:`LUT_SMOOTHNESS` on the held-out samples.
+
+Stages 1-4 minimise the CIELAB difference between the look's rendering (the pipeline's own stage functions,
+:func:`lumatune.learn.model.render_samples`) and the target by bounded nonlinear least squares with a soft-L1
+loss (:data:`ROBUST_SCALE`), the LUT the same misfit linearised. A stage is kept when it lowers the
+held-out mean CIEDE2000 by more than :data:`STOP_GAIN`; one that does not is left out and the next, richer
+stage is tried on top of the last kept one (a white-balance difference, for one, only the LUT can express,
+so stopping at a hue table that cannot help would miss it).
+
+References
+----------
+-   F. N. Fritsch, R. E. Carlson, "Monotone piecewise cubic interpolation", SIAM J. Numer. Anal. 17(2), 1980.
+-   M. A. Branch, T. F. Coleman, Y. Li, "A subspace, interior, and conjugate gradient method for large-scale
+    bound-constrained minimization problems", SIAM J. Sci. Comput. 21(1), 1999 (``scipy.optimize.least_squares``
+    'trf').
+-   J. M. Kasson, S. I. Nin, W. Plouffe, J. L. Hafner, "Performing color space conversions with
+    three-dimensional linear interpolation", J. Electronic Imaging 4(3), 1995 (tetrahedral weights).
+-   G. Wahba, "Spline Models for Observational Data", SIAM, 1990, ch. 2 (thin-plate smoothing penalty).
+-   M. R. Hestenes, E. Stiefel, "Methods of conjugate gradients for solving linear systems", J. Res. NBS 49(6),
+    1952 (the lattice's normal equations).
+-   G. Sharma, W. Wu, E. N. Dalal, "The CIEDE2000 color-difference formula: implementation notes",
+    Color Res. Appl. 30(1), 2005.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+
+from lumatune.learn.model import (
+    LearnedLook,
+    as_image,
+    from_image,
+    identity_lut,
+    render_samples,
+    tone_params_of,
+    vignette_weights,
+    vignetted,
+)
+from lumatune.learn.samples import Samples
+from lumatune.stages.look_colour import ColourParams
+from lumatune.stages.tone import display_transform_fast, tone_plan
+from lumatune.stages.vignette import VignetteParams
+
+__all__ = [
+    "CURVE_INPUTS",
+    "STOP_GAIN",
+    "LUT_SMOOTHNESS",
+    "LUT_SHRINK",
+    "StageResult",
+    "FitResult",
+    "srgb_to_lab",
+    "delta_e00",
+    "held_out_error",
+    "fit_exposure",
+    "fit_curve",
+    "fit_colour",
+    "fit_lut",
+    "fit_vignette",
+    "tetrahedral_weights",
+    "fit_look",
+]
+
+CURVE_INPUTS = (0.0, 0.04, 0.08, 0.13, 0.2, 0.28, 0.37, 0.47, 0.58, 0.7, 0.82, 0.92, 1.0)
+"""sRGB-encoded inputs of the tone curve's knots (denser in the shadows, where curves bend most)."""
+STOP_GAIN = 0.01
+"""Held-out mean CIEDE2000 a stage must remove to be kept."""
+MIN_VIGNETTE = 0.05
+"""Smallest |amount| (darkening or lightening at the corners) of a vignette the target is said to have."""
+HUE_RIDGE = 2e-3
+"""Weight (per sample, ΔE*ab^2 per unit^2) holding the hue table's saturation and lightness at 0 without data."""
+HUE_SHIFT_RIDGE = 2e-6
+"""The same per degree^2 of hue shift."""
+NONLINEAR_SAMPLES = 12000
+"""Samples the nonlinear stages fit on at most (a seeded subset); the LUT uses them all."""
+MAX_EVALUATIONS = 60
+"""Evaluations of the residuals per nonlinear fit, beyond the Jacobian's."""
+LUT_SMOOTHNESS = (0.6, 0.06, 0.006)
+"""Thin-plate weights tried for the LUT, on the correction's squared second derivatives integrated over the
+unit cube (against the mean squared CIELAB misfit, so independent of the lattice size); the held-out
+samples choose."""
+LUT_SHRINK = 400.0
+"""Pull of the correction towards 0 (the identity): weight of its square integrated over the unit cube."""
+LUT_ITERATIONS = 2
+"""Gauss-Newton steps for the first (stiffest) smoothness weight; each later weight, starting from the
+previous table, takes one."""
+COARSE_LUT_SIZE = 17
+"""Lattice the LUT's smoothness is chosen on; a larger ``--lut-size`` is refined from it."""
+LUT_CG_ITERATIONS = 400
+"""Conjugate-gradient iterations per Gauss-Newton step at most."""
+LUT_STEP = 1e-3
+"""Finite-difference step (encoded units) of the rendering after the LUT."""
+ROBUST_SCALE = 3.0
+"""CIELAB difference (per component) beyond which a residual counts less than its square (soft L1 loss): a
+sample the registration or the target's sharpening spoilt does not pull the fit."""
+FINITE_STEP = 1e-3
+"""Absolute step of the finite-difference Jacobians, in each parameter's unit (EV, curve output, degrees...)."""
+_CG_TOLERANCE = 1e-4
+
+
+@dataclass(frozen=True)
+class StageResult:
+    """One fitted stage: the look with it, its held-out mean CIEDE2000, and whether it was kept."""
+
+    name: str
+    look: LearnedLook
+    held_out_de00: float
+    kept: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """The chosen look, the neutral rendering's held-out error, and the log of every stage tried."""
+
+    look: LearnedLook
+    neutral_de00: float
+    log: tuple[StageResult, ...]
+
+    @property
+    def held_out_de00(self) -> float:
+        kept = [s for s in self.log if s.kept]
+        return kept[-1].held_out_de00 if kept else self.neutral_de00
+
+
+def srgb_to_lab(encoded: np.ndarray) -> np.ndarray:
+    """CIELAB (D65 white, Y = 1 at sRGB white) of display-encoded sRGB; float64."""
+    from lumatune.colour.spaces import XYZ_to_Lab, decode_eotf, matrix_rgb_to_xyz
+
+    linear = decode_eotf(np.clip(encoded, 0.0, 1.0).astype(np.float32), "srgb").astype(np.float64)
+    return XYZ_to_Lab(linear @ matrix_rgb_to_xyz("srgb").T)
+
+
+def delta_e00(lab_a: np.ndarray, lab_b: np.ndarray) -> np.ndarray:
+    """CIEDE2000 between two arrays of CIELAB colours (colour-science)."""
+    import colour
+
+    return np.asarray(colour.delta_E(lab_a, lab_b, method="CIE 2000"), np.float64)
+
+
+def _render(look: LearnedLook, samples: Samples) -> np.ndarray:
+    return render_samples(look, samples.scene, samples.position, samples.frame_index, samples.frames)
+
+
+def held_out_error(look: LearnedLook, samples: Samples, target_lab: np.ndarray | None = None) -> float:
+    """Mean CIEDE2000 between the look's rendering of ``samples`` and their target."""
+    target_lab = srgb_to_lab(samples.target) if target_lab is None else target_lab
+    return float(delta_e00(srgb_to_lab(_render(look, samples)), target_lab).mean())
+
+
+def _subset(samples: Samples, count: int, seed: int) -> Samples:
+    if len(samples) <= count:
+        return samples
+    chosen = np.sort(np.random.default_rng(seed).choice(len(samples), count, replace=False))
+    return Samples(
+        samples.scene[chosen], samples.target[chosen], samples.position[chosen], samples.frame_index[chosen],
+        samples.frames,
+    )
+
+
+def _forward_jacobian(residuals, x: np.ndarray, high: np.ndarray, step: float) -> np.ndarray:
+    """Forward differences with an absolute ``step`` (backwards at an upper bound).
+
+    The renderings are float32 and read tables, so the relative steps scipy would take at parameters
+    that start at 0 (1.5e-8) change nothing; a step of :data:`FINITE_STEP` of each parameter's unit does.
+    """
+    f0 = residuals(x)
+    jacobian = np.empty((f0.size, x.size))
+    for i in range(x.size):
+        h = step if x[i] + step <= high[i] else -step
+        moved = x.copy()
+        moved[i] += h
+        jacobian[:, i] = (residuals(moved) - f0) / h
+    return jacobian
+
+
+def _least_squares(residuals, x0, bounds, step: float = FINITE_STEP):
+    from scipy.optimize import least_squares
+
+    low, high = (np.asarray(b, np.float64) for b in bounds)
+    x0 = np.clip(np.asarray(x0, np.float64), low, high)
+    jacobian = lambda x: _forward_jacobian(residuals, x, high, step)  # noqa: E731
+    return least_squares(residuals, x0, jac=jacobian, bounds=(low, high), method="trf", max_nfev=MAX_EVALUATIONS,
+                         x_scale="jac", loss="soft_l1", f_scale=ROBUST_SCALE,
+                         tr_solver="lsmr" if x0.size > 2 else "exact").x  # an SVD of the tall Jacobian is slow
+
+
+def _lab_residuals(look: LearnedLook, samples: Samples, target_lab: np.ndarray) -> np.ndarray:
+    return (srgb_to_lab(_render(look, samples)) - target_lab).ravel()
+
+
+def fit_exposure(samples: Samples) -> LearnedLook:
+    """The exposure offset (EV) that brings the neutral rendering closest to the target."""
+    target_lab = srgb_to_lab(samples.target)
+    x = _least_squares(lambda p: _lab_residuals(LearnedLook(ev=float(p[0])), samples, target_lab), [0.0],
+                       ([-4.0], [4.0]))
+    return LearnedLook(ev=float(x[0]), stages=("exposure",))
+
+
+def _curve_from_exposure(ev: float) -> np.ndarray:
+    """Knot outputs of the curve that does what an exposure offset ``ev`` does to the neutral rendering."""
+    from lumatune.colour.spaces import decode_eotf, encode_oetf
+
+    linear = decode_eotf(np.asarray(CURVE_INPUTS, np.float32), "srgb") * np.float32(2.0**ev)
+    return encode_oetf(np.clip(linear, 0.0, 1.0), "srgb").astype(np.float64)
+
+
+def _increments(outputs: np.ndarray) -> np.ndarray:
+    return np.diff(np.concatenate([[0.0], np.maximum.accumulate(np.clip(outputs, 0.0, 1.0))]))
+
+
+def _points(increments: np.ndarray) -> tuple[tuple[float, float], ...]:
+    outputs = np.minimum(np.cumsum(np.maximum(increments, 0.0)), 1.0)
+    return tuple((float(x), float(y)) for x, y in zip(CURVE_INPUTS, outputs))
+
+
+def fit_curve(samples: Samples, start: LearnedLook) -> LearnedLook:
+    """A monotone tone curve (the exposure folded in), per channel, fitted to the target."""
+    target_lab = srgb_to_lab(samples.target)
+    x0 = _increments(_curve_from_exposure(start.ev))
+    n = len(CURVE_INPUTS)
+
+    def residuals(p):
+        return _lab_residuals(LearnedLook(points=_points(p)), samples, target_lab)
+
+    x = _least_squares(residuals, x0, (np.zeros(n), np.ones(n)))
+    return LearnedLook(points=_points(x), stages=start.stages + ("curve",))
+
+
+_COLOUR_BOUNDS = (
+    [0.0, -1.0] + [-60.0] * 8 + [-1.0] * 8 + [-2.0] * 8,
+    [3.0, 1.0] + [60.0] * 8 + [1.0] * 8 + [2.0] * 8,
+)
+
+
+def _colour_params(p: np.ndarray) -> ColourParams:
+    return ColourParams(
+        saturation=float(p[0]),
+        vibrance=float(p[1]),
+        hue_shift=tuple(float(v) for v in p[2:10]),
+        hue_saturation=tuple(float(v) for v in p[10:18]),
+        hue_lightness=tuple(float(v) for v in p[18:26]),
+    )
+
+
+def fit_colour(samples: Samples, start: LearnedLook) -> LearnedLook:
+    """Saturation, vibrance and the eight-hue table, refitted together with the tone curve."""
+    target_lab = srgb_to_lab(samples.target)
+    n = len(CURVE_INPUTS)
+    curve0 = _increments(np.array([y for _, y in start.points])) if start.points else _increments(
+        _curve_from_exposure(start.ev))
+    x0 = np.concatenate([[1.0, 0.0], np.zeros(24), curve0])
+    ridge = np.sqrt(len(samples)) * np.concatenate(
+        [[0.0, 0.0], np.full(8, np.sqrt(HUE_SHIFT_RIDGE)), np.full(16, np.sqrt(HUE_RIDGE))]
+    )
+
+    def residuals(p):
+        look = start.replace(points=_points(p[26:]), colour=_colour_params(p[:26]))
+        return np.concatenate([_lab_residuals(look, samples, target_lab), ridge * p[:26]])
+
+    bounds = (np.concatenate([_COLOUR_BOUNDS[0], np.zeros(n)]), np.concatenate([_COLOUR_BOUNDS[1], np.ones(n)]))
+    x = _least_squares(residuals, x0, bounds)
+    return start.replace(points=_points(x[26:]), colour=_colour_params(x[:26]), stages=start.stages + ("colour",))
+
+
+def tetrahedral_weights(rgb: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flat lattice indices (n, 4) and weights (n, 4) of the tetrahedral interpolation at ``rgb`` in [0, 1]^3.
+
+    The same cells, tetrahedra and tie-breaks as :func:`lumatune.stages.lut.tetrahedral`, so that
+    ``sum(weights * table.reshape(-1, 3)[indices], axis=1)`` is its value.
+
+    References
+    ----------
+    Kasson et al., J. Electronic Imaging 4(3), 1995, section 4.4.
+    """
+    x = np.clip(np.asarray(rgb, np.float64), 0.0, 1.0) * (size - 1)
+    base = np.minimum(np.floor(x), size - 2).astype(np.int64)
+    fr, fg, fb = (x - base).T
+    cases = (
+        ((fr > fg) & (fg >= fb), (fr, fg, fb), ((1, 0, 0), (1, 1, 0))),
+        ((fr > fb) & (fb > fg), (fr, fb, fg), ((1, 0, 0), (1, 0, 1))),
+        ((fb >= fr) & (fr > fg), (fb, fr, fg), ((0, 0, 1), (1, 0, 1))),
+        ((fb > fg) & (fg >= fr), (fb, fg, fr), ((0, 0, 1), (0, 1, 1))),
+        ((fg >= fb) & (fb > fr), (fg, fb, fr), ((0, 1, 0), (0, 1, 1))),
+        ((fg >= fr) & (fr >= fb), (fg, fr, fb), ((0, 1, 0), (1, 1, 0))),
+    )
+    n = len(x)
+    corners = np.zeros((n, 4, 3), np.int64)
+    weights = np.zeros((n, 4))
+    done = np.zeros(n, bool)
+    for mask, (a, b, c), (first, second) in cases:
+        mask = mask & ~done
+        done |= mask
+        corners[mask, 1] = first
+        corners[mask, 2] = second
+        corners[mask, 3] = (1, 1, 1)
+        weights[mask] = np.stack([1 - a[mask], a[mask] - b[mask], b[mask] - c[mask], c[mask]], axis=-1)
+    ijk = base[:, None, :] + corners
+    indices = (ijk[..., 0] * size + ijk[..., 1]) * size + ijk[..., 2]
+    return indices, weights
+
+
+def _difference_operator(size: int, order: int):
+    """Sparse finite differences of ``order`` 1 or 2 along each axis of a ``size``^3 lattice."""
+    import scipy.sparse as sp
+
+    index = np.arange(size**3).reshape(size, size, size)
+    stencil = (-1.0, 1.0) if order == 1 else (1.0, -2.0, 1.0)
+    blocks = []
+    for axis in range(3):
+        along = np.moveaxis(index, axis, 0)
+        count = size - len(stencil) + 1
+        columns = [along[k : k + count].ravel() for k in range(len(stencil))]
+        rows = np.arange(columns[0].size)
+        data = np.concatenate([np.full(rows.size, w) for w in stencil])
+        blocks.append(sp.csr_matrix((data, (np.tile(rows, len(stencil)), np.concatenate(columns))),
+                                    shape=(rows.size, size**3)))
+    return sp.vstack(blocks).tocsr()
+
+
+def _lut_inputs(look: LearnedLook, scene: np.ndarray) -> np.ndarray:
+    """What the LUT stage sees: the graded scene as display-encoded Rec.2020, gamut-clipped, in [0, 1]."""
+    from lumatune.colour.spaces import encode_oetf, matrix_rgb_to_xyz
+    from lumatune.stages.look_colour import adjust_colour_fast, colour_plan
+    from lumatune.stages.tone import gamut_clip
+
+    image = as_image(scene)
+    image *= np.float32(2.0**look.ev)
+    plan = colour_plan(look.colour) if look.colour is not None else None
+    if plan is not None:
+        image = adjust_colour_fast(image, plan)
+    clipped = gamut_clip(from_image(image, len(scene)), matrix_rgb_to_xyz("rec2020")[1])
+    return encode_oetf(clipped, "rec2020").astype(np.float64)
+
+
+def _after_lut(look: LearnedLook, outputs: np.ndarray, vignette: np.ndarray | None) -> np.ndarray:
+    """CIELAB of the display rendering of LUT outputs (display-encoded Rec.2020) through the look's tone stage
+    and, when the look has one, its vignette (``vignette``: the per-sample weights)."""
+    from lumatune.colour.spaces import decode_eotf
+
+    linear = decode_eotf(np.clip(outputs, 0.0, 1.0).astype(np.float32), "rec2020")
+    image = display_transform_fast(as_image(linear), tone_plan(tone_params_of(look), 1.0, "srgb"))
+    display = from_image(image, len(outputs))
+    if vignette is not None:
+        display = vignetted(display, look.vignette.amount, vignette)
+    return srgb_to_lab(display)
+
+
+def _after_lut_jacobian(look: LearnedLook, outputs: np.ndarray, lab: np.ndarray, vignette) -> np.ndarray:
+    """(n, 3, 3) derivative of :func:`_after_lut` at ``outputs`` by forward differences (backwards near 1)."""
+    jacobian = np.empty((len(outputs), 3, 3))
+    for c in range(3):
+        h = np.where(outputs[:, c] + LUT_STEP <= 1.0, LUT_STEP, -LUT_STEP)
+        moved = outputs.copy()
+        moved[:, c] += h
+        jacobian[:, :, c] = (_after_lut(look, moved, vignette) - lab) / h[:, None]
+    return jacobian
+
+
+def _lattice_system(design, jacobian, weights, size: int, smoothness: float):
+    """The Gauss-Newton normal operator of the lattice corrections (3 size^3 unknowns), and its diagonal."""
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import LinearOperator
+
+    n, nodes = design.shape
+    second = _difference_operator(size, 2)
+    spacing = 1.0 / (size - 1)  # lattice step on the unit cube: the sums below approximate integrals
+    penalty = (smoothness / spacing * (second.T @ second) + LUT_SHRINK * spacing**3 * sp.identity(nodes)).tocsr()
+    weighted = jacobian * (weights / n)[:, None, None]
+    gram = np.einsum("nki,nkj->nij", jacobian, weighted)  # J^T W J per sample, (n, 3, 3)
+    squared = design.multiply(design).T.tocsr()
+
+    def apply(x):
+        x = x.reshape(nodes, 3)
+        values = design @ x
+        back = design.T @ np.einsum("nij,nj->ni", gram, values)
+        return (back + penalty @ x).ravel()
+
+    diagonal = (squared @ np.stack([gram[:, c, c] for c in range(3)], axis=1)) + penalty.diagonal()[:, None]
+    return LinearOperator((3 * nodes, 3 * nodes), matvec=apply, dtype=np.float64), penalty, diagonal.ravel()
+
+
+def _gauss_newton_lut(look, design, target_lab, vignette, size, smoothness, table, iterations):
+    """Refine ``table`` (size^3, 3) by Gauss-Newton steps on the soft-L1 CIELAB misfit plus the penalties."""
+    from scipy.sparse.linalg import LinearOperator, cg
+
+    n = design.shape[0]
+    identity = identity_lut(size).reshape(-1, 3).astype(np.float64)
+    for _ in range(iterations):
+        outputs = design @ table
+        lab = _after_lut(look, outputs, vignette)
+        residual = target_lab - lab
+        weights = 1.0 / np.sqrt(1.0 + (np.linalg.norm(residual, axis=1) / ROBUST_SCALE) ** 2)
+        jacobian = _after_lut_jacobian(look, outputs, lab, vignette)
+        operator, penalty, diagonal = _lattice_system(design, jacobian, weights, size, smoothness)
+        gradient = design.T @ np.einsum("nki,nk->ni", jacobian, residual * (weights / n)[:, None])
+        right = (gradient - penalty @ (table - identity)).ravel()
+        preconditioner = LinearOperator(operator.shape, matvec=lambda x: x / diagonal, dtype=np.float64)
+        step, _ = cg(operator, right, rtol=_CG_TOLERANCE, maxiter=LUT_CG_ITERATIONS, M=preconditioner)
+        table = np.clip(table + step.reshape(-1, 3), 0.0, 1.0)
+    return table
+
+
+def _lut_design(look: LearnedLook, scene: np.ndarray, size: int):
+    """The sparse (n, size^3) tetrahedral interpolation of the LUT at each sample's LUT input."""
+    import scipy.sparse as sp
+
+    indices, weights = tetrahedral_weights(_lut_inputs(look, scene), size)
+    rows = np.repeat(np.arange(len(scene)), 4)
+    return sp.csr_matrix((weights.ravel(), (rows, indices.ravel())), shape=(len(scene), size**3))
+
+
+def _resampled(table: np.ndarray, size: int) -> np.ndarray:
+    """A (n^3, 3) table read (tetrahedrally, as the LUT stage reads it) at the nodes of a ``size`` lattice."""
+    coarse = round(len(table) ** (1.0 / 3.0))
+    indices, weights = tetrahedral_weights(identity_lut(size).reshape(-1, 3), coarse)
+    return np.einsum("nk,nkc->nc", weights, table[indices])
+
+
+def fit_lut(samples: Samples, held: Samples, start: LearnedLook, size: int = 33) -> tuple[LearnedLook, str]:
+    """A smooth 3-D LUT correcting what ``start`` leaves, its smoothness chosen on ``held``; and a note.
+
+    Gauss-Newton on the lattice: the rendering after the LUT (tone curve, gamut clip, encoding, CIELAB) is
+    linearised per sample, and each step solves the penalised normal equations by conjugate gradients. The
+    smoothness weights are tried from the stiffest down, each starting where the previous one ended, on a
+    lattice of at most :data:`COARSE_LUT_SIZE`; a finer lattice starts from the chosen coarse table and
+    takes one more step (the penalties are integrals over the cube, so they mean the same at every size).
+    """
+    target_lab = srgb_to_lab(samples.target)
+    held_lab = srgb_to_lab(held.target)
+    vignette = None
+    if start.vignette is not None:
+        vignette = vignette_weights(start.vignette, samples.position, samples.frame_index, samples.frames)
+    coarse = min(size, COARSE_LUT_SIZE)
+    design = _lut_design(start, samples.scene, coarse)
+    table = identity_lut(coarse).reshape(-1, 3).astype(np.float64)
+    best, scores = None, []
+    for step, smoothness in enumerate(sorted(LUT_SMOOTHNESS, reverse=True)):
+        iterations = LUT_ITERATIONS if step == 0 else 1
+        table = _gauss_newton_lut(start, design, target_lab, vignette, coarse, smoothness, table, iterations)
+        look = start.replace(lut=_as_table(table, coarse), stages=start.stages + ("lut",))
+        error = held_out_error(look, held, held_lab)
+        scores.append(f"{smoothness:g}: {error:.3f}")
+        if best is None or error < best[0]:
+            best = (error, look, smoothness, table)
+    error, look, smoothness, table = best
+    note = f"smoothness {smoothness:g} chosen (held-out mean ΔE00 {', '.join(scores)} at {coarse}^3)"
+    if size == coarse:
+        return look, note
+    fine = _gauss_newton_lut(start, _lut_design(start, samples.scene, size), target_lab, vignette, size,
+                             smoothness, _resampled(table, size), 1)
+    return start.replace(lut=_as_table(fine, size), stages=start.stages + ("lut",)), note
+
+
+def _as_table(table: np.ndarray, size: int) -> np.ndarray:
+    return np.ascontiguousarray(table.reshape(size, size, size, 3), dtype=np.float32)
+
+
+def fit_vignette(samples: Samples, start: LearnedLook) -> LearnedLook:
+    """The ``[vignette]`` (amount, midpoint, feather, roundness) that best explains the target's corners,
+    fitted together with the tone curve (a vignette the curve was fitted without has bent it)."""
+    target_lab = srgb_to_lab(samples.target)
+    n = len(CURVE_INPUTS)
+    curve0 = _increments(np.array([y for _, y in start.points])) if start.points else _increments(
+        _curve_from_exposure(start.ev))
+
+    def params(p):
+        return VignetteParams(amount=float(p[0]), midpoint=float(p[1]), feather=float(p[2]), roundness=float(p[3]))
+
+    def residuals(p):
+        return _lab_residuals(start.replace(points=_points(p[4:]), vignette=params(p[:4])), samples, target_lab)
+
+    x0 = np.concatenate([[-0.2, 0.6, 0.6, 0.5], curve0])
+    bounds = (np.concatenate([[-1.0, 0.0, 0.05, 0.0], np.zeros(n)]), np.concatenate([[1.0, 1.0, 1.0, 1.0], np.ones(n)]))
+    x = _least_squares(residuals, x0, bounds)
+    return start.replace(points=_points(x[4:]), vignette=params(x[:4]), stages=start.stages + ("vignette",))
+
+
+def _vignette_verdict(params: VignetteParams, lowers_error: bool) -> tuple[bool, str]:
+    """Keep a vignette only when it lowers the error and is one: at least :data:`MIN_VIGNETTE` at the corners."""
+    described = (f"amount {params.amount:+.3f}, midpoint {params.midpoint:.2f}, feather {params.feather:.2f}, "
+                 f"roundness {params.roundness:.2f}")
+    if abs(params.amount) < MIN_VIGNETTE:
+        return False, f"{described}: too weak to be a vignette (|amount| < {MIN_VIGNETTE})"
+    return lowers_error, described
+
+
+@contextmanager
+def _one_thread():
+    """Run the stage kernels on one thread (numba's setting is per thread): the sample sets are small, and
+    on a busy machine parallel kernels spend more time waiting for each other than computing."""
+    import numba
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
+def fit_look(
+    train: Samples,
+    held: Samples,
+    *,
+    lut_size: int = 33,
+    seed: int = 0,
+    nonlinear_samples: int = NONLINEAR_SAMPLES,
+    progress=None,
+) -> FitResult:
+    """Fit the stages in order on ``train``, keeping each only while the error on ``held`` falls.
+
+    Parameters
+    ----------
+    train, held : training and held-out samples (:func:`lumatune.learn.samples.draw_samples`).
+    lut_size : lattice points per axis of the LUT.
+    seed : seed of the subset the nonlinear stages fit on.
+    nonlinear_samples : size of that subset at most.
+    progress : called with each stage's name before it is fitted.
+    """
+    with _one_thread():
+        return _fit_stages(train, held, lut_size, _subset(train, nonlinear_samples, seed), progress)
+
+
+def _fit_stages(train: Samples, held: Samples, lut_size: int, small: Samples, progress) -> FitResult:
+    held_lab = srgb_to_lab(held.target)
+    neutral = held_out_error(LearnedLook(), held, held_lab)
+    best, best_error, log = LearnedLook(), neutral, []
+    steps = (
+        ("exposure", lambda look: (fit_exposure(small), "")),
+        ("curve", lambda look: (fit_curve(small, look), "")),
+        ("vignette", lambda look: (fit_vignette(small, look), "")),
+        ("colour", lambda look: (fit_colour(small, look), "")),
+        ("lut", lambda look: fit_lut(train, held, look, lut_size)),
+    )
+    for name, step in steps:
+        if progress is not None:
+            progress(name)
+        look, note = step(best)
+        error = held_out_error(look, held, held_lab)
+        kept = error < best_error - STOP_GAIN
+        if name == "vignette":
+            kept, note = _vignette_verdict(look.vignette, kept)
+        log.append(StageResult(name=name, look=look, held_out_de00=error, kept=kept, note=note))
+        if kept:
+            best, best_error = look, error
+    return FitResult(look=best, neutral_de00=neutral, log=tuple(log))

@@ -1,0 +1,51 @@
+"""Session fixtures of the look-learning tests (helpers in learn_sim.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from learn.learn_sim import (
+    SECRET_TOML,
+    TEST_SCENES,
+    TRAIN_SCENES,
+    VALIDATION_SCENES,
+    SimPair,
+    secret_lut,
+    secret_pairs,
+    simulate_raw,
+)
+
+
+@pytest.fixture(scope="session")
+def learn_folder(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("learn")
+
+
+@pytest.fixture(scope="session")
+def secret_look(learn_folder) -> Path:
+    from lumatune.io.lut import Lut, write_cube
+
+    write_cube(learn_folder / "secret.cube", Lut(table=secret_lut()), overwrite=True)
+    path = learn_folder / "secret.toml"
+    path.write_text(SECRET_TOML, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def sim_pairs(learn_folder, secret_look) -> dict[str, list[SimPair]]:
+    """Training, validation (stage choice) and test (the check) pairs rendered in the secret look."""
+    return {
+        "train": secret_pairs(learn_folder, secret_look, "train", TRAIN_SCENES),
+        "validation": secret_pairs(learn_folder, secret_look, "validation", VALIDATION_SCENES),
+        "test": secret_pairs(learn_folder, secret_look, "test", TEST_SCENES),
+    }
+
+
+@pytest.fixture(scope="session")
+def other_camera_raw(learn_folder) -> Path:
+    """A natural scene from the virtual camera's other camera model."""
+    from lumatune.sim import CAMERAS
+
+    return simulate_raw(learn_folder, "other-camera", "natural", "D65", (240, 160), 0.0, seed=7, camera=CAMERAS[1])

@@ -1,0 +1,124 @@
+"""Crashes the fuzz targets (``fuzz/``) and the hostile-input probes found, each kept as a regression test.
+
+Each test names the target or probe that found it and the fix.
+"""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+import sys
+
+import pytest
+from robustness.hostile import patch_entry
+from synthetic import write_chart_dng
+
+from lumatune.cli import main as cli_main
+from lumatune.errors import BadFileError, UnreadableInputError, UnsupportedError
+from lumatune.io.dng import parse_opcode_list
+from lumatune.look import load_look
+from lumatune.raw import read_dng_tags
+from lumatune.tuning import load_tuning
+
+CHILD_TIMEOUT_S = 120
+
+
+def test_dng_tag_with_no_values(tmp_path):
+    """fuzz_dng_tags: a WhiteLevel of count 0 made ``min()`` of an empty array raise ValueError.
+    Fix: raw.py refuses a tag with no values, naming it."""
+    path = write_chart_dng(tmp_path / "chart.dng")
+    path.write_bytes(patch_entry(path.read_bytes(), "WhiteLevel", count=0))
+    with pytest.raises(UnreadableInputError, match="DNG tag WhiteLevel has no values"):
+        read_dng_tags(path)
+
+
+@pytest.mark.parametrize("size", [0, 40, 75])
+def test_gain_map_opcode_shorter_than_its_header(size):
+    """fuzz_dng_tags: ``io.dng.parse_opcode_list`` unpacked 76 header bytes from a shorter GainMap (struct.error).
+    Fix: io/dng.py checks the length first and raises the documented UnsupportedError."""
+    opcode = struct.pack(">I4BII", 9, 1, 3, 0, 0, 0, size) + bytes(size)
+    with pytest.raises(UnsupportedError, match=f"GainMap opcode: {size} parameter bytes, 76 needed"):
+        parse_opcode_list(struct.pack(">I", 1) + opcode)
+
+
+@pytest.mark.parametrize("points", [(0, 0, 1), (2**32 - 1, 2**32 - 1, 0), (3, 3, 0)])
+def test_gain_map_opcode_with_an_empty_map(points):
+    """fuzz_dng_tags (10-minute run): MapPlanes 0 with huge MapPointsV/H made ``reshape`` raise ValueError
+    ("array is too big"). Fix: io/dng.py refuses an empty map (the specification asks for at least one point)."""
+    header = struct.pack(">10I4dI", 0, 0, 8, 8, 0, 1, 1, 1, points[0], points[1], 1.0, 1.0, 0.0, 0.0, points[2])
+    opcode = struct.pack(">I4BII", 9, 1, 3, 0, 0, 0, len(header)) + header
+    with pytest.raises(UnsupportedError, match="GainMap opcode: empty map"):
+        parse_opcode_list(struct.pack(">I", 1) + opcode)
+
+
+@pytest.mark.parametrize("body", ['base = "a\\u0000.toml"', '[lut]\nfile = "a\\u0000.cube"'])
+def test_look_path_with_a_nul_byte(tmp_path, body):
+    """fuzz_look_tuning (10-minute run): a LUT file name (then a base name) holding a NUL byte made ``stat`` raise
+    ValueError. Fix: io/lut.py and look.py report it as a bad look."""
+    look = tmp_path / "look.toml"
+    look.write_text(f"version = 1\n{body}\n")
+    with pytest.raises(BadFileError):
+        load_look(look)
+
+
+@pytest.mark.parametrize(
+    "gains, problem",
+    [
+        ("[1, 2]", "expected a table"),
+        ("{r = [[nan, 1.0], [1.0, 1.0]], g = [[1.0]], b = [[1.0]]}", "nan is not a finite number"),
+        ("{r = [[1e308, 1e308, nan, -1001]], g = [[1.0]], b = [[1.0]]}", "nan is not a finite number"),
+    ],
+)
+def test_table_param_of_the_wrong_type_or_not_finite(tmp_path, gains, problem):
+    """fuzz_look_tuning (round-trip oracle): ``[lens_shading] gains`` took a list, and NaN inside a table, at load
+    time; developing then raised AttributeError, or with NaN pixels crashed the tone kernel (SIGSEGV).
+    Fix: params.py checks that table fields are tables and that every number inside is finite."""
+    path = tmp_path / "tuning.toml"
+    path.write_text(f"version = 1\n[lens_shading]\ngains = {gains}\n")
+    with pytest.raises(BadFileError, match=problem):
+        load_tuning(path)
+
+
+@pytest.mark.parametrize("grid", ["[[1.0, 1.0], [1.0]]", "[[]]", '[["a"]]'])
+def test_ragged_or_empty_gain_grid_is_a_bad_file_not_a_bug(tmp_path, capsys, grid):
+    """Found reducing the crash above: a ragged, empty or text grid made ``np.asarray`` raise ValueError (exit 70
+    'internal error'). Fix: stages/lens_shading.py reports it as a bad tuning."""
+    tuning = tmp_path / "tuning.toml"
+    tuning.write_text(f"version = 1\n[lens_shading]\ngains = {{r = {grid}, g = [[1.0]], b = [[1.0]]}}\n")
+    raw = write_chart_dng(tmp_path / "chart.dng")
+    with pytest.raises(SystemExit) as exit_:
+        cli_main(["develop", str(raw), "-o", str(tmp_path / "out.jpg"), "--tuning", str(tuning)])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 1 and "needs positive 2-D grids" in err and "internal error" not in err
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("target", ["/dev/zero", "."])
+def test_look_base_that_is_not_a_file(tmp_path, target):
+    """Writing the look fuzz target: ``base = "/dev/zero"`` read forever (a hang and a memory blow-up).
+    Fix: blocks.read_toml checks for a regular file of bounded size before reading."""
+    look = tmp_path / "look.toml"
+    look.write_text(f'version = 1\nname = "x"\nbase = "{target}"\n')
+    with pytest.raises(BadFileError, match="not a regular file"):
+        load_look(look)
+
+
+EXTREME_TUNINGS = {
+    "manual white balance neutral 1e300": '[white_balance]\nmethod = "manual"\nneutral = [1e300, 1, 1]\n',
+    "denoise noise profile scale 1e300": "[denoise]\nstrength = 1.0\nprofiles = [{iso = 100, noise_profile = [[1e300, 0]]}]\n",
+}
+
+
+@pytest.mark.parametrize("case", list(EXTREME_TUNINGS))
+def test_extreme_tuning_values_do_not_crash_the_process(tmp_path, case):
+    """Hostile-tuning probe: these tunings load (the values are within their declared ranges) but overflowed
+    float32 to inf/NaN, and the display kernel's table lookup (stages/_fastmath.lookup) indexed with int32(NaN):
+    SIGSEGV. Fixed there (NaN reads as 0). Run in a child, so that a crash is a failure here, not of pytest."""
+    tuning = tmp_path / "tuning.toml"
+    tuning.write_text("version = 1\n" + EXTREME_TUNINGS[case])
+    raw = write_chart_dng(tmp_path / "chart.dng")
+    result = subprocess.run(
+        [sys.executable, "-m", "lumatune", "develop", str(raw), "-o", str(tmp_path / "out.jpg"), "--tuning", str(tuning)],
+        capture_output=True, text=True, timeout=CHILD_TIMEOUT_S, check=False,
+    )
+    assert result.returncode in (0, 1), f"exit {result.returncode}: {result.stderr[-500:]}"
