@@ -22,6 +22,9 @@ DEMO_SCENES = (
 )
 
 
+_SHEET_COLUMNS = 3
+
+
 def _write_atomic_text(path: Path, text: str, overwrite: bool) -> None:
     from lumatune.io.atomic import atomic_output
 
@@ -54,9 +57,9 @@ def run_demo(folder: Path, *, overwrite: bool = True) -> Path:
             image = develop(raw, look)
             name = f"{scene}-{look.name}.jpg"
             save(image, folder / name, quality=92, exif={**raw.exif, "software": "lumatune demo"}, overwrite=overwrite)
-            row.append((look.name, image))
+            row.append((f"{scene} / {look.name}", image))
             cells.append((look, name))
-        rows.append(row)
+        rows.extend(row[i : i + _SHEET_COLUMNS] for i in range(0, len(row), _SHEET_COLUMNS))
         sections.append((scene, illuminant, dng_path.name, cells))
     sheet = contact_sheet(rows, title="lumatune demo: every built-in look on the virtual camera's raws")
     sheet_path = folder / "contact-sheet.jpg"

@@ -37,7 +37,7 @@ def _samples(scene: np.ndarray, target: np.ndarray, position=None, frames=((200,
 @pytest.fixture(scope="module")
 def scene_colours() -> np.ndarray:
     rng = np.random.default_rng(11)
-    return (rng.random((3000, 3)) ** 2.0 * 0.9).astype(np.float32)
+    return (rng.random((1500, 3)) ** 2.0 * 0.9).astype(np.float32)
 
 
 def _a_look() -> LearnedLook:
@@ -129,7 +129,7 @@ def test_vignette_is_recovered(scene_colours):
 def test_nothing_is_kept_when_the_target_is_neutral(scene_colours):
     """The held-out error cannot fall below neutral's 0: every stage is left out, the look is neutral."""
     target = render_samples(LearnedLook(), scene_colours)
-    train, held = _samples(scene_colours[:2000], target[:2000]), _samples(scene_colours[2000:], target[2000:])
+    train, held = _samples(scene_colours[:1000], target[:1000]), _samples(scene_colours[1000:], target[1000:])
     result = fit_look(train, held, lut_size=5, nonlinear_samples=1000)
     assert result.neutral_de00 < STOP_GAIN
     assert not any(stage.kept for stage in result.log)

@@ -58,7 +58,7 @@ from lumatune.learn.model import (
 )
 from lumatune.learn.samples import Samples
 from lumatune.stages.look_colour import ColourParams
-from lumatune.stages.tone import display_transform_fast, tone_plan
+from lumatune.stages.tone import display_transform_fast, monotone_cubic, monotone_slopes, tone_plan
 from lumatune.stages.vignette import VignetteParams
 
 __all__ = [
@@ -94,6 +94,8 @@ NONLINEAR_SAMPLES = 12000
 """Samples the nonlinear stages fit on at most (a seeded subset); the LUT uses them all."""
 MAX_EVALUATIONS = 60
 """Evaluations of the residuals per nonlinear fit, beyond the Jacobian's."""
+FIT_TOLERANCE = 1e-6
+"""Relative change of the cost or the parameters at which a nonlinear fit stops."""
 LUT_SMOOTHNESS = (0.6, 0.06, 0.006)
 """Thin-plate weights tried for the LUT, on the correction's squared second derivatives integrated over the
 unit cube (against the mean squared CIELAB misfit, so independent of the lattice size); the held-out
@@ -200,7 +202,7 @@ def _least_squares(residuals, x0, bounds, step: float = FINITE_STEP):
     x0 = np.clip(np.asarray(x0, np.float64), low, high)
     jacobian = lambda x: _forward_jacobian(residuals, x, high, step)  # noqa: E731
     return least_squares(residuals, x0, jac=jacobian, bounds=(low, high), method="trf", max_nfev=MAX_EVALUATIONS,
-                         x_scale="jac", loss="soft_l1", f_scale=ROBUST_SCALE,
+                         x_scale="jac", loss="soft_l1", f_scale=ROBUST_SCALE, ftol=FIT_TOLERANCE, xtol=FIT_TOLERANCE,
                          tr_solver="lsmr" if x0.size > 2 else "exact").x  # an SVD of the tall Jacobian is slow
 
 
@@ -226,6 +228,14 @@ def _curve_from_exposure(ev: float) -> np.ndarray:
 
 def _increments(outputs: np.ndarray) -> np.ndarray:
     return np.diff(np.concatenate([[0.0], np.maximum.accumulate(np.clip(outputs, 0.0, 1.0))]))
+
+
+def _start_curve(look: LearnedLook) -> np.ndarray:
+    """Knot increments of ``look``'s curve read at :data:`CURVE_INPUTS` (its exposure's when it has none)."""
+    if not look.points:
+        return _increments(_curve_from_exposure(look.ev))
+    xs, ys = (np.array([p[i] for p in look.points]) for i in (0, 1))
+    return _increments(monotone_cubic(np.asarray(CURVE_INPUTS), xs, ys, monotone_slopes(xs, ys)))
 
 
 def _points(increments: np.ndarray) -> tuple[tuple[float, float], ...]:
@@ -266,9 +276,7 @@ def fit_colour(samples: Samples, start: LearnedLook) -> LearnedLook:
     """Saturation, vibrance and the eight-hue table, refitted together with the tone curve."""
     target_lab = srgb_to_lab(samples.target)
     n = len(CURVE_INPUTS)
-    curve0 = _increments(np.array([y for _, y in start.points])) if start.points else _increments(
-        _curve_from_exposure(start.ev))
-    x0 = np.concatenate([[1.0, 0.0], np.zeros(24), curve0])
+    x0 = np.concatenate([[1.0, 0.0], np.zeros(24), _start_curve(start)])
     ridge = np.sqrt(len(samples)) * np.concatenate(
         [[0.0, 0.0], np.full(8, np.sqrt(HUE_SHIFT_RIDGE)), np.full(16, np.sqrt(HUE_RIDGE))]
     )
@@ -480,8 +488,6 @@ def fit_vignette(samples: Samples, start: LearnedLook) -> LearnedLook:
     fitted together with the tone curve (a vignette the curve was fitted without has bent it)."""
     target_lab = srgb_to_lab(samples.target)
     n = len(CURVE_INPUTS)
-    curve0 = _increments(np.array([y for _, y in start.points])) if start.points else _increments(
-        _curve_from_exposure(start.ev))
 
     def params(p):
         return VignetteParams(amount=float(p[0]), midpoint=float(p[1]), feather=float(p[2]), roundness=float(p[3]))
@@ -489,7 +495,7 @@ def fit_vignette(samples: Samples, start: LearnedLook) -> LearnedLook:
     def residuals(p):
         return _lab_residuals(start.replace(points=_points(p[4:]), vignette=params(p[:4])), samples, target_lab)
 
-    x0 = np.concatenate([[-0.2, 0.6, 0.6, 0.5], curve0])
+    x0 = np.concatenate([[-0.2, 0.6, 0.6, 0.5], _start_curve(start)])
     bounds = (np.concatenate([[-1.0, 0.0, 0.05, 0.0], np.zeros(n)]), np.concatenate([[1.0, 1.0, 1.0, 1.0], np.ones(n)]))
     x = _least_squares(residuals, x0, bounds)
     return start.replace(points=_points(x[4:]), vignette=params(x[:4]), stages=start.stages + ("vignette",))
