@@ -170,10 +170,12 @@ def look_show(name: str = typer.Argument(..., help="built-in look name or .toml 
 def _mount_optional_commands() -> None:
     """Sub-commands that live in their own modules (virtual camera, lab, calibration, look tools)."""
     from lumatune import look_cli
+    from lumatune.batch import batch_command
     from lumatune.calibrate.cli import app as calibrate_app
     from lumatune.lab.cli import app as lab_app
     from lumatune.sim.cli import sim_command
 
+    app.command("batch")(batch_command)
     app.command("sim")(sim_command)
     app.add_typer(lab_app, name="lab")
     app.add_typer(calibrate_app, name="calibrate")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from learn.learn_sim import (
     SECRET_TOML,
     TEST_SCENES,

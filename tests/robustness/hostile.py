@@ -24,7 +24,18 @@ from synthetic import write_chart_dng
 
 from lumatune.io.dng import encode_opcode_list, gain_map_opcode
 
-__all__ = ["CORRUPT_DNGS", "FILE_CASES", "RAW_EXTENSIONS", "TOLERATED_DNGS", "TRUNCATE_FRACTIONS", "sha256_of", "truncated_copy"]
+__all__ = [
+    "CORRUPT_DNGS",
+    "FILE_CASES",
+    "RAW_EXTENSIONS",
+    "TOLERATED_DNGS",
+    "TRUNCATE_FRACTIONS",
+    "patch_entry",
+    "patch_value",
+    "repoint",
+    "sha256_of",
+    "truncated_copy",
+]
 
 # TIFF field types (TIFF 6.0 section 2).
 BYTE, ASCII, SHORT, LONG, RATIONAL, UNDEFINED, SRATIONAL = 1, 2, 3, 4, 5, 7, 10

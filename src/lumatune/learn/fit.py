@@ -117,6 +117,7 @@ sample the registration or the target's sharpening spoilt does not pull the fit.
 FINITE_STEP = 1e-3
 """Absolute step of the finite-difference Jacobians, in each parameter's unit (EV, curve output, degrees...)."""
 _CG_TOLERANCE = 1e-4
+_VIGNETTE_START = (-0.2, 0.6, 0.6, 0.5)  # amount, midpoint, feather, roundness: a mild lens-like falloff
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,20 @@ def delta_e00(lab_a: np.ndarray, lab_b: np.ndarray) -> np.ndarray:
     return np.asarray(colour.delta_E(lab_a, lab_b, method="CIE 2000"), np.float64)
 
 
+@contextmanager
+def _one_thread():
+    """Run the stage kernels on one thread (numba's setting is per calling thread; usable as a decorator): the
+    sample sets are small, and on a busy machine parallel kernels spend more time waiting than computing."""
+    import numba
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
 def _render(look: LearnedLook, samples: Samples) -> np.ndarray:
     return render_samples(look, samples.scene, samples.position, samples.frame_index, samples.frames)
 
@@ -196,20 +211,23 @@ def _forward_jacobian(residuals, x: np.ndarray, high: np.ndarray, step: float) -
 
 
 def _least_squares(residuals, x0, bounds, step: float = FINITE_STEP):
+    """Bounded soft-L1 least squares (trust-region reflective). LSMR solves each step without an SVD of the
+    tall Jacobian; scipy's LSMR path cannot take a one-parameter problem, which gets the exact solver."""
     from scipy.optimize import least_squares
 
     low, high = (np.asarray(b, np.float64) for b in bounds)
     x0 = np.clip(np.asarray(x0, np.float64), low, high)
-    jacobian = lambda x: _forward_jacobian(residuals, x, high, step)  # noqa: E731
+    jacobian = lambda x: _forward_jacobian(residuals, x, high, step)
     return least_squares(residuals, x0, jac=jacobian, bounds=(low, high), method="trf", max_nfev=MAX_EVALUATIONS,
                          x_scale="jac", loss="soft_l1", f_scale=ROBUST_SCALE, ftol=FIT_TOLERANCE, xtol=FIT_TOLERANCE,
-                         tr_solver="lsmr" if x0.size > 2 else "exact").x  # an SVD of the tall Jacobian is slow
+                         tr_solver="lsmr" if x0.size > 1 else "exact").x
 
 
 def _lab_residuals(look: LearnedLook, samples: Samples, target_lab: np.ndarray) -> np.ndarray:
     return (srgb_to_lab(_render(look, samples)) - target_lab).ravel()
 
 
+@_one_thread()
 def fit_exposure(samples: Samples) -> LearnedLook:
     """The exposure offset (EV) that brings the neutral rendering closest to the target."""
     target_lab = srgb_to_lab(samples.target)
@@ -243,6 +261,7 @@ def _points(increments: np.ndarray) -> tuple[tuple[float, float], ...]:
     return tuple((float(x), float(y)) for x, y in zip(CURVE_INPUTS, outputs))
 
 
+@_one_thread()
 def fit_curve(samples: Samples, start: LearnedLook) -> LearnedLook:
     """A monotone tone curve (the exposure folded in), per channel, fitted to the target."""
     target_lab = srgb_to_lab(samples.target)
@@ -272,6 +291,7 @@ def _colour_params(p: np.ndarray) -> ColourParams:
     )
 
 
+@_one_thread()
 def fit_colour(samples: Samples, start: LearnedLook) -> LearnedLook:
     """Saturation, vibrance and the eight-hue table, refitted together with the tone curve."""
     target_lab = srgb_to_lab(samples.target)
@@ -281,13 +301,15 @@ def fit_colour(samples: Samples, start: LearnedLook) -> LearnedLook:
         [[0.0, 0.0], np.full(8, np.sqrt(HUE_SHIFT_RIDGE)), np.full(16, np.sqrt(HUE_RIDGE))]
     )
 
+    base = start.replace(ev=0.0)  # the curve holds the exposure
+
     def residuals(p):
-        look = start.replace(points=_points(p[26:]), colour=_colour_params(p[:26]))
+        look = base.replace(points=_points(p[26:]), colour=_colour_params(p[:26]))
         return np.concatenate([_lab_residuals(look, samples, target_lab), ridge * p[:26]])
 
     bounds = (np.concatenate([_COLOUR_BOUNDS[0], np.zeros(n)]), np.concatenate([_COLOUR_BOUNDS[1], np.ones(n)]))
     x = _least_squares(residuals, x0, bounds)
-    return start.replace(points=_points(x[26:]), colour=_colour_params(x[:26]), stages=start.stages + ("colour",))
+    return base.replace(points=_points(x[26:]), colour=_colour_params(x[:26]), stages=start.stages + ("colour",))
 
 
 def tetrahedral_weights(rgb: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -327,21 +349,18 @@ def tetrahedral_weights(rgb: np.ndarray, size: int) -> tuple[np.ndarray, np.ndar
     return indices, weights
 
 
-def _difference_operator(size: int, order: int):
-    """Sparse finite differences of ``order`` 1 or 2 along each axis of a ``size``^3 lattice."""
+def _second_differences(size: int):
+    """Sparse second differences along each axis of a ``size``^3 lattice (rows: one per interior triple)."""
     import scipy.sparse as sp
 
     index = np.arange(size**3).reshape(size, size, size)
-    stencil = (-1.0, 1.0) if order == 1 else (1.0, -2.0, 1.0)
     blocks = []
     for axis in range(3):
         along = np.moveaxis(index, axis, 0)
-        count = size - len(stencil) + 1
-        columns = [along[k : k + count].ravel() for k in range(len(stencil))]
+        columns = [along[k : k + size - 2].ravel() for k in range(3)]
         rows = np.arange(columns[0].size)
-        data = np.concatenate([np.full(rows.size, w) for w in stencil])
-        blocks.append(sp.csr_matrix((data, (np.tile(rows, len(stencil)), np.concatenate(columns))),
-                                    shape=(rows.size, size**3)))
+        data = np.concatenate([np.full(rows.size, w) for w in (1.0, -2.0, 1.0)])
+        blocks.append(sp.csr_matrix((data, (np.tile(rows, 3), np.concatenate(columns))), shape=(rows.size, size**3)))
     return sp.vstack(blocks).tocsr()
 
 
@@ -384,57 +403,53 @@ def _after_lut_jacobian(look: LearnedLook, outputs: np.ndarray, lab: np.ndarray,
     return jacobian
 
 
-def _lattice_system(design, jacobian, weights, size: int, smoothness: float):
-    """The Gauss-Newton normal operator of the lattice corrections (3 size^3 unknowns), and its diagonal."""
+def _linearised_design(indices: np.ndarray, weights: np.ndarray, jacobian: np.ndarray, nodes: int):
+    """Sparse (3 n, 3 nodes) map from lattice corrections (node-major, channel-minor) to CIELAB changes:
+    row ``3 i + c`` holds ``weights[i, k] * jacobian[i, c, d]`` at column ``3 indices[i, k] + d``."""
     import scipy.sparse as sp
-    from scipy.sparse.linalg import LinearOperator
 
-    n, nodes = design.shape
-    second = _difference_operator(size, 2)
-    spacing = 1.0 / (size - 1)  # lattice step on the unit cube: the sums below approximate integrals
-    penalty = (smoothness / spacing * (second.T @ second) + LUT_SHRINK * spacing**3 * sp.identity(nodes)).tocsr()
-    weighted = jacobian * (weights / n)[:, None, None]
-    gram = np.einsum("nki,nkj->nij", jacobian, weighted)  # J^T W J per sample, (n, 3, 3)
-    squared = design.multiply(design).T.tocsr()
-
-    def apply(x):
-        x = x.reshape(nodes, 3)
-        values = design @ x
-        back = design.T @ np.einsum("nij,nj->ni", gram, values)
-        return (back + penalty @ x).ravel()
-
-    diagonal = (squared @ np.stack([gram[:, c, c] for c in range(3)], axis=1)) + penalty.diagonal()[:, None]
-    return LinearOperator((3 * nodes, 3 * nodes), matvec=apply, dtype=np.float64), penalty, diagonal.ravel()
+    n = len(indices)
+    values = weights[:, None, :, None] * jacobian[:, :, None, :]  # (n, c, k, d)
+    rows = np.broadcast_to((3 * np.arange(n))[:, None, None, None] + np.arange(3)[None, :, None, None], values.shape)
+    columns = np.broadcast_to(3 * indices[:, None, :, None] + np.arange(3)[None, None, None, :], values.shape)
+    return sp.csr_matrix((values.ravel(), (rows.ravel(), columns.ravel())), shape=(3 * n, 3 * nodes))
 
 
-def _gauss_newton_lut(look, design, target_lab, vignette, size, smoothness, table, iterations):
-    """Refine ``table`` (size^3, 3) by Gauss-Newton steps on the soft-L1 CIELAB misfit plus the penalties."""
-    from scipy.sparse.linalg import LinearOperator, cg
+def _gauss_newton_lut(look, lattice, target_lab, vignette, size, smoothness, table, iterations):
+    """Refine ``table`` (size^3, 3) by Gauss-Newton steps on the soft-L1 CIELAB misfit plus the penalties.
 
-    n = design.shape[0]
+    ``lattice`` is the samples' tetrahedral ``(indices, weights)``. Each step solves
+    ``(B^T W B + P) step = B^T W r - P (table - identity)`` by conjugate gradients (Jacobi preconditioner),
+    ``B`` the linearised design, ``W`` the soft-L1 weights over the sample count, ``P`` the penalties.
+    """
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import cg
+
+    indices, weights = lattice
+    n, nodes = len(indices), size**3
     identity = identity_lut(size).reshape(-1, 3).astype(np.float64)
+    second = _second_differences(size)
+    spacing = 1.0 / (size - 1)  # lattice step on the unit cube: the sums below approximate integrals
+    penalty = smoothness / spacing * (second.T @ second) + LUT_SHRINK * spacing**3 * sp.identity(nodes)
+    penalty = sp.kron(penalty, sp.identity(3)).tocsr()
     for _ in range(iterations):
-        outputs = design @ table
+        outputs = np.einsum("nk,nkc->nc", weights, table[indices])
         lab = _after_lut(look, outputs, vignette)
         residual = target_lab - lab
-        weights = 1.0 / np.sqrt(1.0 + (np.linalg.norm(residual, axis=1) / ROBUST_SCALE) ** 2)
-        jacobian = _after_lut_jacobian(look, outputs, lab, vignette)
-        operator, penalty, diagonal = _lattice_system(design, jacobian, weights, size, smoothness)
-        gradient = design.T @ np.einsum("nki,nk->ni", jacobian, residual * (weights / n)[:, None])
-        right = (gradient - penalty @ (table - identity)).ravel()
-        preconditioner = LinearOperator(operator.shape, matvec=lambda x: x / diagonal, dtype=np.float64)
-        step, _ = cg(operator, right, rtol=_CG_TOLERANCE, maxiter=LUT_CG_ITERATIONS, M=preconditioner)
+        robust = 1.0 / np.sqrt(1.0 + (np.linalg.norm(residual, axis=1) / ROBUST_SCALE) ** 2) / n
+        design = _linearised_design(indices, weights, _after_lut_jacobian(look, outputs, lab, vignette), nodes)
+        row_weights = sp.diags(np.repeat(robust, 3))
+        normal = (design.T @ row_weights @ design + penalty).tocsr()
+        right = design.T @ (np.repeat(robust, 3) * residual.ravel()) - penalty @ (table - identity).ravel()
+        preconditioner = sp.diags(1.0 / normal.diagonal())
+        step, _ = cg(normal, right, rtol=_CG_TOLERANCE, maxiter=LUT_CG_ITERATIONS, M=preconditioner)
         table = np.clip(table + step.reshape(-1, 3), 0.0, 1.0)
     return table
 
 
-def _lut_design(look: LearnedLook, scene: np.ndarray, size: int):
-    """The sparse (n, size^3) tetrahedral interpolation of the LUT at each sample's LUT input."""
-    import scipy.sparse as sp
-
-    indices, weights = tetrahedral_weights(_lut_inputs(look, scene), size)
-    rows = np.repeat(np.arange(len(scene)), 4)
-    return sp.csr_matrix((weights.ravel(), (rows, indices.ravel())), shape=(len(scene), size**3))
+def _lut_lattice(look: LearnedLook, scene: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Tetrahedral ``(indices, weights)`` of each sample's LUT input on a ``size`` lattice."""
+    return tetrahedral_weights(_lut_inputs(look, scene), size)
 
 
 def _resampled(table: np.ndarray, size: int) -> np.ndarray:
@@ -444,6 +459,7 @@ def _resampled(table: np.ndarray, size: int) -> np.ndarray:
     return np.einsum("nk,nkc->nc", weights, table[indices])
 
 
+@_one_thread()
 def fit_lut(samples: Samples, held: Samples, start: LearnedLook, size: int = 33) -> tuple[LearnedLook, str]:
     """A smooth 3-D LUT correcting what ``start`` leaves, its smoothness chosen on ``held``; and a note.
 
@@ -459,12 +475,12 @@ def fit_lut(samples: Samples, held: Samples, start: LearnedLook, size: int = 33)
     if start.vignette is not None:
         vignette = vignette_weights(start.vignette, samples.position, samples.frame_index, samples.frames)
     coarse = min(size, COARSE_LUT_SIZE)
-    design = _lut_design(start, samples.scene, coarse)
+    lattice = _lut_lattice(start, samples.scene, coarse)
     table = identity_lut(coarse).reshape(-1, 3).astype(np.float64)
     best, scores = None, []
     for step, smoothness in enumerate(sorted(LUT_SMOOTHNESS, reverse=True)):
         iterations = LUT_ITERATIONS if step == 0 else 1
-        table = _gauss_newton_lut(start, design, target_lab, vignette, coarse, smoothness, table, iterations)
+        table = _gauss_newton_lut(start, lattice, target_lab, vignette, coarse, smoothness, table, iterations)
         look = start.replace(lut=_as_table(table, coarse), stages=start.stages + ("lut",))
         error = held_out_error(look, held, held_lab)
         scores.append(f"{smoothness:g}: {error:.3f}")
@@ -474,7 +490,7 @@ def fit_lut(samples: Samples, held: Samples, start: LearnedLook, size: int = 33)
     note = f"smoothness {smoothness:g} chosen (held-out mean ΔE00 {', '.join(scores)} at {coarse}^3)"
     if size == coarse:
         return look, note
-    fine = _gauss_newton_lut(start, _lut_design(start, samples.scene, size), target_lab, vignette, size,
+    fine = _gauss_newton_lut(start, _lut_lattice(start, samples.scene, size), target_lab, vignette, size,
                              smoothness, _resampled(table, size), 1)
     return start.replace(lut=_as_table(fine, size), stages=start.stages + ("lut",)), note
 
@@ -483,6 +499,7 @@ def _as_table(table: np.ndarray, size: int) -> np.ndarray:
     return np.ascontiguousarray(table.reshape(size, size, size, 3), dtype=np.float32)
 
 
+@_one_thread()
 def fit_vignette(samples: Samples, start: LearnedLook) -> LearnedLook:
     """The ``[vignette]`` (amount, midpoint, feather, roundness) that best explains the target's corners,
     fitted together with the tone curve (a vignette the curve was fitted without has bent it)."""
@@ -492,13 +509,15 @@ def fit_vignette(samples: Samples, start: LearnedLook) -> LearnedLook:
     def params(p):
         return VignetteParams(amount=float(p[0]), midpoint=float(p[1]), feather=float(p[2]), roundness=float(p[3]))
 
-    def residuals(p):
-        return _lab_residuals(start.replace(points=_points(p[4:]), vignette=params(p[:4])), samples, target_lab)
+    base = start.replace(ev=0.0)  # the curve holds the exposure
 
-    x0 = np.concatenate([[-0.2, 0.6, 0.6, 0.5], _start_curve(start)])
+    def residuals(p):
+        return _lab_residuals(base.replace(points=_points(p[4:]), vignette=params(p[:4])), samples, target_lab)
+
+    x0 = np.concatenate([_VIGNETTE_START, _start_curve(start)])
     bounds = (np.concatenate([[-1.0, 0.0, 0.05, 0.0], np.zeros(n)]), np.concatenate([[1.0, 1.0, 1.0, 1.0], np.ones(n)]))
     x = _least_squares(residuals, x0, bounds)
-    return start.replace(points=_points(x[4:]), vignette=params(x[:4]), stages=start.stages + ("vignette",))
+    return base.replace(points=_points(x[4:]), vignette=params(x[:4]), stages=start.stages + ("vignette",))
 
 
 def _vignette_verdict(params: VignetteParams, lowers_error: bool) -> tuple[bool, str]:
@@ -508,20 +527,6 @@ def _vignette_verdict(params: VignetteParams, lowers_error: bool) -> tuple[bool,
     if abs(params.amount) < MIN_VIGNETTE:
         return False, f"{described}: too weak to be a vignette (|amount| < {MIN_VIGNETTE})"
     return lowers_error, described
-
-
-@contextmanager
-def _one_thread():
-    """Run the stage kernels on one thread (numba's setting is per thread): the sample sets are small, and
-    on a busy machine parallel kernels spend more time waiting for each other than computing."""
-    import numba
-
-    before = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)
 
 
 def fit_look(

@@ -33,6 +33,7 @@ import numpy as np
 
 __all__ = [
     "MIN_CORRELATION",
+    "MIN_OVERLAP",
     "COARSE_SIZE",
     "FINE_SIZE",
     "Registration",
@@ -51,9 +52,12 @@ COARSE_SIZE = 256
 """Long side (px) of the images the quarter turns and starting guesses are compared at."""
 FINE_SIZE = 1024
 """Long side (px) at most of the images the winning map is refined at."""
+MIN_OVERLAP = 0.5
+"""Fraction of the target that must land inside the reference."""
 MIN_INLIERS = 12
 """ORB matches agreeing on one similarity needed for it to be tried as a starting guess."""
 _BLUR_SIGMA = 1.0  # px at the working size: ECC needs smooth images
+_FINE_SLACK = 0.02  # finer images correlate a little less: the fine map is kept unless it falls further
 _ECC_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 100, 1e-5)
 _MIN_SCALE, _MAX_SCALE = 0.05, 20.0  # plausible target/reference scale range
 _MAX_ANISOTROPY = 1.15  # ratio of the map's two scales: a preview is not stretched
@@ -131,7 +135,7 @@ def _frame_guess(target_shape: tuple[int, ...], reference_shape: tuple[int, ...]
 def _feature_guess(target: np.ndarray, reference: np.ndarray) -> np.ndarray | None:
     """The similarity ORB matches agree on (RANSAC), or None when too few agree."""
     orb = cv2.ORB_create(nfeatures=1500)
-    as_bytes = lambda image: np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)  # noqa: E731
+    as_bytes = lambda image: np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
     kt, dt = orb.detectAndCompute(as_bytes(target), None)
     kr, dr = orb.detectAndCompute(as_bytes(reference), None)
     if dt is None or dr is None or len(kt) < MIN_INLIERS or len(kr) < MIN_INLIERS:
@@ -195,7 +199,7 @@ def _coarse_candidates(target: np.ndarray, reference: np.ndarray):
             guesses.append(feature)
         for guess in guesses:
             result = _ecc(small, matched, guess)
-            if result is not None and _overlap(small.shape, ref_small.shape, result[1]) > 0.5:
+            if result is not None and _overlap(small.shape, ref_small.shape, result[1]) > MIN_OVERLAP:
                 candidates.append((result[0], turns, result[1], factor, ref_factor))
     return candidates
 
@@ -226,7 +230,7 @@ def register(target: np.ndarray, reference: np.ndarray, *, min_correlation: floa
     fine_reference, fr = _resized(reference, round(max(reference.shape) * min(1.0, ft / scale)))
     fine_guess = (_scaling(fr) @ np.vstack([guess, [0, 0, 1]]) @ np.linalg.inv(_scaling(ft)))[:2]
     refined = _ecc(fine_target, match_histogram(fine_reference, fine_target), fine_guess)
-    if refined is not None and refined[0] >= correlation - 0.02:
+    if refined is not None and refined[0] >= correlation - _FINE_SLACK:
         correlation, matrix = refined[0], _rescaled(refined[1], ft, fr)
     else:
         matrix = guess

@@ -33,7 +33,13 @@ import cv2
 import numpy as np
 
 from lumatune.learn.pairs import Pair, PairError
-from lumatune.learn.registration import Registration, RegistrationError, register, warp_to_target
+from lumatune.learn.registration import (
+    Registration,
+    RegistrationError,
+    register,
+    target_to_reference,
+    warp_to_target,
+)
 
 __all__ = [
     "SCENE_CLIP",
@@ -140,11 +146,9 @@ def busyness(image: np.ndarray) -> np.ndarray:
 
 
 def _positions(registration: Registration, shape: tuple[int, int], reference_shape: tuple[int, int]) -> np.ndarray:
-    ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
-    m = registration.matrix.astype(np.float32)
-    x = (m[0, 0] * xs + m[0, 1] * ys + m[0, 2] + 0.5) / reference_shape[1]
-    y = (m[1, 0] * xs + m[1, 1] * ys + m[1, 2] + 0.5) / reference_shape[0]
-    return np.stack([x, y], axis=-1)
+    """(h, w, 2) float32 (x, y) of each target pixel in the reference frame, as fractions of its width and height."""
+    xy = target_to_reference(registration, shape)
+    return ((xy + 0.5) / np.array([reference_shape[1], reference_shape[0]])).astype(np.float32)
 
 
 def usable_pixels(scene_encoded: np.ndarray, target: np.ndarray, valid: np.ndarray, target_clip: float) -> np.ndarray:
@@ -204,7 +208,7 @@ def split_holdout(prepared: list[PreparedPair], fraction: float, seed: int = 0) 
     target (a vertical band, :data:`BORDER` px of gap on its left) is held out.
     """
     count = len(prepared)
-    held_count = int(round(fraction * count))
+    held_count = round(fraction * count)
     if 1 <= held_count < count:
         order = np.random.default_rng(seed).permutation(count)
         held = set(order[:held_count].tolist())
@@ -215,7 +219,7 @@ def split_holdout(prepared: list[PreparedPair], fraction: float, seed: int = 0) 
     train, tested = [], []
     for p in prepared:
         width = p.usable.shape[1]
-        cut = int(round((1.0 - fraction) * width))
+        cut = round((1.0 - fraction) * width)
         columns = np.arange(width)[None, :]
         train.append(Part(p, p.usable & (columns < cut - BORDER)))
         tested.append(Part(p, p.usable & (columns >= cut)))
@@ -224,6 +228,8 @@ def split_holdout(prepared: list[PreparedPair], fraction: float, seed: int = 0) 
 
 def draw_samples(parts: list[Part], seed: int = 0, per_bin: int = SAMPLES_PER_BIN) -> Samples:
     """Pool the parts' usable pixels and draw at most ``per_bin`` per scene-colour bin (seeded)."""
+    from lumatune.colour.spaces import encode_oetf
+
     scene, target, position, frame_index = [], [], [], []
     frames = tuple(part.prepared.frame for part in parts)
     for index, part in enumerate(parts):
@@ -234,8 +240,6 @@ def draw_samples(parts: list[Part], seed: int = 0, per_bin: int = SAMPLES_PER_BI
         frame_index.append(np.full(int(m.sum()), index, np.int32))
     scene, target = np.concatenate(scene), np.concatenate(target)
     position, frame_index = np.concatenate(position), np.concatenate(frame_index)
-    from lumatune.colour.spaces import encode_oetf
-
     bins = np.minimum((encode_oetf(np.clip(scene, 0, 1), "rec2020") * COLOUR_BINS).astype(np.int64), COLOUR_BINS - 1)
     key = (bins[:, 0] * COLOUR_BINS + bins[:, 1]) * COLOUR_BINS + bins[:, 2]
     rng = np.random.default_rng(seed)
