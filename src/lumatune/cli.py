@@ -155,7 +155,7 @@ def looks_list():
         typer.echo(f"{name:12s} {load_look(name).description}")
 
 
-look_app = typer.Typer(help="Show and export looks.", no_args_is_help=True)
+look_app = typer.Typer(help="Show, export, chart, measure, learn and compare looks.", no_args_is_help=True)
 app.add_typer(look_app, name="look")
 
 
@@ -173,6 +173,7 @@ def _mount_optional_commands() -> None:
     from lumatune.batch import batch_command
     from lumatune.calibrate.cli import app as calibrate_app
     from lumatune.lab.cli import app as lab_app
+    from lumatune.learn.cli import diff_command, learn_command
     from lumatune.sim.cli import sim_command
 
     app.command("batch")(batch_command)
@@ -182,6 +183,8 @@ def _mount_optional_commands() -> None:
     look_app.command("export")(look_cli.look_export)
     look_app.command("chart")(look_cli.look_chart)
     look_app.command("measure")(look_cli.look_measure)
+    look_app.command("learn")(learn_command)
+    look_app.command("diff")(diff_command)
     app.command("compare")(look_cli.compare)
 
 
