@@ -36,12 +36,14 @@ def _root(debug: bool = typer.Option(False, "--debug", help="show tracebacks ins
 
 
 def _err(message: str) -> None:
-    typer.echo(f"lumatune: {message}", err=True)
+    """One line on stderr, whatever the message holds (a file name may contain a line break)."""
+    one_line = message.replace("\r", "\\r").replace("\n", "\\n")
+    typer.echo(f"lumatune: {one_line}", err=True)
 
 
 @app.command()
 def develop(
-    inputs: list[Path] = typer.Argument(..., help="raw files to develop"),
+    inputs: list[Path] = typer.Argument(..., help="raw files to develop", readable=False),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="output file (one input) or folder"),
     look: str = typer.Option("default", "--look", help="built-in look name or look .toml file"),
     tuning: Optional[Path] = typer.Option(None, "--tuning", help="tuning .toml file (default: from metadata)"),
@@ -115,7 +117,7 @@ def _print_profile(source: Path, profile: dict) -> None:
 
 @app.command()
 def info(
-    input: Path = typer.Argument(..., help="a raw file"),
+    input: Path = typer.Argument(..., help="a raw file", readable=False),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ):
     """Camera, lens, exposure, CFA, levels, white balance and matrices of a raw."""
