@@ -118,6 +118,7 @@ class RawImage:
     crop_origin: tuple[int, int]  # (row, col) of data[0, 0] in the full raw frame
     full_size: tuple[int, int]  # (rows, cols) of the full raw frame, for opcode coordinates
     exif: dict = field(default_factory=dict)
+    camera_asks_auto_wb: bool = False  # LibRaw's as-shot multipliers start with -1 (dcraw: use auto WB)
     linearised: bool = True  # LibRaw applies LinearizationTable while decoding
 
     @property
@@ -303,6 +304,7 @@ def _raw_image_from_libraw(path: Path, raw) -> RawImage:
         crop_origin=crop_origin,
         full_size=(sizes.raw_height, sizes.raw_width),
         exif=_exif_of(raw, make, model),
+        camera_asks_auto_wb=bool(raw.camera_whitebalance[0] == -1),
     )
 
 
@@ -337,9 +339,13 @@ def _black_pattern(raw, n: int) -> np.ndarray:
 
 
 def _neutral_from_multipliers(multipliers) -> np.ndarray | None:
-    """Camera neutral (G = 1) from LibRaw's WB multipliers, or None when they carry no white balance."""
+    """Camera neutral (G = 1) from LibRaw's WB multipliers, or None when they carry no white balance.
+
+    Equal multipliers are a real white balance (the camera's data is already balanced: Kodak DC50), zeros or
+    negatives are not (-1 in the red slot is dcraw's "use auto white balance").
+    """
     m = np.asarray(multipliers[:3], dtype=np.float64)
-    if not np.all(np.isfinite(m)) or np.any(m <= 0) or np.allclose(m, m[1]):
+    if not np.all(np.isfinite(m)) or np.any(m <= 0):
         return None
     neutral = m[1] / m
     return neutral

@@ -2,7 +2,8 @@
 
 The camera neutral (camera RGB of the white, green = 1) comes from the raw's as-shot record (DNG
 AsShotNeutral or AsShotWhiteXY, or the maker notes LibRaw reads), LibRaw's daylight multipliers, a grey-world estimate, or a
-manual value. A raw without an as-shot record gets the grey-world estimate, as dcraw/LibRaw do. Gains are ``1 / neutral`` scaled so the smallest is 1, so that a saturated sensor
+manual value. A raw without an as-shot record falls back as dcraw/LibRaw do: to the grey-world estimate when
+the camera asks for auto white balance (LibRaw's -1), else to the daylight multipliers, else grey world. Gains are ``1 / neutral`` scaled so the smallest is 1, so that a saturated sensor
 pixel stays at or above 1 in every channel and the highlight stage can find it (dcraw's convention).
 
 References
@@ -35,7 +36,7 @@ class WhiteBalanceParams:
     method: str = param(
         "as_shot",
         choices=("as_shot", "auto", "daylight", "manual"),
-        doc="as_shot: the camera's record (falls back to auto, as LibRaw does); auto: grey world",
+        doc="as_shot: the camera's record (falls back as LibRaw does: auto or daylight); auto: grey world",
     )
     neutral: tuple[float, float, float] | None = param(
         None, min=1e-4, doc="camera RGB of the white for method = manual (green = 1)"
@@ -94,7 +95,8 @@ def _neutral(params: WhiteBalanceParams, frame: Frame, image: np.ndarray) -> tup
     recorded = as_shot_neutral(raw) if params.method == "as_shot" else None
     if recorded is not None:
         return recorded, "as_shot"
-    if params.method == "daylight" and raw.daylight_neutral is not None:
+    fallback_to_daylight = params.method == "as_shot" and not raw.camera_asks_auto_wb
+    if (params.method == "daylight" or fallback_to_daylight) and raw.daylight_neutral is not None:
         return raw.daylight_neutral, "daylight"
     if params.method != "auto":
         frame.notes.append(f"no {params.method} white balance in the raw: using auto (grey world)")
