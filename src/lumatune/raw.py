@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from lumatune.errors import TooLargeError, UnreadableInputError, UnsupportedError
+from lumatune.io.dng import GainMap
 
 __all__ = ["DngTags", "GainMap", "RawImage", "open_raw", "MAX_MEGAPIXELS"]
 
@@ -39,23 +40,6 @@ _CHANNEL_OF_LETTER = {"R": 0, "G": 1, "B": 2}
 
 #: LibRaw ``sizes.flip`` -> number of counter-clockwise quarter turns that make the image upright.
 _QUARTER_TURNS_OF_FLIP = {0: 0, 3: 2, 5: 1, 6: 3}
-
-
-@dataclass(frozen=True)
-class GainMap:
-    """One GainMap opcode (DNG 1.6, chapter 7, opcode ID 9), in the raw's full-image pixel coordinates."""
-
-    top: int
-    left: int
-    bottom: int
-    right: int
-    plane: int
-    planes: int
-    row_pitch: int
-    col_pitch: int
-    map_origin: tuple[float, float]
-    map_spacing: tuple[float, float]
-    gains: np.ndarray  # (map_points_v, map_points_h, map_planes) float32
 
 
 @dataclass(frozen=True)
