@@ -1,15 +1,19 @@
 """Speed and peak memory of developing a 24-megapixel raw: lumatune beside its peers, in the same run.
 
 Each contender runs as its own process (start-up counts, as it does for a user), alternating A/B/C over
-several rounds; the table shows the median wall time, CPU time, peak RSS and the ratio to lumatune.
+several rounds; the table shows the median wall time, CPU time, peak RSS and the ratio of each peer to
+lumatune's JPEG. Then, on the same raw: lumatune's per-step profile (``develop --profile``, with the
+memory-bandwidth bound: one float32 read-modify-write pass), the preview and the development timed inside one
+warm process (as a browser or a batch sees them), and the issue-7 targets, met or not.
 
-    python benchmarks/speed.py                 # sim-made 24-MP DNG (made once, cached in benchmarks/.cache)
+    python benchmarks/speed.py                 # sim-made 24-MP DNG (made once, cached in benchmarks/.cache),
+                                               # then the largest real raw of ../shared/data/raw if present
     python benchmarks/speed.py --raw FILE      # any raw
     python benchmarks/speed.py --rounds 5
 
 Peers: rawpy ``postprocess()`` (LibRaw AHD, camera WB, 8-bit sRGB) plus writing the JPEG with Pillow, and
 the same with a 16-bit TIFF; darktable-cli and rawtherapee-cli when installed (Debian packages ``darktable``,
-``rawtherapee``), each with throw-away config folders.
+``rawtherapee``), each with throw-away config folders and HOME.
 """
 
 from __future__ import annotations
@@ -25,6 +29,23 @@ import time
 from pathlib import Path
 
 CACHE = Path(__file__).resolve().parent / ".cache"
+SHARED_RAWS = Path(__file__).resolve().parents[2] / "shared" / "data" / "raw"
+TARGETS = {"rawpy AHD -> JPEG": 0.7, "darktable-cli -> JPEG": 0.5}
+"""Issue 7: lumatune's JPEG wall time at most this fraction of the peer's."""
+TARGET_RSS_MB = 1536
+TARGET_PREVIEW_S = 0.3
+
+WARM_SCRIPT = """
+import sys, time, statistics, lumatune
+raw_path, rounds = sys.argv[1], int(sys.argv[2])
+def timed(preview):
+    start = time.perf_counter()
+    image = lumatune.develop(lumatune.open_raw(raw_path), preview=preview)
+    return time.perf_counter() - start
+for preview in (False, True):
+    timed(preview)
+    print(statistics.median(timed(preview) for _ in range(rounds)))
+"""
 SIZE_24MP = (6000, 4000)
 
 RAWPY_SCRIPT = """
@@ -69,6 +90,7 @@ def contenders(raw: Path, work: Path) -> dict[str, list[str]]:
     found = {
         "lumatune default -> JPEG": lumatune + ["-o", str(work / "lt.jpg")],
         "lumatune default -> 16-bit TIFF": lumatune + ["-o", str(work / "lt.tif")],
+        "lumatune --preview -> JPEG": lumatune + ["--preview", "-o", str(work / "lt-preview.jpg")],
         "rawpy AHD -> JPEG": [sys.executable, "-c", RAWPY_SCRIPT, str(raw), str(work / "rp.jpg")],
         "rawpy AHD -> 16-bit TIFF": [sys.executable, "-c", RAWPY_SCRIPT, str(raw), str(work / "rp.tif")],
     }
@@ -83,15 +105,17 @@ def contenders(raw: Path, work: Path) -> dict[str, list[str]]:
     return found
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--raw", type=Path, help="raw file (default: a sim-made 24-MP DNG)")
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
-    raw = args.raw or make_24mp_dng()
-    for peer in ("darktable-cli", "rawtherapee-cli"):
-        if not shutil.which(peer):
-            print(f"skipping {peer}: not installed (apt-get install {peer.split('-')[0]})")
+def largest_shared_raw() -> Path | None:
+    """The largest real raw in ../shared/data/raw, or None when that folder is absent."""
+    if not SHARED_RAWS.is_dir():
+        print(f"skipping real raws: {SHARED_RAWS} not found")
+        return None
+    raws = [p for p in SHARED_RAWS.iterdir() if p.is_file() and not p.name.startswith(".") and p.suffix != ".md"]
+    return max(raws, key=lambda p: p.stat().st_size) if raws else None
+
+
+def measure_contenders(raw: Path, rounds: int) -> dict[str, list[tuple[float, float, float]]]:
+    """Every contender on ``raw``: one warm-up run each, then ``rounds`` interleaved rounds."""
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         env = {**os.environ, "HOME": str(work)}
@@ -100,22 +124,75 @@ def main() -> None:
             (work / "dt.jpg").unlink(missing_ok=True)
             run_measured(command, env)
         times: dict[str, list[tuple[float, float, float]]] = {name: [] for name in commands}
-        for _ in range(args.rounds):
+        for _ in range(rounds):
             for name, command in commands.items():
                 (work / "dt.jpg").unlink(missing_ok=True)  # darktable-cli has no overwrite flag
                 times[name].append(run_measured(command, env))
-    _print_table(raw, times)
+    return times
+
+
+def print_profile(raw: Path) -> None:
+    """lumatune's own per-step profile of one development of ``raw`` (a fresh process, as a user runs it)."""
+    with tempfile.TemporaryDirectory() as folder:
+        command = [sys.executable, "-m", "lumatune", "develop", str(raw), "-o", str(Path(folder) / "p.jpg"),
+                   "--profile"]
+        result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "COLUMNS": "100"},
+                                check=False)
+    print(result.stdout.rstrip() or result.stderr.rstrip())
+
+
+def warm_times(raw: Path, rounds: int) -> tuple[float, float]:
+    """(develop, preview) seconds from open to developed float image, medians inside one warm process."""
+    result = subprocess.run([sys.executable, "-c", WARM_SCRIPT, str(raw), str(rounds)], capture_output=True,
+                            text=True, check=True)
+    develop, preview = (float(line) for line in result.stdout.split())
+    return develop, preview
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--raw", type=Path, help="raw file (default: a sim-made 24-MP DNG and the largest real raw)")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    for peer in ("darktable-cli", "rawtherapee-cli"):
+        if not shutil.which(peer):
+            print(f"skipping {peer}: not installed (apt-get install {peer.split('-')[0]})")
+    raws = [args.raw] if args.raw else [make_24mp_dng(), largest_shared_raw()]
+    for raw in [r for r in raws if r is not None]:
+        times = measure_contenders(raw, args.rounds)
+        _print_table(raw, times)
+        print()
+        print_profile(raw)
+        develop, preview = warm_times(raw, args.rounds)
+        print(f"\ninside one warm process (open + develop, no encode), medians of {args.rounds}: "
+              f"develop {develop:.2f} s, preview {preview:.2f} s")
+        _print_targets(times, preview)
+        print()
+
+
+def _median(samples: list[tuple[float, float, float]], index: int) -> float:
+    return statistics.median(s[index] for s in samples)
+
+
+def _print_targets(times: dict, preview: float) -> None:
+    ours = _median(times["lumatune default -> JPEG"], 0)
+    for peer, limit in TARGETS.items():
+        if peer in times:
+            ratio = ours / _median(times[peer], 0)
+            print(f"target: lumatune JPEG <= {limit} x {peer}: {ratio:.2f} x -> {'met' if ratio <= limit else 'NOT met'}")
+    rss = max(_median(times[name], 2) for name in times if name.startswith("lumatune"))
+    print(f"target: peak RSS <= {TARGET_RSS_MB} MB: {rss:.0f} MB -> {'met' if rss <= TARGET_RSS_MB else 'NOT met'}")
+    verdict = "met" if preview <= TARGET_PREVIEW_S else "NOT met"
+    print(f"target: preview <= {TARGET_PREVIEW_S} s (warm process): {preview:.2f} s -> {verdict}")
 
 
 def _print_table(raw: Path, times: dict) -> None:
-    import numpy as np
-
-    reference = statistics.median(t[0] for t in times["lumatune default -> JPEG"])
+    reference = _median(times["lumatune default -> JPEG"], 0)
     print(f"\nraw: {raw} ({os.path.getsize(raw) / 1e6:.1f} MB); {os.cpu_count()} CPUs; medians of "
           f"{len(next(iter(times.values())))} interleaved rounds")
     print(f"{'contender':34s} {'wall s':>8s} {'CPU s':>8s} {'peak MB':>8s} {'wall / lumatune JPEG':>21s}")
     for name, samples in times.items():
-        wall, cpu, rss = (float(np.median([s[i] for s in samples])) for i in range(3))
+        wall, cpu, rss = (_median(samples, i) for i in range(3))
         print(f"{name:34s} {wall:8.2f} {cpu:8.2f} {rss:8.0f} {wall / reference:21.2f}")
 
 

@@ -122,3 +122,16 @@ def test_demo_writes_index_contact_sheet_and_every_look(tmp_path, capsys):
     html = (tmp_path / "demo" / "index.html").read_text()
     assert "contact-sheet.jpg" in html and "natural-default.jpg" in html
     assert os.path.getsize(tmp_path / "demo" / "contact-sheet.jpg") > 20_000
+
+
+def test_profile_prints_every_step_and_the_bandwidth_bound(tmp_path, dng, capsys):
+    out = tmp_path / "p.jpg"
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main(["develop", str(dng), "-o", str(out), "--profile"])
+    assert exit_info.value.code in (0, None)
+    printed = capsys.readouterr().out
+    for step in ("read (wait)", "numba start (wait)", "levels", "demosaic", "tone", "encode", "total"):
+        assert f" {step} " in printed, step
+    bound = printed.split("both cores:")[1].split("ms")[0]
+    assert float(bound) > 0
+    assert out.exists()

@@ -1,5 +1,5 @@
 """``python -m lumatune``."""
 
-from lumatune.cli import main
+from lumatune.cli import entry_point
 
-main()
+entry_point()

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
 from lumatune.errors import LumatuneError
 
-__all__ = ["DevelopJob", "JobResult", "develop_file", "run_jobs"]
+__all__ = ["DevelopJob", "JobResult", "develop_file", "prefetch_raw", "run_jobs"]
 
 
 @dataclass(frozen=True)
@@ -41,7 +49,33 @@ class JobResult:
     source: Path
     target: Path | None = None
     error: str | None = None
-    profile: dict | None = None
+    profile: dict | None = None  # milliseconds: read and numba start (what is left to wait for), stages, encode, total
+    float32_pass_ms: float | None = None  # one read-modify-write pass over the developed image (bandwidth bound)
+
+
+_PREFETCHED: dict[Path, Future] = {}
+
+
+def _read(source: Path):
+    from lumatune.raw import open_raw
+
+    return open_raw(source)
+
+
+def prefetch_raw(source: Path) -> None:
+    """Start reading ``source`` in a background thread; the next job for that file in this process takes it.
+
+    LibRaw decodes without holding the GIL, so the read overlaps what the caller does meanwhile (importing the
+    pipeline, loading the look). An error is raised where the job takes the result, as if read there.
+    """
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lumatune-read")
+    _PREFETCHED[Path(source)] = pool.submit(_read, Path(source))
+    pool.shutdown(wait=False)
+
+
+def _open(source: Path):
+    future = _PREFETCHED.pop(Path(source), None)
+    return future.result() if future is not None else _read(source)
 
 
 def develop_file(job: DevelopJob) -> JobResult:
@@ -67,19 +101,38 @@ def _develop(job: DevelopJob) -> JobResult:
     from lumatune import __version__
     from lumatune.api import develop, save
     from lumatune.io.encode import format_from_path
-    from lumatune.raw import open_raw
 
     if job.target.exists() and not job.overwrite:
         raise LumatuneError(f"{job.target}: exists (use --overwrite)")
-    raw = open_raw(job.source)
-    profile = {} if job.profile else None
-    image = develop(raw, job.look, job.tuning, space=job.space, ev=job.ev, preview=job.preview, profile=profile)
+    start = time.perf_counter()
+    raw = _open(job.source)
+    read = time.perf_counter()
+    if job.profile:  # so that the first stage's time is its own
+        from lumatune.numba_start import wait_for_numba
+
+        wait_for_numba()
+    numba_ready = time.perf_counter()
+    stages = {} if job.profile else None
+    image = develop(raw, job.look, job.tuning, space=job.space, ev=job.ev, preview=job.preview, profile=stages)
+    developed = time.perf_counter()
     exif = {**raw.exif, "software": f"lumatune {__version__}"}
     save(
         image, job.target, format=format_from_path(job.target), quality=job.quality, bit_depth=job.bits,
         space=job.space, exif=exif, overwrite=job.overwrite,
     )
-    return JobResult(source=job.source, target=job.target, profile=profile)
+    if not job.profile:
+        return JobResult(source=job.source, target=job.target)
+    end = time.perf_counter()
+    from lumatune.profiling import float32_pass_ms
+
+    profile = {
+        "read (wait)": (read - start) * 1e3,
+        "numba start (wait)": (numba_ready - read) * 1e3,
+        **stages,
+        "encode": (end - developed) * 1e3,
+        "total": (end - start) * 1e3,
+    }
+    return JobResult(source=job.source, target=job.target, profile=profile, float32_pass_ms=float32_pass_ms(image))
 
 
 def run_jobs(
@@ -133,7 +186,13 @@ def run_jobs(
     if not progress:
         run(lambda: None)
     else:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, transient=False) as bar:
@@ -205,5 +264,9 @@ def _run_alone(job, work, failure):
 
 
 def _limit_threads(threads: int) -> None:
-    """Give each worker its share of the cores, so that workers x threads does not oversubscribe them."""
+    """Give each worker its share of the cores, so that workers x threads does not oversubscribe them; then
+    start numba while the worker waits for its first job."""
     os.environ["NUMBA_NUM_THREADS"] = str(threads)
+    from lumatune.numba_start import start_numba_in_background
+
+    start_numba_in_background()

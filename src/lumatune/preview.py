@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from numba import njit, prange
 
 from lumatune.raw import GainMap, RawImage
 
@@ -38,6 +39,57 @@ def _bin(values: np.ndarray, cfa: np.ndarray, n: int) -> np.ndarray:
         for bj in range(period // n):
             out[bi :: period // n, bj :: period // n] /= counts[bi, bj]
     return out
+
+
+@njit(parallel=True, cache=True)
+def _bin_kernel(values, weights, n, out):
+    phases = weights.shape[0]
+    for bi in prange(out.shape[0]):
+        row_weights = weights[bi % phases]
+        for bj in range(out.shape[1]):
+            w = row_weights[bj % phases]
+            for c in range(3):
+                acc = np.float32(0.0)
+                for i in range(n):
+                    for j in range(n):
+                        acc += w[c, i, j] * np.float32(values[bi * n + i, bj * n + j])
+                out[bi, bj, c] = acc
+    return out
+
+
+@njit(parallel=True, cache=True)
+def _bin2_kernel(values, weights, out):
+    """:func:`_bin_kernel` for 2 x 2 blocks of a 2 x 2 pattern (Bayer): one phase, the 12 weights in registers."""
+    w = weights[0, 0]
+    for bi in prange(out.shape[0]):
+        top, bottom = values[2 * bi], values[2 * bi + 1]
+        for bj in range(out.shape[1]):
+            v00, v01 = np.float32(top[2 * bj]), np.float32(top[2 * bj + 1])
+            v10, v11 = np.float32(bottom[2 * bj]), np.float32(bottom[2 * bj + 1])
+            for c in range(3):
+                out[bi, bj, c] = ((w[c, 0, 0] * v00 + w[c, 0, 1] * v01) + w[c, 1, 0] * v10) + w[c, 1, 1] * v11
+    return out
+
+
+def _bin_weights(cfa: np.ndarray, n: int) -> np.ndarray:
+    """(P, P, 3, n, n) weights, P = period / n: for each block phase and colour, 1 / (sites of that colour in
+    the block) at the colour's sites and 0 elsewhere."""
+    phases = cfa.shape[0] // n
+    weights = np.zeros((phases, phases, 3, n, n), np.float32)
+    for bi in range(phases):
+        for bj in range(phases):
+            block = cfa[bi * n : bi * n + n, bj * n : bj * n + n]
+            for c in range(3):
+                weights[bi, bj, c] = (block == c) / np.sum(block == c)
+    return weights
+
+
+def _bin_fast(values: np.ndarray, cfa: np.ndarray, n: int) -> np.ndarray:
+    """:func:`_bin` in one parallel pass (a weighted sum per block and colour)."""
+    out = np.empty((values.shape[0] // n, values.shape[1] // n, 3), np.float32)
+    if n == 2 and cfa.shape[0] == 2:
+        return _bin2_kernel(values, _bin_weights(cfa, n), out)
+    return _bin_kernel(values, _bin_weights(cfa, n), n, out)
 
 
 def _binned_black(black: np.ndarray, cfa: np.ndarray) -> np.ndarray:
@@ -70,7 +122,7 @@ def preview_raw(raw: RawImage) -> RawImage:
             default_crop=None,
         )
     return raw.replace(
-        data=_bin(raw.data, raw.cfa, n),
+        data=_bin_fast(raw.data, raw.cfa, n),
         cfa=None,
         black_level=_binned_black(raw.black_level, raw.cfa),
         dng=dng,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import sys
 import zlib
@@ -15,7 +16,16 @@ from PIL import ExifTags, Image, JpegImagePlugin, features
 from lumatune import __version__
 from lumatune.errors import OutputError, UnsupportedError
 from lumatune.io import encode
-from lumatune.io.encode import FORMATS, adler32_combine, format_from_path, quantise, save
+from lumatune.io.encode import (
+    EXIF_APP1_PREFIX,
+    FORMATS,
+    adler32_combine,
+    format_from_path,
+    jpeg_strip_count,
+    quantise,
+    save,
+)
+from lumatune.io.exif import exif_fields, pack_exif
 from lumatune.io.icc import icc_profile
 
 Base, IFD = ExifTags.Base, ExifTags.IFD
@@ -117,6 +127,24 @@ def test_quantise_mono_becomes_rgb():
 def test_quantise_rejects_non_float_or_badly_shaped(image):
     with pytest.raises(ValueError, match="image must be float"):
         quantise(image, 8)
+
+
+def plain_quantise(image, bit_depth):
+    """The reference: one pass over the whole image, no bands, no threads."""
+    scaled = np.fmin(np.fmax(image, np.float32(0)), np.float32(1)) * np.float32(2**bit_depth - 1)
+    return np.rint(scaled).astype(np.uint8 if bit_depth == 8 else np.uint16)
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3, 5])
+@pytest.mark.parametrize("bit_depth", [8, 16])
+def test_threaded_quantise_equals_one_plain_pass(monkeypatch, workers, bit_depth):
+    monkeypatch.setattr(encode, "available_workers", lambda: workers)
+    monkeypatch.setattr(encode, "QUANTISE_ROWS", 4)  # 37 rows: 10 bands, shared out unevenly
+    image = np.random.default_rng(3).uniform(-0.1, 1.1, (HEIGHT, WIDTH, 3)).astype(np.float32)
+    image[5, 7] = np.nan
+    codes = quantise(image, bit_depth)
+    assert codes.dtype == plain_quantise(image, bit_depth).dtype
+    np.testing.assert_array_equal(codes, plain_quantise(image, bit_depth))
 
 
 def test_adler32_combine_matches_zlib():
@@ -230,6 +258,47 @@ def lossy_round_trip(tmp_path, name, quality=95):
 def test_jpeg_round_trip(tmp_path):
     decoded = lossy_round_trip(tmp_path, "out.jpg")
     assert JpegImagePlugin.get_sampling(decoded) == 0  # 4:4:4 at quality >= 90
+
+
+@pytest.mark.parametrize(("quality", "subsampling"), [(95, 0), (80, 2)])
+def test_large_jpeg_is_spliced_from_strips_identical_to_one_encode(tmp_path, monkeypatch, quality, subsampling):
+    """With strips forced on a small image, save() writes what one encode with a restart marker per
+    MCU row writes, profile and EXIF included."""
+    monkeypatch.setattr(encode, "available_workers", lambda: 2)
+    monkeypatch.setattr(encode, "JPEG_MIN_STRIP_PIXELS", 1)
+    image = smooth_image(height=150)
+    codes = quantise(image, 8)
+    assert jpeg_strip_count(*codes.shape[:2], subsampling) == 4
+    path = save(image, tmp_path / "out.jpg", quality=quality, space="p3", exif=META)
+    reference = io.BytesIO()
+    Image.fromarray(codes).save(
+        reference,
+        format="JPEG",
+        quality=quality,
+        subsampling=subsampling,
+        restart_marker_rows=1,
+        icc_profile=icc_profile("p3"),
+        exif=EXIF_APP1_PREFIX + pack_exif(exif_fields(META, space="p3")),
+    )
+    assert path.read_bytes() == reference.getvalue()
+    assert Image.open(path).info["icc_profile"] == icc_profile("p3")
+    assert_exif_matches_meta(*pillow_exif(path))
+    assert names(tmp_path) == ["out.jpg"]
+
+
+@pytest.mark.parametrize(
+    ("height", "width", "subsampling", "workers", "expected"),
+    [
+        (64, 64, 0, 2, 1),  # small: one encode
+        (4000, 6000, 0, 2, 4),  # 24 MP: two strips per core
+        (4000, 6000, 2, 8, 16),
+        (40, 100_000, 2, 8, 3),  # no more strips than MCU rows
+        (1024, 512, 0, 8, 2),  # no strip under JPEG_MIN_STRIP_PIXELS
+    ],
+)
+def test_jpeg_strip_count(monkeypatch, height, width, subsampling, workers, expected):
+    monkeypatch.setattr(encode, "available_workers", lambda: workers)
+    assert jpeg_strip_count(height, width, subsampling) == expected
 
 
 def test_jpeg_below_quality_90_subsamples_chroma(tmp_path):

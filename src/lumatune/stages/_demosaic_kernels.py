@@ -51,37 +51,47 @@ def _reflect(k: int, n: int) -> int:
 
 
 @njit(cache=True)
-def _load_tile(mosaic, r0, c0, rows, cols, margin):
-    """Copy ``mosaic[r0 - margin : r0 + rows + margin, c0 - margin : ...]`` with reflected indices."""
+def _load_tile(mosaic, r0, c0, rows, cols, margin, tile, col_index):
+    """Copy ``mosaic[r0 - margin : r0 + rows + margin, c0 - margin : ...]`` with reflected indices into the
+    top-left corner of ``tile`` (``col_index``: scratch of at least ``cols + 2 margin`` ints)."""
     height, width = mosaic.shape
-    tile = np.empty((rows + 2 * margin, cols + 2 * margin), dtype=np.float32)
-    col_index = np.empty(cols + 2 * margin, dtype=np.int64)
     for k in range(cols + 2 * margin):
         col_index[k] = _reflect(c0 - margin + k, width)
     for a in range(rows + 2 * margin):
         src = _reflect(r0 - margin + a, height)
         for k in range(cols + 2 * margin):
             tile[a, k] = mosaic[src, col_index[k]]
-    return tile
 
 
 @njit(cache=True, nogil=True)
-def menon2007_tile(mosaic, cfa, clamp_green, margin, out, r0, c0, rows, cols):
-    """Run Menon (2007) with refining on one tile and write its ``rows x cols`` centre into ``out``.
+def menon2007_tiles(mosaic, cfa, clamp_green, margin, out, origins, tile_rows, tile_cols):
+    """Run :func:`_menon2007_tile` on the tiles whose top-left corners are ``origins`` (k x 2), with one set of
+    local planes for them all (allocating them per tile makes glibc's per-thread heaps grow and shrink, which
+    page-faults: measured here, it doubles the time of the first 24-MP image a process develops)."""
+    shape = (tile_rows + 2 * margin, tile_cols + 2 * margin)
+    planes = np.empty((6,) + shape, dtype=np.float32)
+    horizontal = np.empty(shape, dtype=np.bool_)
+    col_index = np.empty(shape[1], dtype=np.int64)
+    height, width = mosaic.shape
+    for t in range(origins.shape[0]):
+        r0, c0 = origins[t, 0], origins[t, 1]
+        rows, cols = min(tile_rows, height - r0), min(tile_cols, width - c0)
+        _load_tile(mosaic, r0, c0, rows, cols, margin, planes[0], col_index)
+        _menon2007_tile(cfa, clamp_green, margin, out, r0, c0, rows, cols, planes[0], planes[1], planes[2],
+                        planes[3], planes[4], planes[5], horizontal)
+
+
+@njit(cache=True, nogil=True)
+def _menon2007_tile(cfa, clamp_green, margin, out, r0, c0, rows, cols, m, c_h, c_v, g, r, b, horizontal):
+    """Run Menon (2007) with refining on one tile loaded into ``m`` and write its ``rows x cols`` centre into
+    ``out``; the other planes are scratch of at least ``m``'s tile size.
 
     ``margin`` must be even and at least 10 (the chain's stages reach 9 pixels). Local row ``a`` / column
     ``k`` has the CFA phase of ``(a, k)`` because ``r0``, ``c0`` and the margin are even. Each stage is
     valid one pixel or more further in from the tile edge than the one before.
     """
     p = margin
-    m = _load_tile(mosaic, r0, c0, rows, cols, p)
-    nh, nw = m.shape
-    c_h = np.empty_like(m)
-    c_v = np.empty_like(m)
-    g = np.empty_like(m)
-    r = np.empty_like(m)
-    b = np.empty_like(m)
-    horizontal = np.empty(m.shape, dtype=np.bool_)
+    nh, nw = rows + 2 * p, cols + 2 * p
 
     for a in range(2, nh - 2):  # directional greens -> colour differences at red/blue pixels
         q = 1 if cfa[a & 1, 0] == 1 else 0
@@ -196,26 +206,25 @@ def menon2007_tile(mosaic, cfa, clamp_green, margin, out, r0, c0, rows, cols):
             out[r0 + a, c0 + k, 2] = b[a + p, k + p]
 
 
-def run_tiles(tile_kernel, args: tuple, shape: tuple[int, int], tile_shape: tuple[int, int]) -> None:
-    """Call ``tile_kernel(*args, r0, c0, rows, cols)`` for every tile of ``shape``, tiles shared by the threads.
+def run_tiles(tiles_kernel, args: tuple, shape: tuple[int, int], tile_shape: tuple[int, int]) -> None:
+    """Call ``tiles_kernel(*args, origins, tile_rows, tile_cols)`` once per thread, each thread taking every
+    n-th tile of ``shape`` (``origins``: their top-left corners, k x 2).
 
-    The kernels release the GIL, so a thread per core runs them in parallel; the per-tile dispatch from
-    Python costs microseconds against milliseconds of work per tile.
+    The kernels release the GIL, so a thread per core runs them in parallel.
     """
     height, width = shape
     tile_rows, tile_cols = tile_shape
-    origins = [(r0, c0) for r0 in range(0, height, tile_rows) for c0 in range(0, width, tile_cols)]
+    origins = np.array(
+        [(r0, c0) for r0 in range(0, height, tile_rows) for c0 in range(0, width, tile_cols)], dtype=np.int64
+    )
     threads = min(numba.config.NUMBA_NUM_THREADS, len(origins))
-
-    def work(first: int) -> None:
-        for r0, c0 in origins[first::threads]:
-            tile_kernel(*args, r0, c0, min(tile_rows, height - r0), min(tile_cols, width - c0))
-
     if threads == 1:
-        work(0)
+        tiles_kernel(*args, origins, tile_rows, tile_cols)
         return
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        for job in [pool.submit(work, first) for first in range(threads)]:
+        jobs = [pool.submit(tiles_kernel, *args, origins[first::threads].copy(), tile_rows, tile_cols)
+                for first in range(threads)]
+        for job in jobs:
             job.result()
 
 
@@ -226,9 +235,33 @@ def _first_of_phase(start: int, phase: int) -> int:
 
 
 @njit(cache=True, nogil=True)
-def markesteijn_tile(padded, cfa, green_offsets, green_weights, colour_offsets, colour_weights, colour_counts,
-                     steps, margin, green_reach, out, r0, c0, rows, cols):
-    """Run the X-Trans demosaic on one tile of the already padded mosaic; write the centre into ``out``.
+def markesteijn_tiles(padded, cfa, green_offsets, green_weights, colour_offsets, colour_weights, colour_counts,
+                      steps, margin, green_reach, out, origins, tile_rows, tile_cols):
+    """Run :func:`_markesteijn_tile` on the tiles whose top-left corners are ``origins`` (k x 2), with one set
+    of local planes for them all (see :func:`menon2007_tiles` for why)."""
+    nh, nw = tile_rows + 2 * margin, tile_cols + 2 * margin
+    cand = np.empty((4, 3, nh, nw), dtype=np.float32)
+    roughness = np.empty((4, nh, nw), dtype=np.float32)
+    perceptual = np.empty((3, nh, nw), dtype=np.float32)
+    homogeneity = np.empty((4, nh, nw), dtype=np.int32)
+    acc_row = np.empty(nw, dtype=np.float32)
+    column_sums = np.empty((4, nw), dtype=np.int32)
+    height, width = out.shape[0], out.shape[1]
+    for t in range(origins.shape[0]):
+        r0, c0 = origins[t, 0], origins[t, 1]
+        rows, cols = min(tile_rows, height - r0), min(tile_cols, width - c0)
+        homogeneity[:] = 0
+        _markesteijn_tile(padded, cfa, green_offsets, green_weights, colour_offsets, colour_weights, colour_counts,
+                          steps, margin, green_reach, out, r0, c0, rows, cols, cand, roughness, perceptual[0],
+                          perceptual[1], perceptual[2], homogeneity, acc_row, column_sums)
+
+
+@njit(cache=True, nogil=True)
+def _markesteijn_tile(padded, cfa, green_offsets, green_weights, colour_offsets, colour_weights, colour_counts,
+                      steps, margin, green_reach, out, r0, c0, rows, cols, cand, roughness, lightness, red_green,
+                      green_blue, homogeneity, acc_row, column_sums):
+    """Run the X-Trans demosaic on one tile of the already padded mosaic; write the centre into ``out``; the
+    planes after ``cols`` are scratch of at least the tile's size plus margins (``homogeneity`` zeroed).
 
     ``padded[r0 + a, c0 + k]`` is local pixel ``(a, k)``; its CFA position is ``(a % 6, k % 6)`` because
     ``r0``, ``c0`` and the margin are multiples of 6. The interpolation loops run over one CFA position
@@ -240,13 +273,6 @@ def markesteijn_tile(padded, cfa, green_offsets, green_weights, colour_offsets, 
     homogeneity_reach = roughness_reach + 1
     nh, nw = rows + 2 * p, cols + 2 * p
     m = padded[r0 : r0 + nh, c0 : c0 + nw]
-    cand = np.empty((4, 3, nh, nw), dtype=np.float32)
-    roughness = np.empty((4, nh, nw), dtype=np.float32)
-    lightness = np.empty((nh, nw), dtype=np.float32)
-    red_green = np.empty((nh, nw), dtype=np.float32)
-    green_blue = np.empty((nh, nw), dtype=np.float32)
-    homogeneity = np.zeros((4, nh, nw), dtype=np.int32)
-    acc_row = np.empty(nw, dtype=np.float32)
 
     for d in range(4):
         g = cand[d, 1]
@@ -321,7 +347,6 @@ def markesteijn_tile(padded, cfa, green_offsets, green_weights, colour_offsets, 
                         count += roughness[d, a + u, k + v] <= limit
                 homogeneity[d, a, k] = count
 
-    column_sums = np.empty((4, nw), dtype=np.int32)
     score = np.empty(4, dtype=np.int32)
     for a in range(rows):  # 5x5 homogeneity scores; average the candidates within 1/8 of the best
         for d in range(4):

@@ -9,17 +9,25 @@ __all__ = ["affine_per_position_fast"]
 
 
 @njit(parallel=True, cache=True, fastmath=True)
-def _affine(data, offset, scale, out):
-    n = offset.shape[0]
+def _affine(data, offset_rows, scale_rows, out):
+    n = offset_rows.shape[0]
     for i in prange(data.shape[0]):
-        oi = i % n
-        for j in range(data.shape[1]):
-            oj = j % n
-            out[i, j] = (np.float32(data[i, j]) - offset[oi, oj]) * scale[oi, oj]
+        offset, scale, source, target = offset_rows[i % n], scale_rows[i % n], data[i], out[i]
+        for j in range(source.shape[0]):
+            target[j] = (np.float32(source[j]) - offset[j]) * scale[j]
     return out
 
 
-def affine_per_position_fast(mosaic: np.ndarray, offset: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """Twin of :func:`lumatune.stages._cfa.affine_per_position` in one parallel pass."""
-    out = np.empty(mosaic.shape, dtype=np.float32)
-    return _affine(mosaic, offset.astype(np.float32), scale.astype(np.float32), out)
+def _full_rows(per_position: np.ndarray, width: int) -> np.ndarray:
+    """The (n, n) per-position values repeated along a row: (n, width) float32."""
+    n = per_position.shape[1]
+    return np.ascontiguousarray(np.tile(per_position.astype(np.float32), (1, -(-width // n)))[:, :width])
+
+
+def affine_per_position_fast(
+    mosaic: np.ndarray, offset: np.ndarray, scale: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
+    """Twin of :func:`lumatune.stages._cfa.affine_per_position` in one parallel pass; ``out`` may be ``mosaic``."""
+    out = np.empty(mosaic.shape, dtype=np.float32) if out is None else out
+    width = mosaic.shape[1]
+    return _affine(mosaic, _full_rows(offset, width), _full_rows(scale, width), out)

@@ -376,7 +376,7 @@ def demosaic_menon2007(mosaic: np.ndarray, cfa: np.ndarray, *, clamp_green: bool
     cfa = _require_bayer(cfa, "menon2007_clamped" if clamp_green else "menon2007")
     rgb = np.empty(mosaic.shape + (3,), dtype=np.float32)
     _demosaic_kernels.run_tiles(
-        _demosaic_kernels.menon2007_tile, (mosaic, cfa, clamp_green, MENON2007_MARGIN, rgb), mosaic.shape,
+        _demosaic_kernels.menon2007_tiles, (mosaic, cfa, clamp_green, MENON2007_MARGIN, rgb), mosaic.shape,
         _demosaic_kernels.MENON2007_TILE,
     )
     return rgb
@@ -643,7 +643,7 @@ def demosaic_markesteijn(mosaic: np.ndarray, cfa: np.ndarray) -> np.ndarray:
     tables_args = (tables.green_offsets, tables.green_weights, tables.colour_offsets, tables.colour_weights,
                    tables.colour_counts)
     _demosaic_kernels.run_tiles(
-        _demosaic_kernels.markesteijn_tile,
+        _demosaic_kernels.markesteijn_tiles,
         (padded, cfa, *tables_args, MARKESTEIJN_DIRECTIONS, MARKESTEIJN_MARGIN, GREEN_REACH, rgb),
         mosaic.shape, _demosaic_kernels.MARKESTEIJN_TILE,
     )

@@ -298,29 +298,35 @@ def _display_kernel(rgb, curve_table, first, inv_low, inv_white, hue, m, lum, oe
     last_oetf = n_oetf - np.float32(1e-3)
     zero, one, tiny = np.float32(0.0), np.float32(1.0), np.float32(1e-9)
     for i in prange(height):
+        # one row at a time, de-interleaved into planes: each step below is a simple loop the compiler
+        # vectorises (twice as fast as one loop doing every step per interleaved pixel)
         row = rgb[i]
+        p = np.empty((3, width), np.float32)
         for j in range(width):
-            r, g, b = row[j, 0], row[j, 1], row[j, 2]
-            if use_curve:
-                pr = lookup_log(r * inv_white, curve_table, first, inv_low)
-                pg = lookup_log(g * inv_white, curve_table, first, inv_low)
-                pb = lookup_log(b * inv_white, curve_table, first, inv_low)
-                if hue > zero:
-                    norm = max(max(r, g), max(b, tiny))
-                    k = lookup_log(norm * inv_white, curve_table, first, inv_low) / norm
-                    pr += hue * (r * k - pr)
-                    pg += hue * (g * k - pg)
-                    pb += hue * (b * k - pb)
-                r, g, b = pr, pg, pb
+            p[0, j], p[1, j], p[2, j] = row[j, 0], row[j, 1], row[j, 2]
+        if use_curve:
+            for j in range(width):
+                norm = max(max(p[0, j], p[1, j]), max(p[2, j], tiny))
+                k = lookup_log(norm * inv_white, curve_table, first, inv_low) / norm
+                for c in range(3):
+                    v = p[c, j]
+                    per_channel = lookup_log(v * inv_white, curve_table, first, inv_low)
+                    p[c, j] = per_channel + hue * (v * k - per_channel)
+        for j in range(width):
+            r, g, b = p[0, j], p[1, j], p[2, j]
             x = m[0, 0] * r + m[0, 1] * g + m[0, 2] * b
             y = m[1, 0] * r + m[1, 1] * g + m[1, 2] * b
             z = m[2, 0] * r + m[2, 1] * g + m[2, 2] * b
             low = min(x, min(y, z))
             luma = max(lum[0] * x + lum[1] * y + lum[2] * z, zero)
             t = luma / max(luma - low, tiny) if low < zero else one  # gamut clip towards the pixel's luminance
-            row[j, 0] = lookup((luma + (x - luma) * t) * n_oetf, oetf_table, last_oetf)
-            row[j, 1] = lookup((luma + (y - luma) * t) * n_oetf, oetf_table, last_oetf)
-            row[j, 2] = lookup((luma + (z - luma) * t) * n_oetf, oetf_table, last_oetf)
+            p[0, j] = (luma + (x - luma) * t) * n_oetf
+            p[1, j] = (luma + (y - luma) * t) * n_oetf
+            p[2, j] = (luma + (z - luma) * t) * n_oetf
+        for j in range(width):
+            row[j, 0] = lookup(p[0, j], oetf_table, last_oetf)
+            row[j, 1] = lookup(p[1, j], oetf_table, last_oetf)
+            row[j, 2] = lookup(p[2, j], oetf_table, last_oetf)
     return rgb
 
 
