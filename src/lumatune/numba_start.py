@@ -34,7 +34,7 @@ class _HideScipy(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
         if name == "scipy" or name.startswith("scipy."):
             raise ModuleNotFoundError(f"{name} is hidden while numba starts (lumatune.numba_start)")
-        return None
+        return
 
 
 def start_numba() -> None:
