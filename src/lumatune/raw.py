@@ -310,16 +310,23 @@ def _cfa_of(path: Path, raw) -> np.ndarray:
     pattern = raw.raw_pattern
     if pattern is None:
         raise UnsupportedError(f"{path}: sensor has no colour filter pattern lumatune understands")
-    n = pattern.shape[0]
-    colours = np.asarray(raw.raw_colors_visible[:n, :n])
+    colours = _visible_pattern(raw)
     return np.vectorize(lambda i: _CHANNEL_OF_LETTER[letters[i]])(colours).astype(np.int8)
+
+
+def _visible_pattern(raw) -> np.ndarray:
+    """LibRaw's colour index per CFA position, aligned with the visible area's pixel (0, 0).
+
+    ``raw.raw_colors_visible[:n, :n]``, without rawpy building the full-size colour plane (24 MB for 24 MP):
+    the pattern repeats from the raw area's origin, and the visible area starts at the margins.
+    """
+    return np.roll(np.asarray(raw.raw_pattern), (-raw.sizes.top_margin, -raw.sizes.left_margin), axis=(0, 1))
 
 
 def _black_pattern(raw, n: int) -> np.ndarray:
     """Black level per CFA position (n x n), from LibRaw's per-colour-index levels."""
     per_index = np.asarray(raw.black_level_per_channel, dtype=np.float32)
-    colours = np.asarray(raw.raw_colors_visible[:n, :n])
-    return per_index[colours]
+    return per_index[_visible_pattern(raw)[:n, :n]]
 
 
 def _neutral_from_multipliers(multipliers) -> np.ndarray | None:
