@@ -421,3 +421,19 @@ def test_exif_bytes_instead_of_metadata_is_a_type_error(tmp_path):
 def test_matching_format_is_accepted(tmp_path):
     assert save(smooth_image(), tmp_path / "out.tiff", format="tiff", bit_depth=8) == tmp_path / "out.tiff"
     assert tifffile.imread(tmp_path / "out.tiff").dtype == np.uint8
+
+
+@pytest.mark.parametrize("strips", [1, 3])
+def test_jpeg_from_quantised_rows_equals_jpeg_from_codes(tmp_path, monkeypatch, strips):
+    """Strips that quantise their own rows (RGBX, no copy in Pillow) write the same bytes as whole RGB codes."""
+    monkeypatch.setattr(encode, "jpeg_strip_count", lambda height, width, subsampling: strips)
+    image = np.random.default_rng(7).uniform(-0.05, 1.05, (70, 90, 3)).astype(np.float32)
+    image[3, 4] = np.nan
+    lazy, whole = tmp_path / "lazy.jpg", tmp_path / "whole.jpg"
+    fields = encode.exif_fields({}, space="srgb")
+    encode.write_jpeg(lazy, encode.QuantisedRows(image), 95, b"", fields)
+    encode.write_jpeg(whole, encode.quantise(image, 8), 95, b"", fields)
+    assert lazy.read_bytes() == whole.read_bytes()
+    rgbx = encode.QuantisedRows(image)[10:20]
+    assert rgbx.shape == (10, 90, 4) and np.all(rgbx[..., 3] == 255)
+    np.testing.assert_array_equal(rgbx[..., :3], encode.quantise(image[10:20], 8))

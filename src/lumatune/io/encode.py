@@ -62,7 +62,7 @@ from lumatune.io.exif import (
     pack_ifd,
 )
 from lumatune.io.icc import SPACES, icc_profile
-from lumatune.io.jpeg_strips import MCU_HEIGHTS, write_jpeg_strips
+from lumatune.io.jpeg_strips import MCU_HEIGHTS, pillow_image, write_jpeg_strips
 
 __all__ = ["BIT_DEPTHS", "FORMATS", "format_from_path", "quantise", "save"]
 
@@ -146,6 +146,44 @@ def format_from_path(path: str | os.PathLike[str]) -> str:
     raise OutputError(f"{path}: unknown image extension '{suffix}' (valid: {valid})")
 
 
+def checked_image(image: np.ndarray) -> np.ndarray:
+    """``image`` as an array, if it is a non-empty float H x W x 3 or H x W array; else ValueError."""
+    image = np.asarray(image)
+    if (
+        not np.issubdtype(image.dtype, np.floating)
+        or image.size == 0
+        or not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3))
+    ):
+        got = f"{image.dtype} {image.shape}"
+        raise ValueError(f"image must be float H x W x 3 or H x W, not empty: got {got}")
+    return image
+
+
+class QuantisedRows:
+    """The 8-bit codes of a float32 H x W x 3 C-order image, made a band of rows at a time when sliced.
+
+    ``rows[a:b]`` is :func:`quantise` of those rows, 8 bits, laid out RGBX (4 bytes per pixel, the layout
+    Pillow keeps RGB in, so it encodes them without a copy). Handed to the JPEG writer, each strip makes its
+    own codes in its own thread: no full-size code array, and no copy of one inside Pillow (for 24 MP: 72 MB
+    plus 24 MB per strip in flight less memory).
+    """
+
+    def __init__(self, image: np.ndarray):
+        self.image = image
+        self.shape = (*image.shape[:2], 3)
+
+    @staticmethod
+    def suits(image: np.ndarray) -> bool:
+        """Whether ``image`` is float32, H x W x 3 and C-contiguous (else quantise it whole)."""
+        return image.dtype == np.float32 and image.ndim == 3 and image.shape[2] == 3 and image.flags.c_contiguous
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        image = self.image[rows]
+        codes = np.empty((*image.shape[:2], 4), np.uint8)
+        _quantise_rgbx_kernel(image, codes, np.float32(255.0))
+        return codes
+
+
 def quantise(image: np.ndarray, bit_depth: int) -> np.ndarray:
     """Clip a display-encoded image to [0, 1] and round it to integer code values.
 
@@ -172,14 +210,7 @@ def quantise(image: np.ndarray, bit_depth: int) -> np.ndarray:
     >>> quantise(np.array([[[0.0, 0.5, 1.2]]], np.float32), 8)
     array([[[  0, 128, 255]]], dtype=uint8)
     """
-    image = np.asarray(image)
-    if (
-        not np.issubdtype(image.dtype, np.floating)
-        or image.size == 0
-        or not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3))
-    ):
-        got = f"{image.dtype} {image.shape}"
-        raise ValueError(f"image must be float H x W x 3 or H x W, not empty: got {got}")
+    image = checked_image(image)
     scale = float(2**bit_depth - 1)
     codes = np.empty(image.shape, np.uint8 if bit_depth == 8 else np.uint16)
     if image.dtype == np.float32 and image.flags.c_contiguous and image.ndim == 3:
@@ -212,6 +243,20 @@ def _quantise_kernel(rows, codes, scale):
             target[j] = (v * scale + _ROUNDING) - _ROUNDING
 
 
+@njit(parallel=True, cache=True)
+def _quantise_rgbx_kernel(image, codes, scale):
+    """:func:`_quantise_kernel` of an H x W x 3 image into H x W x 4 codes (the fourth byte set to 255)."""
+    zero, one = np.float32(0.0), np.float32(1.0)
+    for i in prange(image.shape[0]):
+        source, target = image[i], codes[i]
+        for j in range(source.shape[0]):
+            for c in range(3):
+                v = source[j, c]
+                v = (v if v < one else one) if v > zero else zero
+                target[j, c] = (v * scale + _ROUNDING) - _ROUNDING
+            target[j, 3] = 255
+
+
 def quantise_rows(image: np.ndarray, codes: np.ndarray, scale: float, start: int, stop: int) -> None:
     """Write ``rint(clip(image, 0, 1) * scale)`` of rows start..stop into ``codes``, in bands of rows.
 
@@ -242,23 +287,22 @@ def jpeg_strip_count(height: int, width: int, subsampling: int) -> int:
 
 
 def write_jpeg(path: Path, codes: np.ndarray, quality: int, icc: bytes, exif: ExifFields) -> None:
-    """Write 8-bit RGB codes as a baseline JPEG (Pillow), with the standard Huffman tables.
+    """Write 8-bit RGB codes (an array or :class:`QuantisedRows`) as a baseline JPEG (Pillow), with the
+    standard Huffman tables.
 
     Optimised Huffman tables save about 9 % of the file but make the encode 2-4x slower on a 24-MP photo, so
     they are off, as in camera firmware. A large image is encoded in horizontal strips on all cores and
     spliced at restart markers (:func:`lumatune.io.jpeg_strips.write_jpeg_strips`, one restart marker per
     MCU row, 2 bytes each); a small one in a single encode without restart markers.
     """
-    from PIL import Image
-
     subsampling = 0 if quality >= JPEG_FULL_CHROMA_QUALITY else 2
     options = {"quality": quality, "subsampling": subsampling, "icc_profile": icc}
     exif_app1 = EXIF_APP1_PREFIX + pack_exif(exif)
     strips = jpeg_strip_count(codes.shape[0], codes.shape[1], subsampling)
     if strips == 1:
-        Image.fromarray(codes).save(path, format="JPEG", exif=exif_app1, **options)
+        pillow_image(codes[:]).save(path, format="JPEG", exif=exif_app1, **options)
     else:
-        write_jpeg_strips(path, codes, strips, exif=exif_app1, **options)
+        write_jpeg_strips(path, codes, strips, exif=exif_app1, workers=available_workers(), **options)
 
 
 def tag_of(entry: bytes) -> int:
@@ -560,6 +604,9 @@ def save(
     if exif is not None and not isinstance(exif, Mapping):
         raise TypeError(f"exif must be a mapping of capture metadata (keys: {', '.join(EXIF_KEYS)})")
     fields = exif_fields(exif or {}, space=space)
+    image = checked_image(image)
     with atomic_output(path, overwrite) as temp:
-        ENCODERS[format](temp, quantise(image, depth), quality, icc_profile(space), fields)
+        lazy = format == "jpeg" and QuantisedRows.suits(image)
+        codes = QuantisedRows(image) if lazy else quantise(image, depth)
+        ENCODERS[format](temp, codes, quality, icc_profile(space), fields)
     return path

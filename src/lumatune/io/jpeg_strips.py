@@ -173,6 +173,17 @@ def renumber_restarts(entropy: np.ndarray, shift: int, expected: int, name: str)
     entropy[positions] = RST0 + (entropy[positions] - RST0 + shift % RESTART_COUNT) % RESTART_COUNT
 
 
+def pillow_image(codes: np.ndarray):
+    """A Pillow RGB image of uint8 codes, H x W x 3, or H x W x 4 RGBX (the layout Pillow keeps RGB in: shared,
+    not copied; the fourth byte is ignored)."""
+    from PIL import Image
+
+    if codes.shape[2] == 4:
+        codes = np.ascontiguousarray(codes)
+        return Image.frombuffer("RGBX", (codes.shape[1], codes.shape[0]), codes, "raw", "RGBX", 0, 1)
+    return Image.fromarray(codes)
+
+
 def encode_strip(
     path: Path, codes: np.ndarray, start: int, stop: int, mcu_height: int, options: dict[str, object]
 ) -> tuple[bytearray, StripLayout]:
@@ -183,10 +194,8 @@ def encode_strip(
     nothing is left behind), read back, parsed, and its restart markers are renumbered as if it
     began at MCU row ``start // mcu_height`` of the whole image.
     """
-    from PIL import Image
-
     with tempfile.TemporaryFile(dir=path.parent) as file:
-        Image.fromarray(codes[start:stop]).save(file, format="JPEG", restart_marker_rows=1, **options)
+        pillow_image(codes[start:stop]).save(file, format="JPEG", restart_marker_rows=1, **options)
         data = bytearray(os.fstat(file.fileno()).st_size)
         file.seek(0)
         file.readinto(data)
@@ -207,6 +216,7 @@ def write_jpeg_strips(
     subsampling: int,
     icc_profile: bytes = b"",
     exif: bytes = b"",
+    workers: int | None = None,
 ) -> None:
     """Write 8-bit RGB codes as one baseline JPEG, encoding ``strips`` horizontal strips in threads.
 
@@ -216,9 +226,11 @@ def write_jpeg_strips(
         Output file (created or truncated); the strips' temporary files live in its folder and are
         removed whatever happens.
     codes
-        uint8 array, H x W x 3, C-contiguous.
+        uint8 array, H x W x 3, or H x W x 4 RGBX (fourth byte ignored); or any object with that ``shape``
+        whose row slices are such arrays (:class:`lumatune.io.encode.QuantisedRows` makes each strip's codes
+        in the strip's own thread, so no full-size code array exists).
     strips
-        Number of strips, each encoded in its own thread; 1..number of MCU rows.
+        Number of strips; 1..number of MCU rows.
     quality
         JPEG quality 1..100, as Pillow takes it.
     subsampling
@@ -227,6 +239,8 @@ def write_jpeg_strips(
         ICC profile to embed (APP2), or empty.
     exif
         EXIF APP1 payload, starting ``Exif\\0\\0``, or empty.
+    workers
+        Threads encoding strips at once (default: one per strip).
 
     Raises
     ------
@@ -246,7 +260,7 @@ def write_jpeg_strips(
     bounds = strip_bounds(height, mcu_height, strips)
     common = {"quality": quality, "subsampling": subsampling, "optimize": False}
     options = [{**common, "icc_profile": icc_profile, "exif": exif}] + [common] * (strips - 1)
-    with ThreadPoolExecutor(strips) as executor:
+    with ThreadPoolExecutor(workers or strips) as executor:
         parts = list(
             executor.map(
                 lambda k: encode_strip(path, codes, bounds[k], bounds[k + 1], mcu_height, options[k]),
