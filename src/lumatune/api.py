@@ -31,6 +31,7 @@ def develop(
     ev: float = 0.0,
     preview: bool = False,
     profile: dict | None = None,
+    in_bands: bool = False,
 ) -> np.ndarray:
     """Develop a raw into a display-encoded float32 RGB image (H, W, 3) in ``space``, upright.
 
@@ -43,6 +44,8 @@ def develop(
     ev : exposure change in EV on top of the look's.
     preview : develop a half-size (Bayer) or third-size (X-Trans) preview, binned from the mosaic: fast.
     profile : if given, filled with milliseconds per stage.
+    in_bands : return a :class:`~lumatune.pipeline.BandedImage` (rows developed on demand, e.g. by the JPEG
+        writer's strips, on every core) when the look and the raw allow it; :func:`save` takes either.
     """
     from lumatune import pipeline
     from lumatune.errors import BadFileError
@@ -62,7 +65,7 @@ def develop(
     elif not isinstance(tuning, Tuning):
         tuning = load_tuning(tuning)
     frame = Frame(raw=raw, output_space=space, user_ev=float(ev))
-    return pipeline.run(frame, tuning, look, profile=profile)
+    return pipeline.run(frame, tuning, look, profile=profile, in_bands=in_bands)
 
 
 def save(image: np.ndarray, path: str | os.PathLike, **options):

@@ -85,7 +85,7 @@ def develop(
         if result.error:
             _err(result.error)
         elif profile and result.profile:
-            _print_profile(result.source, result.profile, result.float32_pass_ms)
+            _print_profile(result.source, result.profile, result.float32_pass_ms, result.bands)
     if failed:
         raise typer.Exit(EXIT_FAILED if len(failed) == len(results) else EXIT_SOME_FAILED)
 
@@ -113,7 +113,7 @@ _IDLE_MS = 0.05
 """Stages below this found nothing to do (their plan was None); they are listed, not tabulated."""
 
 
-def _print_profile(source: Path, profile: dict, pass_ms: float) -> None:
+def _print_profile(source: Path, profile: dict, pass_ms: float, bands: int = 0) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -131,6 +131,12 @@ def _print_profile(source: Path, profile: dict, pass_ms: float) -> None:
     console.print(table)
     if idle:
         console.print(f"stages with nothing to do: {', '.join(idle)}", soft_wrap=True)
+    if bands:
+        console.print(
+            f"the demosaic and the stages after it ran in {bands} bands inside the JPEG encode, one band per core at"
+            " a time: their times are summed over the bands (core time, not wall time)",
+            soft_wrap=True,
+        )
     console.print(
         f"one pass = one float32 read-modify-write pass over the developed image, both cores: {pass_ms:.3g} ms",
         soft_wrap=True,

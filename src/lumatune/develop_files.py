@@ -51,6 +51,7 @@ class JobResult:
     error: str | None = None
     profile: dict | None = None  # milliseconds: read and numba start (what is left to wait for), stages, encode, total
     float32_pass_ms: float | None = None  # one read-modify-write pass over the developed image (bandwidth bound)
+    bands: int = 0  # bands the demosaic and later stages ran in, inside the encode (0: the whole image at once)
 
 
 _PREFETCHED: dict[Path, Future] = {}
@@ -113,11 +114,13 @@ def _develop(job: DevelopJob) -> JobResult:
         wait_for_numba()
     numba_ready = time.perf_counter()
     stages = {} if job.profile else None
-    image = develop(raw, job.look, job.tuning, space=job.space, ev=job.ev, preview=job.preview, profile=stages)
+    format = format_from_path(job.target)
+    image = develop(raw, job.look, job.tuning, space=job.space, ev=job.ev, preview=job.preview, profile=stages,
+                    in_bands=format == "jpeg")
     developed = time.perf_counter()
     exif = {**raw.exif, "software": f"lumatune {__version__}"}
     save(
-        image, job.target, format=format_from_path(job.target), quality=job.quality, bit_depth=job.bits,
+        image, job.target, format=format, quality=job.quality, bit_depth=job.bits,
         space=job.space, exif=exif, overwrite=job.overwrite,
     )
     if not job.profile:
@@ -125,14 +128,16 @@ def _develop(job: DevelopJob) -> JobResult:
     end = time.perf_counter()
     from lumatune.profiling import float32_pass_ms
 
+    bands = getattr(image, "bands", 0)
     profile = {
         "read (wait)": (read - start) * 1e3,
         "numba start (wait)": (numba_ready - read) * 1e3,
         **stages,
-        "encode": (end - developed) * 1e3,
+        "encode" if not bands else "develop bands + encode": (end - developed) * 1e3,
         "total": (end - start) * 1e3,
     }
-    return JobResult(source=job.source, target=job.target, profile=profile, float32_pass_ms=float32_pass_ms(image))
+    return JobResult(source=job.source, target=job.target, profile=profile, float32_pass_ms=float32_pass_ms(image.shape),
+                     bands=bands)
 
 
 def run_jobs(

@@ -20,10 +20,11 @@ from __future__ import annotations
 import importlib.abc
 import sys
 import threading
+from contextlib import contextmanager
 
 import numpy as np
 
-__all__ = ["start_numba", "start_numba_in_background", "wait_for_numba"]
+__all__ = ["numba_threads", "start_numba", "start_numba_in_background", "wait_for_numba"]
 
 _starting: list[threading.Thread] = []
 
@@ -73,3 +74,17 @@ def wait_for_numba() -> None:
     """Wait until a start begun by :func:`start_numba_in_background` has finished (at once if none was)."""
     while _starting:
         _starting.pop().join()
+
+
+@contextmanager
+def numba_threads(count: int):
+    """Run numba's parallel kernels on ``count`` threads inside the block (numba's setting is per calling
+    thread): for work that is already split over threads, such as the JPEG strips."""
+    import numba
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(count, numba.config.NUMBA_NUM_THREADS))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)

@@ -11,6 +11,7 @@ darktable ``src/common/iop_order.c`` (one versioned order table with the reason 
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 
@@ -39,7 +40,7 @@ from lumatune.stages import (
 )
 from lumatune.stages.base import Frame, Stage
 
-__all__ = ["ORDER", "STAGES", "OrderEntry", "run", "stages_of_side", "orient"]
+__all__ = ["BANDED_STAGES", "ORDER", "STAGES", "BandedImage", "OrderEntry", "orient", "run", "stages_of_side"]
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def orient(image: np.ndarray, quarter_turns: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(image, k=quarter_turns)) if quarter_turns % 4 else image
 
 
-def run(frame: Frame, tuning, look, *, profile: dict | None = None) -> np.ndarray:
+def run(frame: Frame, tuning, look, *, profile: dict | None = None, in_bands: bool = False):
     """Develop ``frame.raw`` through every enabled stage; returns the display-encoded, upright float32 image.
 
     Parameters
@@ -92,16 +93,21 @@ def run(frame: Frame, tuning, look, *, profile: dict | None = None) -> np.ndarra
     frame : the raw and the output options; stages write their status into it.
     tuning, look : :class:`~lumatune.tuning.Tuning` and :class:`~lumatune.look.Look`.
     profile : if given, filled with milliseconds per stage.
+    in_bands : return a :class:`BandedImage` when the pipeline allows it (see there); else the image.
     """
     params = {**tuning.blocks.params, **look.blocks.params}
     disabled = tuning.blocks.disabled | look.blocks.disabled
+    entries = [entry for entry in ORDER if entry.stage.name not in disabled]
     image = frame.raw.data
-    for entry in ORDER:
+    for index, entry in enumerate(entries):
         stage = entry.stage
-        if stage.name in disabled:
-            continue
-        start = time.perf_counter()
         stage_params = params.get(stage.name) or stage.params()
+        if in_bands and stage.name == "demosaic":
+            banded = _banded(frame, image, [(e.stage, params.get(e.stage.name) or e.stage.params()) for e in
+                                            entries[index:]], profile)
+            if banded is not None:
+                return banded
+        start = time.perf_counter()
         plan = stage.plan(stage_params, frame, image)
         if plan is not None:
             image = stage.process(image, plan)
@@ -112,3 +118,85 @@ def run(frame: Frame, tuning, look, *, profile: dict | None = None) -> np.ndarra
     if profile is not None:
         profile["orient"] = (time.perf_counter() - start) * 1e3
     return image
+
+
+BANDED_STAGES = frozenset({"highlights", "colour_matrix", "hue_sat_map", "exposure", "colour", "lut", "mono", "tone"})
+"""The stages after the demosaic that work pixel by pixel and whose plans read no pixels: a band of rows through
+them is that band of the whole image (tests/test_pipeline_bands.py checks it, bit for bit)."""
+
+
+class BandedImage:
+    """The developed image whose rows are made on demand: ``image[a:b]`` demosaics rows a..b (``a`` even) and
+    runs the per-pixel stages on them, on the calling thread alone, so several threads can each develop their
+    own band at once.
+
+    This is how ``lumatune develop`` writes a JPEG: each strip of the encoder develops, quantises and encodes its
+    own rows on one core, strips on every core, and the whole float image (288 MB for 24 MP) never exists.
+    ``numpy.asarray(image)`` develops all rows. Stage times, when profiled, are summed over the bands.
+    """
+
+    rows_on_demand = True
+    """Tells the encoders (:func:`lumatune.io.encode.save`) to ask for rows rather than for the whole image."""
+
+    def __init__(self, mosaic: np.ndarray, demosaic_plan: tuple, steps: list, profile: dict | None):
+        self.mosaic, self.demosaic_plan, self.steps, self.profile = mosaic, demosaic_plan, steps, profile
+        self.shape = (*mosaic.shape, 3)
+        self.dtype = np.dtype(np.float32)
+        self.bands = 0
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        from lumatune.numba_start import numba_threads
+        from lumatune.stages.demosaic import demosaic_rows
+
+        start, stop, step = rows.indices(self.shape[0])
+        if step != 1:
+            raise IndexError("a BandedImage is sliced by contiguous rows only")
+        times = {}
+        with numba_threads(1):
+            clock = time.perf_counter()
+            band = demosaic_rows(self.mosaic, *self.demosaic_plan, start, stop)
+            times["demosaic"], clock = time.perf_counter() - clock, time.perf_counter()
+            for stage, plan in self.steps:
+                band = stage.process(band, plan)
+                times[stage.name], clock = time.perf_counter() - clock, time.perf_counter()
+        with self._lock:
+            self.bands += 1
+            if self.profile is not None:
+                for name, seconds in times.items():
+                    self.profile[name] = self.profile.get(name, 0.0) + seconds * 1e3
+        return band
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        image = self[:]
+        return image if dtype is None else image.astype(dtype)
+
+
+def _banded(frame: Frame, mosaic: np.ndarray, stages: list, profile: dict | None) -> BandedImage | None:
+    """A :class:`BandedImage` for the demosaic and the ``(stage, params)`` after it, or None (with ``frame`` as
+    it was) when one of them cannot work in bands: a method without a banded form, an enabled stage outside
+    :data:`BANDED_STAGES`, or a raw that must be turned upright."""
+    from lumatune.stages.demosaic import BANDED_METHODS, DEFAULT_METHODS
+
+    (demosaic_stage, demosaic_params), rest = stages[0], stages[1:]
+    demosaic_plan = demosaic_stage.plan(demosaic_params, frame, mosaic)
+    if demosaic_plan is None or frame.raw.orientation_turns % 4:
+        return None
+    cfa, method = demosaic_plan
+    if (DEFAULT_METHODS.get(cfa.shape) if method == "default" else method) not in BANDED_METHODS:
+        return None
+    saved = {**vars(frame), "notes": list(frame.notes)}  # plans write statuses: undo them if we fall back
+    placeholder = np.broadcast_to(np.float32(0.0), (*mosaic.shape, 3))  # the plans read its shape, no pixels
+    steps = []
+    for stage, params in rest:
+        plan = stage.plan(params, frame, placeholder)
+        if plan is None:
+            continue
+        if stage.name not in BANDED_STAGES:
+            vars(frame).update(saved)
+            return None
+        steps.append((stage, plan))
+    return BandedImage(mosaic, demosaic_plan, steps, profile)

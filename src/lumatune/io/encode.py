@@ -98,6 +98,9 @@ QUANTISE_ROWS = 64
 JPEG_STRIPS_PER_WORKER = 2
 """JPEG strips per core: more strips than cores balance the load when one part of a photo (sky)
 codes faster than another (foliage); on 24 MP, 4 strips on 2 cores beat 2 by a third there."""
+JPEG_ON_DEMAND_STRIP_ROWS = 256
+"""Rows per strip when each strip develops its own rows (:class:`lumatune.pipeline.BandedImage`): 18 MB of
+float32 per band for a 6000-pixel-wide image, against 288 MB for the whole 24-MP image."""
 JPEG_MIN_STRIP_PIXELS = 2**18
 """Fewest pixels worth a strip of its own (~3 ms of encoding); smaller images are encoded in one go."""
 PNG_BANDS_PER_WORKER = 4
@@ -160,7 +163,8 @@ def checked_image(image: np.ndarray) -> np.ndarray:
 
 
 class QuantisedRows:
-    """The 8-bit codes of a float32 H x W x 3 C-order image, made a band of rows at a time when sliced.
+    """The 8-bit codes of a float32 H x W x 3 C-order image (or of an image developed row band by row band,
+    :class:`lumatune.pipeline.BandedImage`), made a band of rows at a time when sliced.
 
     ``rows[a:b]`` is :func:`quantise` of those rows, 8 bits, laid out RGBX (4 bytes per pixel, the layout
     Pillow keeps RGB in, so it encodes them without a copy). Handed to the JPEG writer, each strip makes its
@@ -178,9 +182,13 @@ class QuantisedRows:
         return image.dtype == np.float32 and image.ndim == 3 and image.shape[2] == 3 and image.flags.c_contiguous
 
     def __getitem__(self, rows: slice) -> np.ndarray:
-        image = self.image[rows]
+        """Those rows' codes, made on the calling thread alone (the strips already keep every core busy)."""
+        from lumatune.numba_start import numba_threads
+
+        image = np.ascontiguousarray(self.image[rows], dtype=np.float32)
         codes = np.empty((*image.shape[:2], 4), np.uint8)
-        _quantise_rgbx_kernel(image, codes, np.float32(255.0))
+        with numba_threads(1):
+            _quantise_rgbx_kernel(image, codes, np.float32(255.0))
         return codes
 
 
@@ -299,6 +307,8 @@ def write_jpeg(path: Path, codes: np.ndarray, quality: int, icc: bytes, exif: Ex
     options = {"quality": quality, "subsampling": subsampling, "icc_profile": icc}
     exif_app1 = EXIF_APP1_PREFIX + pack_exif(exif)
     strips = jpeg_strip_count(codes.shape[0], codes.shape[1], subsampling)
+    if getattr(getattr(codes, "image", None), "rows_on_demand", False):  # each strip develops its rows: keep them few
+        strips = max(strips, min(-(-codes.shape[0] // JPEG_ON_DEMAND_STRIP_ROWS), -(-codes.shape[0] // MCU_HEIGHTS[subsampling])))
     if strips == 1:
         pillow_image(codes[:]).save(path, format="JPEG", exif=exif_app1, **options)
     else:
@@ -604,9 +614,11 @@ def save(
     if exif is not None and not isinstance(exif, Mapping):
         raise TypeError(f"exif must be a mapping of capture metadata (keys: {', '.join(EXIF_KEYS)})")
     fields = exif_fields(exif or {}, space=space)
-    image = checked_image(image)
+    on_demand = format == "jpeg" and getattr(image, "rows_on_demand", False)
+    if not on_demand:
+        image = checked_image(image)  # a banded image headed for another format is developed whole here
     with atomic_output(path, overwrite) as temp:
-        lazy = format == "jpeg" and QuantisedRows.suits(image)
+        lazy = on_demand or (format == "jpeg" and QuantisedRows.suits(image))
         codes = QuantisedRows(image) if lazy else quantise(image, depth)
         ENCODERS[format](temp, codes, quality, icc_profile(space), fields)
     return path

@@ -64,25 +64,26 @@ def _load_tile(mosaic, r0, c0, rows, cols, margin, tile, col_index):
 
 
 @njit(cache=True, nogil=True)
-def menon2007_tiles(mosaic, cfa, clamp_green, margin, out, origins, tile_rows, tile_cols):
+def menon2007_tiles(mosaic, cfa, clamp_green, margin, out, origins, tile_rows, tile_cols, out_row0, row_stop):
     """Run :func:`_menon2007_tile` on the tiles whose top-left corners are ``origins`` (k x 2), with one set of
-    local planes for them all (allocating them per tile makes glibc's per-thread heaps grow and shrink, which
-    page-faults: measured here, it doubles the time of the first 24-MP image a process develops)."""
+    local planes for them all. Tiles end at ``row_stop``; mosaic row r is written to ``out[r - out_row0]``, so
+    ``out`` may hold a band of rows only."""
     shape = (tile_rows + 2 * margin, tile_cols + 2 * margin)
     planes = np.empty((8,) + shape, dtype=np.float32)
     horizontal = np.empty(shape, dtype=np.bool_)
     col_index = np.empty(shape[1], dtype=np.int64)
-    height, width = mosaic.shape
+    width = mosaic.shape[1]
     for t in range(origins.shape[0]):
         r0, c0 = origins[t, 0], origins[t, 1]
-        rows, cols = min(tile_rows, height - r0), min(tile_cols, width - c0)
+        rows, cols = min(tile_rows, row_stop - r0), min(tile_cols, width - c0)
         _load_tile(mosaic, r0, c0, rows, cols, margin, planes[0], col_index)
-        _menon2007_tile(cfa, clamp_green, margin, out, r0, c0, rows, cols, planes[0], planes[1], planes[2],
+        _menon2007_tile(cfa, clamp_green, margin, out, r0, c0, rows, cols, out_row0, planes[0], planes[1], planes[2],
                         planes[3], planes[4], planes[5], planes[6], planes[7], horizontal)
 
 
 @njit(cache=True, nogil=True)
-def _menon2007_tile(cfa, clamp_green, margin, out, r0, c0, rows, cols, m, c_h, c_v, g, r, b, d_h, d_v, horizontal):
+def _menon2007_tile(cfa, clamp_green, margin, out, r0, c0, rows, cols, out_row0, m, c_h, c_v, g, r, b, d_h, d_v,
+                    horizontal):
     """Run Menon (2007) with refining on one tile loaded into ``m`` and write its ``rows x cols`` centre into
     ``out``; the other planes are scratch of at least ``m``'s tile size.
 
@@ -200,28 +201,32 @@ def _menon2007_tile(cfa, clamp_green, margin, out, r0, c0, rows, cols, m, c_h, c
 
     for a in range(rows):
         for k in range(cols):
-            out[r0 + a, c0 + k, 0] = r[a + p, k + p]
-            out[r0 + a, c0 + k, 1] = g[a + p, k + p]
-            out[r0 + a, c0 + k, 2] = b[a + p, k + p]
+            out[r0 - out_row0 + a, c0 + k, 0] = r[a + p, k + p]
+            out[r0 - out_row0 + a, c0 + k, 1] = g[a + p, k + p]
+            out[r0 - out_row0 + a, c0 + k, 2] = b[a + p, k + p]
 
 
-def run_tiles(tiles_kernel, args: tuple, shape: tuple[int, int], tile_shape: tuple[int, int]) -> None:
-    """Call ``tiles_kernel(*args, origins, tile_rows, tile_cols)`` once per thread, each thread taking every
-    n-th tile of ``shape`` (``origins``: their top-left corners, k x 2).
+def run_tiles(tiles_kernel, args: tuple, shape: tuple[int, int], tile_shape: tuple[int, int],
+              rows: tuple[int, int] | None = None, threads: int | None = None) -> None:
+    """Call ``tiles_kernel(*args, origins, tile_rows, tile_cols, out_row0, row_stop)`` once per thread, each
+    thread taking every n-th tile of ``shape`` (``origins``: their top-left corners, k x 2).
 
+    ``rows = (start, stop)`` limits the tiles to those rows (``start`` on a tile-row boundary of the CFA
+    period) and the kernel writes row ``start`` to ``out[0]``; ``threads`` defaults to numba's thread count.
     The kernels release the GIL, so a thread per core runs them in parallel.
     """
     height, width = shape
+    start, stop = rows or (0, height)
     tile_rows, tile_cols = tile_shape
     origins = np.array(
-        [(r0, c0) for r0 in range(0, height, tile_rows) for c0 in range(0, width, tile_cols)], dtype=np.int64
+        [(r0, c0) for r0 in range(start, stop, tile_rows) for c0 in range(0, width, tile_cols)], dtype=np.int64
     )
-    threads = min(numba.config.NUMBA_NUM_THREADS, len(origins))
+    threads = min(threads or numba.config.NUMBA_NUM_THREADS, len(origins))
     if threads == 1:
-        tiles_kernel(*args, origins, tile_rows, tile_cols)
+        tiles_kernel(*args, origins, tile_rows, tile_cols, start, stop)
         return
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        jobs = [pool.submit(tiles_kernel, *args, origins[first::threads].copy(), tile_rows, tile_cols)
+        jobs = [pool.submit(tiles_kernel, *args, origins[first::threads].copy(), tile_rows, tile_cols, start, stop)
                 for first in range(threads)]
         for job in jobs:
             job.result()
@@ -235,9 +240,9 @@ def _first_of_phase(start: int, phase: int) -> int:
 
 @njit(cache=True, nogil=True)
 def markesteijn_tiles(padded, cfa, green_offsets, green_weights, colour_offsets, colour_weights, colour_counts,
-                      steps, margin, green_reach, out, origins, tile_rows, tile_cols):
+                      steps, margin, green_reach, out, origins, tile_rows, tile_cols, out_row0, row_stop):
     """Run :func:`_markesteijn_tile` on the tiles whose top-left corners are ``origins`` (k x 2), with one set
-    of local planes for them all (see :func:`menon2007_tiles` for why)."""
+    of local planes for them all; ``out_row0`` and ``row_stop`` as in :func:`menon2007_tiles`."""
     nh, nw = tile_rows + 2 * margin, tile_cols + 2 * margin
     cand = np.empty((4, 3, nh, nw), dtype=np.float32)
     roughness = np.empty((4, nh, nw), dtype=np.float32)
@@ -245,20 +250,20 @@ def markesteijn_tiles(padded, cfa, green_offsets, green_weights, colour_offsets,
     homogeneity = np.empty((4, nh, nw), dtype=np.int32)
     acc_row = np.empty(nw, dtype=np.float32)
     column_sums = np.empty((4, nw), dtype=np.int32)
-    height, width = out.shape[0], out.shape[1]
+    width = out.shape[1]
     for t in range(origins.shape[0]):
         r0, c0 = origins[t, 0], origins[t, 1]
-        rows, cols = min(tile_rows, height - r0), min(tile_cols, width - c0)
+        rows, cols = min(tile_rows, row_stop - r0), min(tile_cols, width - c0)
         homogeneity[:] = 0
         _markesteijn_tile(padded, cfa, green_offsets, green_weights, colour_offsets, colour_weights, colour_counts,
-                          steps, margin, green_reach, out, r0, c0, rows, cols, cand, roughness, perceptual[0],
-                          perceptual[1], perceptual[2], homogeneity, acc_row, column_sums)
+                          steps, margin, green_reach, out, r0, c0, rows, cols, out_row0, cand, roughness,
+                          perceptual[0], perceptual[1], perceptual[2], homogeneity, acc_row, column_sums)
 
 
 @njit(cache=True, nogil=True)
 def _markesteijn_tile(padded, cfa, green_offsets, green_weights, colour_offsets, colour_weights, colour_counts,
-                      steps, margin, green_reach, out, r0, c0, rows, cols, cand, roughness, lightness, red_green,
-                      green_blue, homogeneity, acc_row, column_sums):
+                      steps, margin, green_reach, out, r0, c0, rows, cols, out_row0, cand, roughness, lightness,
+                      red_green, green_blue, homogeneity, acc_row, column_sums):
     """Run the X-Trans demosaic on one tile of the already padded mosaic; write the centre into ``out``; the
     planes after ``cols`` are scratch of at least the tile's size plus margins (``homogeneity`` zeroed).
 
@@ -370,4 +375,4 @@ def _markesteijn_tile(padded, cfa, green_offsets, green_weights, colour_offsets,
                     if score[d] >= best:
                         acc += cand[d, c, a + p, k + p]
                         chosen += 1
-                out[r0 + a, c0 + k, c] = acc / np.float32(chosen)
+                out[r0 - out_row0 + a, c0 + k, c] = acc / np.float32(chosen)

@@ -42,6 +42,7 @@ from lumatune.params import param
 from lumatune.stages.base import Frame, Stage
 
 __all__ = [
+    "BANDED_METHODS",
     "DEFAULT_METHODS",
     "DEMOSAIC_METHODS",
     "DemosaicParams",
@@ -53,6 +54,7 @@ __all__ = [
     "demosaic_menon2007",
     "demosaic_menon2007_clamped",
     "demosaic_menon2007_numpy",
+    "demosaic_rows",
     "pad_mirrored_mosaic",
 ]
 
@@ -699,6 +701,34 @@ def demosaic(mosaic: np.ndarray, cfa: np.ndarray, method: str = "default") -> np
         valid = ", ".join(["default", *DEMOSAIC_METHODS])
         raise UnsupportedError(f"demosaic: unknown method {method!r} (valid methods: {valid})")
     return DEMOSAIC_METHODS[method](mosaic, cfa)
+
+
+BANDED_METHODS = ("menon2007", "menon2007_clamped")
+"""Methods :func:`demosaic_rows` can run on a band of rows (their compiled kernels read the whole mosaic)."""
+
+
+def demosaic_rows(mosaic: np.ndarray, cfa: np.ndarray, method: str, start: int, stop: int) -> np.ndarray | None:
+    """Rows ``start:stop`` of :func:`demosaic`'s result, the same floats, computed on the calling thread alone.
+
+    For a pipeline that develops in bands: every tile still reads its margin from the whole mosaic, mirrored
+    at the image's own edges, so a band's rows equal those of the whole image. ``start`` must be even (the
+    Bayer phase). Returns None for methods that work on the whole image only (see :data:`BANDED_METHODS`).
+    """
+    from lumatune.stages import _demosaic_kernels
+
+    method = DEFAULT_METHODS[_as_cfa(cfa).shape] if method == "default" else method
+    if method not in BANDED_METHODS:
+        return None
+    if start % 2:
+        raise ValueError(f"demosaic_rows: start row {start} is odd (bands keep the Bayer phase)")
+    mosaic = np.require(_as_mosaic(mosaic), requirements="CW")
+    cfa = _require_bayer(cfa, method)
+    rgb = np.empty((stop - start, mosaic.shape[1], 3), dtype=np.float32)
+    _demosaic_kernels.run_tiles(
+        _demosaic_kernels.menon2007_tiles, (mosaic, cfa, method == "menon2007_clamped", MENON2007_MARGIN, rgb),
+        mosaic.shape, _demosaic_kernels.MENON2007_TILE, rows=(start, stop), threads=1,
+    )
+    return rgb
 
 
 @dataclass(frozen=True)

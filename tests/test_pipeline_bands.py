@@ -1,0 +1,93 @@
+"""Developing in bands (rows on demand, as the JPEG writer does) gives the whole image's pixels, bit for bit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import lumatune
+from lumatune import pipeline
+from lumatune.cli import main as cli_main
+from lumatune.look import load_look
+from lumatune.stages.base import Frame
+from lumatune.tuning import default_tuning
+from synthetic import write_chart_dng
+
+
+def _run(dng, look="default", in_bands=False, **frame_options):
+    frame = Frame(raw=lumatune.open_raw(dng), **frame_options)
+    return pipeline.run(frame, default_tuning(), load_look(look), in_bands=in_bands), frame
+
+
+@pytest.mark.parametrize("cfa", ["RGGB", "GBRG"])
+@pytest.mark.parametrize("look", ["default", "neutral"])
+def test_bands_equal_the_whole_image(tmp_path, cfa, look):
+    dng = write_chart_dng(tmp_path / "chart.dng", cfa=cfa, highlight=True)
+    whole, whole_frame = _run(dng, look)
+    banded, banded_frame = _run(dng, look, in_bands=True)
+    assert isinstance(banded, pipeline.BandedImage) and banded.shape == whole.shape
+    bounds = [0, 8, 30, 48, whole.shape[0]]  # even starts, uneven heights, one band shorter than a tile
+    rows = np.concatenate([banded[a:b] for a, b in zip(bounds, bounds[1:])])
+    assert np.array_equal(rows, whole)
+    assert np.array_equal(np.asarray(banded), whole)
+    assert banded.bands == len(bounds)  # four bands, then the whole image as one
+    assert banded_frame.scene_clip == whole_frame.scene_clip  # the plans ran once each
+
+
+@pytest.mark.parametrize("look", ["vibrant", "authentic", "cinema"])  # sharpen, vignette, grain, crop
+def test_looks_with_neighbourhood_or_geometry_stages_develop_whole(tmp_path, look):
+    dng = write_chart_dng(tmp_path / "chart.dng")
+    whole, whole_frame = _run(dng, look)
+    fallback, fallback_frame = _run(dng, look, in_bands=True)
+    assert isinstance(fallback, np.ndarray)
+    assert np.array_equal(fallback, whole)  # the statuses the plans wrote were undone before the fallback
+    assert fallback_frame.scene_clip == whole_frame.scene_clip and fallback_frame.notes == whole_frame.notes
+
+
+def test_a_raw_to_be_turned_upright_develops_whole(tmp_path):
+    dng = write_chart_dng(tmp_path / "chart.dng", orientation=6)
+    image, _ = _run(dng, in_bands=True)
+    assert isinstance(image, np.ndarray)
+
+
+def test_odd_band_start_is_refused(tmp_path):
+    banded, _ = _run(write_chart_dng(tmp_path / "chart.dng"), in_bands=True)
+    with pytest.raises(ValueError, match="odd"):
+        banded[3:9]
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".tif"])
+def test_saving_a_banded_image_matches_saving_the_whole(tmp_path, suffix):
+    dng = write_chart_dng(tmp_path / "chart.dng")
+    whole, _ = _run(dng)
+    banded, _ = _run(dng, in_bands=True)
+    lumatune.save(whole, tmp_path / f"whole{suffix}")
+    lumatune.save(banded, tmp_path / f"banded{suffix}")
+    with Image.open(tmp_path / f"whole{suffix}") as a, Image.open(tmp_path / f"banded{suffix}") as b:
+        assert np.array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_cli_jpeg_in_bands_decodes_to_the_whole_image_jpeg(tmp_path):
+    dng = write_chart_dng(tmp_path / "chart.dng")
+    with pytest.raises(SystemExit) as exit_:
+        cli_main(["develop", str(dng), "-o", str(tmp_path / "cli.jpg")])
+    assert exit_.value.code in (0, None)
+    whole, _ = _run(dng)
+    lumatune.save(whole, tmp_path / "whole.jpg")
+    with Image.open(tmp_path / "cli.jpg") as a, Image.open(tmp_path / "whole.jpg") as b:
+        assert np.array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_banded_jpeg_in_many_strips_decodes_to_the_whole_image_jpeg(tmp_path, monkeypatch):
+    from lumatune.io import encode
+
+    monkeypatch.setattr(encode, "JPEG_ON_DEMAND_STRIP_ROWS", 16)  # 72 rows: 5 strips, each developing its rows
+    dng = write_chart_dng(tmp_path / "chart.dng", cfa="GBRG")
+    whole, _ = _run(dng)
+    banded, _ = _run(dng, in_bands=True)
+    lumatune.save(whole, tmp_path / "whole.jpg")
+    lumatune.save(banded, tmp_path / "banded.jpg")
+    assert banded.bands == 5
+    with Image.open(tmp_path / "whole.jpg") as a, Image.open(tmp_path / "banded.jpg") as b:
+        assert np.array_equal(np.asarray(a), np.asarray(b))
