@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 from PIL import Image
+from synthetic import write_chart_dng
 
 import lumatune
 from lumatune import pipeline
@@ -12,7 +15,6 @@ from lumatune.cli import main as cli_main
 from lumatune.look import load_look
 from lumatune.stages.base import Frame
 from lumatune.tuning import default_tuning
-from synthetic import write_chart_dng
 
 
 def _run(dng, look="default", in_bands=False, **frame_options):
@@ -28,7 +30,7 @@ def test_bands_equal_the_whole_image(tmp_path, cfa, look):
     banded, banded_frame = _run(dng, look, in_bands=True)
     assert isinstance(banded, pipeline.BandedImage) and banded.shape == whole.shape
     bounds = [0, 8, 30, 48, whole.shape[0]]  # even starts, uneven heights, one band shorter than a tile
-    rows = np.concatenate([banded[a:b] for a, b in zip(bounds, bounds[1:])])
+    rows = np.concatenate([banded[a:b] for a, b in pairwise(bounds)])
     assert np.array_equal(rows, whole)
     assert np.array_equal(np.asarray(banded), whole)
     assert banded.bands == len(bounds)  # four bands, then the whole image as one

@@ -35,7 +35,6 @@ class _HideScipy(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
         if name == "scipy" or name.startswith("scipy."):
             raise ModuleNotFoundError(f"{name} is hidden while numba starts (lumatune.numba_start)")
-        return
 
 
 def start_numba() -> None:
@@ -58,7 +57,7 @@ def start_numba() -> None:
 def _start_quietly() -> None:
     try:
         start_numba()
-    except Exception:  # noqa: BLE001 - numba then starts (and reports any error) on the first real kernel call
+    except Exception:  # noqa: BLE001, S110 - numba then starts (and reports any error) on the first real kernel call
         pass
 
 
