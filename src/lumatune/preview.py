@@ -41,7 +41,7 @@ def _bin(values: np.ndarray, cfa: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, nogil=True, cache=True)
 def _bin_kernel(values, weights, n, out):
     phases = weights.shape[0]
     for bi in prange(out.shape[0]):
@@ -57,7 +57,7 @@ def _bin_kernel(values, weights, n, out):
     return out
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, nogil=True, cache=True)
 def _bin2_kernel(values, weights, out):
     """:func:`_bin_kernel` for 2 x 2 blocks of a 2 x 2 pattern (Bayer): one phase, the 12 weights in registers."""
     w = weights[0, 0]

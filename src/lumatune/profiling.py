@@ -15,7 +15,7 @@ from numba import njit, prange
 __all__ = ["float32_pass_ms"]
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, nogil=True, cache=True)
 def _multiply_add(flat, a, b):
     for i in prange(flat.shape[0]):
         flat[i] = flat[i] * a + b

@@ -238,7 +238,7 @@ _ROUNDING = np.float32(1.5 * 2**23)
 current IEEE-754 rounding mode), as ``np.rint`` does but in a loop the compiler vectorises."""
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, nogil=True, cache=True)
 def _quantise_kernel(rows, codes, scale):
     """:func:`quantise_rows` for a float32 image seen as rows of values, in one parallel pass (no fast-math:
     the rounding trick must not be re-associated away)."""
@@ -251,7 +251,7 @@ def _quantise_kernel(rows, codes, scale):
             target[j] = (v * scale + _ROUNDING) - _ROUNDING
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, nogil=True, cache=True)
 def _quantise_rgbx_kernel(image, codes, scale):
     """:func:`_quantise_kernel` of an H x W x 3 image into H x W x 4 codes (the fourth byte set to 255)."""
     zero, one = np.float32(0.0), np.float32(1.0)

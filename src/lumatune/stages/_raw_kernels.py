@@ -8,7 +8,7 @@ from numba import njit, prange
 __all__ = ["affine_per_position_fast"]
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, nogil=True, cache=True, fastmath=True)
 def _affine(data, offset_rows, scale_rows, out):
     n = offset_rows.shape[0]
     for i in prange(data.shape[0]):

@@ -12,7 +12,7 @@ from numba import njit, prange
 __all__ = ["desaturate_clipped_inplace", "apply_matrix_inplace"]
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, nogil=True, cache=True, fastmath=True)
 def _desaturate(rgb, clip, start):
     height, width = rgb.shape[0], rgb.shape[1]
     c0, c1, c2 = clip[0], clip[1], clip[2]
@@ -42,7 +42,7 @@ def desaturate_clipped_inplace(rgb: np.ndarray, clip: np.ndarray, start: float) 
     return _desaturate(rgb, clip.astype(np.float32), np.float32(start))
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, nogil=True, cache=True, fastmath=True)
 def _matrix(rgb, m):
     height, width = rgb.shape[0], rgb.shape[1]
     for i in prange(height):
@@ -95,7 +95,7 @@ def _rgb(h, s, v):
     return v, p, q
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, nogil=True, cache=True, fastmath=True)
 def _hue_sat_map(rgb, to_prophoto, from_prophoto, table):
     hues, sats = table.shape[0], table.shape[1]
     for i in prange(rgb.shape[0]):

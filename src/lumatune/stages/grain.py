@@ -71,7 +71,7 @@ def _pcg(v):
     return ((word >> np.uint64(22)) ^ word) & _MASK32
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, nogil=True, cache=True)
 def _noise_kernel(height, width, key):
     out = np.empty((height, width), np.float32)
     scale = np.float32(1.0 / 16777216.0)
@@ -123,7 +123,7 @@ def add_grain(rgb: np.ndarray, plan: GrainPlan) -> np.ndarray:
     return np.clip(rgb + (strength * grain_field(rgb.shape[:2], plan))[..., None], 0.0, 1.0)
 
 
-@njit(parallel=True, cache=True, fastmath=FASTMATH)
+@njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
 def _add_kernel(rgb, field, w, amount2):
     zero, one = np.float32(0.0), np.float32(1.0)
     for i in prange(rgb.shape[0]):

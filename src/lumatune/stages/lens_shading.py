@@ -189,7 +189,7 @@ def apply_gain_parts(image: np.ndarray, parts: list[GainPart]) -> np.ndarray:
     return apply_gain(image, gain_map(parts, image.shape))
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, nogil=True, cache=True, fastmath=True)
 def _apply_part(image, row0, row_step, col0, col_step, first_channel, last_channel, row_values, col_lo, col_hi,
                 col_w, strength):
     one = np.float32(1.0)

@@ -218,7 +218,7 @@ def _sin_cos(x):
     return s, c
 
 
-@njit(parallel=True, cache=True, fastmath=FASTMATH)
+@njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
 def _colour_kernel(rgb, to_lms, to_lab, from_lab, from_lms, shifts, sats, lights, skins, saturation, vibrance, split,
                    with_hue, with_light, with_split):
     height, width = rgb.shape[0], rgb.shape[1]

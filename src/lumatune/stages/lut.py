@@ -168,7 +168,7 @@ def _tetra(flat, size, offsets, x, y, z):
     return r, g, b
 
 
-@njit(parallel=True, cache=True, fastmath=FASTMATH)
+@njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
 def _encode_kernel(rgb, m, lum, encode):
     """Linear Rec.2020 -> gamut-clipped, encoded RGB of the table's space, in place."""
     n = np.float32(encode.shape[0] - 1)
@@ -190,7 +190,7 @@ def _encode_kernel(rgb, m, lum, encode):
     return rgb
 
 
-@njit(parallel=True, cache=True, fastmath=FASTMATH)
+@njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
 def _decode_kernel(rgb, m_inv, decode):
     """Encoded RGB of the table's space -> linear Rec.2020, in place."""
     n = np.float32(decode.shape[0] - 1)
@@ -207,7 +207,7 @@ def _decode_kernel(rgb, m_inv, decode):
     return rgb
 
 
-@njit(parallel=True, cache=True, fastmath=FASTMATH)
+@njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
 def _table_kernel(rgb, flat, size, offsets, low, scale, strength):
     """The 3-D table, blended by ``strength``, in place."""
     last = np.float32(size - 1)

@@ -94,7 +94,7 @@ def to_mono(rgb: np.ndarray, plan: MonoPlan) -> np.ndarray:
     return grey[..., None] * plan.tint.astype(np.float32)
 
 
-@njit(parallel=True, cache=True, fastmath=FASTMATH)
+@njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
 def _mono_kernel(rgb, w, tint):
     for i in prange(rgb.shape[0]):
         for j in range(rgb.shape[1]):

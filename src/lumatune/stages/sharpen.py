@@ -96,7 +96,7 @@ def sharpen(rgb: np.ndarray, plan: SharpenPlan) -> np.ndarray:
     return np.clip(rgb + _detail(luma, plan)[..., None], 0.0, 1.0)
 
 
-@njit(parallel=True, cache=True, fastmath=FASTMATH)
+@njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
 def _luma(rgb, w):
     out = np.empty(rgb.shape[:2], np.float32)
     for i in prange(rgb.shape[0]):
@@ -105,7 +105,7 @@ def _luma(rgb, w):
     return out
 
 
-@njit(parallel=True, cache=True, fastmath=FASTMATH)
+@njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
 def _add_detail(rgb, luma, blurred, wide, amount, threshold2, local):
     zero, one = np.float32(0.0), np.float32(1.0)
     for i in prange(rgb.shape[0]):

@@ -291,7 +291,7 @@ def _oetf_table(space: str) -> np.ndarray:
     return encode_oetf(np.linspace(0.0, 1.0, OETF_TABLE_SIZE + 1, dtype=np.float64), space).astype(np.float32)
 
 
-@njit(parallel=True, cache=True, fastmath=FASTMATH)
+@njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
 def _display_kernel(rgb, curve_table, first, inv_low, inv_white, hue, m, lum, oetf_table, use_curve):
     height, width = rgb.shape[0], rgb.shape[1]
     n_oetf = np.float32(oetf_table.shape[0] - 1)

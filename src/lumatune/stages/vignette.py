@@ -73,7 +73,7 @@ def apply_vignette(rgb: np.ndarray, plan: VignettePlan) -> np.ndarray:
     return rgb + w * (1 - rgb)
 
 
-@njit(parallel=True, cache=True, fastmath=FASTMATH)
+@njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
 def _vignette_kernel(rgb, amount, inner, outer, axis_y, axis_x):
     height, width = rgb.shape[0], rgb.shape[1]
     half_h, half_w = np.float32(height / 2.0), np.float32(width / 2.0)
