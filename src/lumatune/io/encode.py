@@ -188,7 +188,7 @@ class QuantisedRows:
         image = np.ascontiguousarray(self.image[rows], dtype=np.float32)
         codes = np.empty((*image.shape[:2], 4), np.uint8)
         with numba_threads(1):
-            _quantise_rgbx_kernel(image, codes, np.float32(255.0))
+            _quantise_kernel(image, codes, np.float32(255.0))
         return codes
 
 
@@ -222,7 +222,7 @@ def quantise(image: np.ndarray, bit_depth: int) -> np.ndarray:
     scale = float(2**bit_depth - 1)
     codes = np.empty(image.shape, np.uint8 if bit_depth == 8 else np.uint16)
     if image.dtype == np.float32 and image.flags.c_contiguous and image.ndim == 3:
-        _quantise_kernel(image.reshape(image.shape[0], -1), codes.reshape(image.shape[0], -1), np.float32(scale))
+        _quantise_kernel(image, codes, np.float32(scale))
         return codes
     height = image.shape[0]
     workers = min(available_workers(), -(-height // QUANTISE_ROWS))
@@ -239,30 +239,20 @@ current IEEE-754 rounding mode), as ``np.rint`` does but in a loop the compiler 
 
 
 @njit(parallel=True, nogil=True, cache=True)
-def _quantise_kernel(rows, codes, scale):
-    """:func:`quantise_rows` for a float32 image seen as rows of values, in one parallel pass (no fast-math:
-    the rounding trick must not be re-associated away)."""
+def _quantise_kernel(image, codes, scale):
+    """:func:`quantise_rows` of a float32 H x W x 3 image in one parallel pass, into H x W x 3 codes, or into
+    H x W x 4 RGBX codes with the fourth byte 255 (no fast-math: the rounding must not be re-associated away)."""
     zero, one = np.float32(0.0), np.float32(1.0)
-    for i in prange(rows.shape[0]):
-        source, target = rows[i], codes[i]
-        for j in range(source.shape[0]):
-            v = source[j]
-            v = (v if v < one else one) if v > zero else zero  # written so that NaN reads 0, as fmax does
-            target[j] = (v * scale + _ROUNDING) - _ROUNDING
-
-
-@njit(parallel=True, nogil=True, cache=True)
-def _quantise_rgbx_kernel(image, codes, scale):
-    """:func:`_quantise_kernel` of an H x W x 3 image into H x W x 4 codes (the fourth byte set to 255)."""
-    zero, one = np.float32(0.0), np.float32(1.0)
+    rgbx = codes.shape[2] == 4
     for i in prange(image.shape[0]):
         source, target = image[i], codes[i]
         for j in range(source.shape[0]):
             for c in range(3):
                 v = source[j, c]
-                v = (v if v < one else one) if v > zero else zero
+                v = (v if v < one else one) if v > zero else zero  # written so that NaN reads 0, as fmax does
                 target[j, c] = (v * scale + _ROUNDING) - _ROUNDING
-            target[j, 3] = 255
+            if rgbx:
+                target[j, 3] = 255
 
 
 def quantise_rows(image: np.ndarray, codes: np.ndarray, scale: float, start: int, stop: int) -> None:

@@ -41,7 +41,6 @@ References
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,6 +56,7 @@ from lumatune.learn.model import (
     vignetted,
 )
 from lumatune.learn.samples import Samples
+from lumatune.numba_start import numba_threads
 from lumatune.stages.look_colour import ColourParams
 from lumatune.stages.tone import display_transform_fast, monotone_cubic, monotone_slopes, tone_plan
 from lumatune.stages.vignette import VignetteParams
@@ -160,20 +160,6 @@ def delta_e00(lab_a: np.ndarray, lab_b: np.ndarray) -> np.ndarray:
     return np.asarray(colour.delta_E(lab_a, lab_b, method="CIE 2000"), np.float64)
 
 
-@contextmanager
-def _one_thread():
-    """Run the stage kernels on one thread (numba's setting is per calling thread; usable as a decorator): the
-    sample sets are small, and on a busy machine parallel kernels spend more time waiting than computing."""
-    import numba
-
-    before = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)
-
-
 def _render(look: LearnedLook, samples: Samples) -> np.ndarray:
     return render_samples(look, samples.scene, samples.position, samples.frame_index, samples.frames)
 
@@ -227,7 +213,7 @@ def _lab_residuals(look: LearnedLook, samples: Samples, target_lab: np.ndarray) 
     return (srgb_to_lab(_render(look, samples)) - target_lab).ravel()
 
 
-@_one_thread()
+@numba_threads(1)  # small sample sets: parallel kernels would mostly wait on a busy machine
 def fit_exposure(samples: Samples) -> LearnedLook:
     """The exposure offset (EV) that brings the neutral rendering closest to the target."""
     target_lab = srgb_to_lab(samples.target)
@@ -261,7 +247,7 @@ def _points(increments: np.ndarray) -> tuple[tuple[float, float], ...]:
     return tuple((float(x), float(y)) for x, y in zip(CURVE_INPUTS, outputs))
 
 
-@_one_thread()
+@numba_threads(1)  # small sample sets: parallel kernels would mostly wait on a busy machine
 def fit_curve(samples: Samples, start: LearnedLook) -> LearnedLook:
     """A monotone tone curve (the exposure folded in), per channel, fitted to the target."""
     target_lab = srgb_to_lab(samples.target)
@@ -291,7 +277,7 @@ def _colour_params(p: np.ndarray) -> ColourParams:
     )
 
 
-@_one_thread()
+@numba_threads(1)  # small sample sets: parallel kernels would mostly wait on a busy machine
 def fit_colour(samples: Samples, start: LearnedLook) -> LearnedLook:
     """Saturation, vibrance and the eight-hue table, refitted together with the tone curve."""
     target_lab = srgb_to_lab(samples.target)
@@ -459,7 +445,7 @@ def _resampled(table: np.ndarray, size: int) -> np.ndarray:
     return np.einsum("nk,nkc->nc", weights, table[indices])
 
 
-@_one_thread()
+@numba_threads(1)  # small sample sets: parallel kernels would mostly wait on a busy machine
 def fit_lut(samples: Samples, held: Samples, start: LearnedLook, size: int = 33) -> tuple[LearnedLook, str]:
     """A smooth 3-D LUT correcting what ``start`` leaves, its smoothness chosen on ``held``; and a note.
 
@@ -499,7 +485,7 @@ def _as_table(table: np.ndarray, size: int) -> np.ndarray:
     return np.ascontiguousarray(table.reshape(size, size, size, 3), dtype=np.float32)
 
 
-@_one_thread()
+@numba_threads(1)  # small sample sets: parallel kernels would mostly wait on a busy machine
 def fit_vignette(samples: Samples, start: LearnedLook) -> LearnedLook:
     """The ``[vignette]`` (amount, midpoint, feather, roundness) that best explains the target's corners,
     fitted together with the tone curve (a vignette the curve was fitted without has bent it)."""
@@ -548,7 +534,7 @@ def fit_look(
     nonlinear_samples : size of that subset at most.
     progress : called with each stage's name before it is fitted.
     """
-    with _one_thread():
+    with numba_threads(1):
         return _fit_stages(train, held, lut_size, _subset(train, nonlinear_samples, seed), progress)
 
 
