@@ -85,8 +85,9 @@ def orient(image: np.ndarray, quarter_turns: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(image, k=quarter_turns)) if quarter_turns % 4 else image
 
 
-def run(frame: Frame, tuning, look, *, profile: dict | None = None, in_bands: bool = False):
-    """Develop ``frame.raw`` through every enabled stage; returns the display-encoded, upright float32 image.
+def run(frame: Frame, tuning, look, *, profile: dict | None = None, in_bands: bool = False) -> np.ndarray | BandedImage:
+    """Develop ``frame.raw`` through every enabled stage; returns the display-encoded, upright float32 image
+    (or, with ``in_bands``, possibly a :class:`BandedImage` that makes its rows on demand).
 
     Parameters
     ----------

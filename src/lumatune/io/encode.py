@@ -93,8 +93,6 @@ AVIF_SPEED = 8
 HEIF_X265_PRESET = "ultrafast"
 """x265 preset: libheif's default ("slow") takes 50 s on 24 MP with two cores; ultrafast is 5x
 faster for files 2 % larger at the same quality setting."""
-QUANTISE_ROWS = 64
-"""Rows quantised at a time, so the float temporary stays in cache."""
 JPEG_STRIPS_PER_WORKER = 2
 """JPEG strips per core: more strips than cores balance the load when one part of a photo (sky)
 codes faster than another (foliage); on 24 MP, 4 strips on 2 cores beat 2 by a third there."""
@@ -219,18 +217,12 @@ def quantise(image: np.ndarray, bit_depth: int) -> np.ndarray:
     array([[[  0, 128, 255]]], dtype=uint8)
     """
     image = checked_image(image)
-    scale = float(2**bit_depth - 1)
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, np.newaxis], 3, axis=2)
+    image = np.ascontiguousarray(image, dtype=np.float32)  # a copy only for other floats or layouts
     codes = np.empty(image.shape, np.uint8 if bit_depth == 8 else np.uint16)
-    if image.dtype == np.float32 and image.flags.c_contiguous and image.ndim == 3:
-        _quantise_kernel(image, codes, np.float32(scale))
-        return codes
-    height = image.shape[0]
-    workers = min(available_workers(), -(-height // QUANTISE_ROWS))
-    bounds = np.linspace(0, height, workers + 1).astype(int)
-    with ThreadPoolExecutor(workers) as executor:
-        for band in [executor.submit(quantise_rows, image, codes, scale, *bounds[k : k + 2]) for k in range(workers)]:
-            band.result()
-    return codes if codes.ndim == 3 else np.repeat(codes[:, :, np.newaxis], 3, axis=2)
+    _quantise_kernel(image, codes, np.float32(2**bit_depth - 1))
+    return codes
 
 
 _ROUNDING = np.float32(1.5 * 2**23)
@@ -240,8 +232,9 @@ current IEEE-754 rounding mode), as ``np.rint`` does but in a loop the compiler 
 
 @njit(parallel=True, nogil=True, cache=True)
 def _quantise_kernel(image, codes, scale):
-    """:func:`quantise_rows` of a float32 H x W x 3 image in one parallel pass, into H x W x 3 codes, or into
-    H x W x 4 RGBX codes with the fourth byte 255 (no fast-math: the rounding must not be re-associated away)."""
+    """``rint(clip(image, 0, 1) * scale)`` of a float32 H x W x 3 image in one parallel pass, NaN read as 0, into
+    H x W x 3 codes, or into H x W x 4 RGBX codes with the fourth byte 255 (no fast-math: the rounding must not
+    be re-associated away)."""
     zero, one = np.float32(0.0), np.float32(1.0)
     rgbx = codes.shape[2] == 4
     for i in prange(image.shape[0]):
@@ -249,26 +242,10 @@ def _quantise_kernel(image, codes, scale):
         for j in range(source.shape[0]):
             for c in range(3):
                 v = source[j, c]
-                v = (v if v < one else one) if v > zero else zero  # written so that NaN reads 0, as fmax does
+                v = (v if v < one else one) if v > zero else zero  # noqa: FURB136 - so that NaN reads 0, as fmax does
                 target[j, c] = (v * scale + _ROUNDING) - _ROUNDING
             if rgbx:
                 target[j, 3] = 255
-
-
-def quantise_rows(image: np.ndarray, codes: np.ndarray, scale: float, start: int, stop: int) -> None:
-    """Write ``rint(clip(image, 0, 1) * scale)`` of rows start..stop into ``codes``, in bands of rows.
-
-    numpy's ufuncs release the GIL, so calls on disjoint rows run in parallel threads.
-    """
-    buffer = np.empty((min(QUANTISE_ROWS, stop - start), *image.shape[1:]), np.float32)
-    for band in range(start, stop, QUANTISE_ROWS):
-        rows = image[band : min(band + QUANTISE_ROWS, stop)]
-        scratch = buffer[: len(rows)]
-        np.fmax(rows, 0.0, out=scratch)  # fmax, unlike clip, turns NaN into 0
-        np.fmin(scratch, 1.0, out=scratch)
-        scratch *= scale
-        np.rint(scratch, out=scratch)
-        codes[band : band + len(rows)] = scratch
 
 
 def jpeg_strip_count(height: int, width: int, subsampling: int) -> int:
