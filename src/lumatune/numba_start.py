@@ -24,7 +24,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-__all__ = ["numba_threads", "start_numba", "start_numba_in_background", "wait_for_numba"]
+__all__ = ["numba_ready", "numba_threads", "start_numba", "start_numba_in_background", "wait_for_numba"]
 
 _starting: list[threading.Thread] = []
 
@@ -67,6 +67,12 @@ def start_numba_in_background() -> threading.Thread:
     thread.start()
     _starting.append(thread)
     return thread
+
+
+def numba_ready() -> bool:
+    """False while a start begun by :func:`start_numba_in_background` is still running (then a kernel call would
+    wait for it); stages with an exact plain twin use that meanwhile, on the other core."""
+    return not any(thread.is_alive() for thread in _starting)
 
 
 def wait_for_numba() -> None:

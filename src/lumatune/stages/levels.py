@@ -41,7 +41,15 @@ def normalise_levels(data: np.ndarray, plan: LevelsPlan) -> np.ndarray:
 
 
 def _process(data: np.ndarray, plan: LevelsPlan) -> np.ndarray:
-    """:func:`normalise_levels` in one parallel pass (a linear raw's channels are a 1 x 3 pattern along a row)."""
+    """:func:`normalise_levels` in one parallel pass (a linear raw's channels are a 1 x 3 pattern along a row).
+
+    While numba is still starting in the background (the command line's first file), the plain twin does it
+    instead, with the same floats, on the other core: the first stage need not wait for the compiler.
+    """
+    from lumatune.numba_start import numba_ready
+
+    if not numba_ready():
+        return normalise_levels(data, plan)
     from lumatune.stages._raw_kernels import affine_per_position_fast
 
     if data.ndim == 3 and data.shape[2] == 3 and data.flags.c_contiguous and plan.black.size in (1, 3):
