@@ -55,7 +55,7 @@ def test_a_raw_to_be_turned_upright_develops_whole(tmp_path):
 
 def test_odd_band_start_is_refused(tmp_path):
     banded, _ = _run(write_chart_dng(tmp_path / "chart.dng"), in_bands=True)
-    with pytest.raises(ValueError, match="odd"):
+    with pytest.raises(ValueError, match="CFA period 2"):
         banded[3:9]
 
 
@@ -91,5 +91,24 @@ def test_banded_jpeg_in_many_strips_decodes_to_the_whole_image_jpeg(tmp_path, mo
     lumatune.save(whole, tmp_path / "whole.jpg")
     lumatune.save(banded, tmp_path / "banded.jpg")
     assert banded.bands == 5
+    with Image.open(tmp_path / "whole.jpg") as a, Image.open(tmp_path / "banded.jpg") as b:
+        assert np.array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_xtrans_bands_equal_the_whole_image_and_its_jpeg(tmp_path):
+    from lumatune.sim import simulate, write_sim
+
+    # LibRaw reads a 6x6 CFA DNG from 512 px a side; 520 rows: the last band is not a whole CFA period
+    dng, _ = write_sim(tmp_path / "xt.dng", simulate("colorchecker", cfa="XTRANS", size=(600, 520), seed=4))
+    whole, _ = _run(dng)
+    banded, _ = _run(dng, in_bands=True)
+    assert isinstance(banded, pipeline.BandedImage) and banded.row_alignment == 6
+    rows = np.concatenate([banded[a:b] for a, b in pairwise([0, 48, 240, 516, 520])])
+    assert np.array_equal(rows, whole)
+    with pytest.raises(ValueError, match="CFA period"):
+        banded[8:16]
+    lumatune.save(whole, tmp_path / "whole.jpg")
+    lumatune.save(banded, tmp_path / "banded.jpg")
+    assert banded.bands == 4 + 3  # 520 rows: 3 strips of at most 256 rows, starting on multiples of 24 (lcm 8, 6)
     with Image.open(tmp_path / "whole.jpg") as a, Image.open(tmp_path / "banded.jpg") as b:
         assert np.array_equal(np.asarray(a), np.asarray(b))

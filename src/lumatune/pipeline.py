@@ -127,7 +127,8 @@ them is that band of the whole image (tests/test_pipeline_bands.py checks it, bi
 
 
 class BandedImage:
-    """The developed image whose rows are made on demand: ``image[a:b]`` demosaics rows a..b (``a`` even) and
+    """The developed image whose rows are made on demand: ``image[a:b]`` demosaics rows a..b (``a`` a multiple of
+    :attr:`row_alignment`) and
     runs the per-pixel stages on them, on the calling thread alone, so several threads can each develop their
     own band at once.
 
@@ -139,10 +140,12 @@ class BandedImage:
     rows_on_demand = True
     """Tells the encoders (:func:`lumatune.io.encode.save`) to ask for rows rather than for the whole image."""
 
-    def __init__(self, mosaic: np.ndarray, demosaic_plan: tuple, steps: list, profile: dict | None):
-        self.mosaic, self.demosaic_plan, self.steps, self.profile = mosaic, demosaic_plan, steps, profile
-        self.shape = (*mosaic.shape, 3)
+    def __init__(self, demosaic_rows, steps: list, profile: dict | None):
+        self.demosaic_rows, self.steps, self.profile = demosaic_rows, steps, profile
+        self.shape = (*demosaic_rows.shape, 3)
         self.dtype = np.dtype(np.float32)
+        self.row_alignment = demosaic_rows.alignment
+        """Bands start on multiples of this (the CFA period)."""
         self.bands = 0
         self._lock = threading.Lock()
 
@@ -151,7 +154,6 @@ class BandedImage:
 
     def __getitem__(self, rows: slice) -> np.ndarray:
         from lumatune.numba_start import numba_threads
-        from lumatune.stages.demosaic import demosaic_rows
 
         start, stop, step = rows.indices(self.shape[0])
         if step != 1:
@@ -159,7 +161,7 @@ class BandedImage:
         times = {}
         with numba_threads(1):
             clock = time.perf_counter()
-            band = demosaic_rows(self.mosaic, *self.demosaic_plan, start, stop)
+            band = self.demosaic_rows(start, stop)
             times["demosaic"], clock = time.perf_counter() - clock, time.perf_counter()
             for stage, plan in self.steps:
                 band = stage.process(band, plan)
@@ -180,14 +182,11 @@ def _banded(frame: Frame, mosaic: np.ndarray, stages: list, profile: dict | None
     """A :class:`BandedImage` for the demosaic and the ``(stage, params)`` after it, or None (with ``frame`` as
     it was) when one of them cannot work in bands: a method without a banded form, an enabled stage outside
     :data:`BANDED_STAGES`, or a raw that must be turned upright."""
-    from lumatune.stages.demosaic import BANDED_METHODS, DEFAULT_METHODS
+    from lumatune.stages.demosaic import rows_demosaic
 
     (demosaic_stage, demosaic_params), rest = stages[0], stages[1:]
     demosaic_plan = demosaic_stage.plan(demosaic_params, frame, mosaic)
     if demosaic_plan is None or frame.raw.orientation_turns % 4:
-        return None
-    cfa, method = demosaic_plan
-    if (DEFAULT_METHODS.get(cfa.shape) if method == "default" else method) not in BANDED_METHODS:
         return None
     saved = {**vars(frame), "notes": list(frame.notes)}  # plans write statuses: undo them if we fall back
     placeholder = np.broadcast_to(np.float32(0.0), (*mosaic.shape, 3))  # the plans read its shape, no pixels
@@ -200,4 +199,8 @@ def _banded(frame: Frame, mosaic: np.ndarray, stages: list, profile: dict | None
             vars(frame).update(saved)
             return None
         steps.append((stage, plan))
-    return BandedImage(mosaic, demosaic_plan, steps, profile)
+    demosaic_rows = rows_demosaic(mosaic, *demosaic_plan)  # last: for X-Trans it pads a copy of the mosaic
+    if demosaic_rows is None:
+        vars(frame).update(saved)
+        return None
+    return BandedImage(demosaic_rows, steps, profile)

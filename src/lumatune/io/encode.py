@@ -39,6 +39,7 @@ References
 
 from __future__ import annotations
 
+import math
 import os
 import struct
 import zlib
@@ -274,12 +275,15 @@ def write_jpeg(path: Path, codes: np.ndarray, quality: int, icc: bytes, exif: Ex
     options = {"quality": quality, "subsampling": subsampling, "icc_profile": icc}
     exif_app1 = EXIF_APP1_PREFIX + pack_exif(exif)
     strips = jpeg_strip_count(codes.shape[0], codes.shape[1], subsampling)
-    if getattr(getattr(codes, "image", None), "rows_on_demand", False):  # each strip develops its rows: keep them few
-        strips = max(strips, min(-(-codes.shape[0] // JPEG_ON_DEMAND_STRIP_ROWS), -(-codes.shape[0] // MCU_HEIGHTS[subsampling])))
+    row_multiple = getattr(getattr(codes, "image", None), "row_alignment", 1)
+    if getattr(getattr(codes, "image", None), "rows_on_demand", False):  # each strip develops its rows: small ones
+        strips = max(strips, -(-codes.shape[0] // JPEG_ON_DEMAND_STRIP_ROWS))
+    strips = max(1, min(strips, -(-codes.shape[0] // math.lcm(MCU_HEIGHTS[subsampling], row_multiple))))
     if strips == 1:
         pillow_image(codes[:]).save(path, format="JPEG", exif=exif_app1, **options)
     else:
-        write_jpeg_strips(path, codes, strips, exif=exif_app1, workers=available_workers(), **options)
+        write_jpeg_strips(path, codes, strips, exif=exif_app1, workers=available_workers(), row_multiple=row_multiple,
+                          **options)
 
 
 def tag_of(entry: bytes) -> int:

@@ -37,6 +37,7 @@ References
 
 from __future__ import annotations
 
+import math
 import os
 import struct
 import tempfile
@@ -102,8 +103,9 @@ class StripLayout:
 def strip_bounds(height: int, mcu_height: int, strips: int) -> list[int]:
     """Return the first row of every strip and the image height: ``strips + 1`` increasing rows.
 
-    Every strip but the last starts and ends on an MCU row boundary; the MCU rows are shared out as
-    evenly as integers allow, and the last strip also holds the partial MCU row at the bottom.
+    Every strip but the last starts and ends on a multiple of ``mcu_height`` (an MCU row boundary, or a
+    multiple of it that also suits whoever makes the rows); those units are shared out as evenly as integers
+    allow, and the last strip also holds the partial unit at the bottom.
 
     Examples
     --------
@@ -217,6 +219,7 @@ def write_jpeg_strips(
     icc_profile: bytes = b"",
     exif: bytes = b"",
     workers: int | None = None,
+    row_multiple: int = 1,
 ) -> None:
     """Write 8-bit RGB codes as one baseline JPEG, encoding ``strips`` horizontal strips in threads.
 
@@ -241,6 +244,8 @@ def write_jpeg_strips(
         EXIF APP1 payload, starting ``Exif\\0\\0``, or empty.
     workers
         Threads encoding strips at once (default: one per strip).
+    row_multiple
+        Strips start on multiples of this too (e.g. a CFA period, when each strip develops its own rows).
 
     Raises
     ------
@@ -257,7 +262,7 @@ def write_jpeg_strips(
     if height > JPEG_MAX_DIMENSION:
         raise OutputError(f"{path}: {height} rows is more than JPEG's {JPEG_MAX_DIMENSION}")
     mcu_height = MCU_HEIGHTS[subsampling]
-    bounds = strip_bounds(height, mcu_height, strips)
+    bounds = strip_bounds(height, math.lcm(mcu_height, row_multiple), strips)
     common = {"quality": quality, "subsampling": subsampling, "optimize": False}
     options = [{**common, "icc_profile": icc_profile, "exif": exif}] + [common] * (strips - 1)
     with ThreadPoolExecutor(workers or strips) as executor:

@@ -42,11 +42,11 @@ from lumatune.params import param
 from lumatune.stages.base import Frame, Stage
 
 __all__ = [
-    "BANDED_METHODS",
     "DEFAULT_METHODS",
     "DEMOSAIC_METHODS",
     "STAGE",
     "DemosaicParams",
+    "RowsDemosaic",
     "demosaic",
     "demosaic_bilinear",
     "demosaic_markesteijn",
@@ -54,8 +54,8 @@ __all__ = [
     "demosaic_menon2007",
     "demosaic_menon2007_clamped",
     "demosaic_menon2007_numpy",
-    "demosaic_rows",
     "pad_mirrored_mosaic",
+    "rows_demosaic",
 ]
 
 RED, GREEN, BLUE = 0, 1, 2
@@ -703,32 +703,52 @@ def demosaic(mosaic: np.ndarray, cfa: np.ndarray, method: str = "default") -> np
     return DEMOSAIC_METHODS[method](mosaic, cfa)
 
 
-BANDED_METHODS = ("menon2007", "menon2007_clamped")
-"""Methods :func:`demosaic_rows` can run on a band of rows (their compiled kernels read the whole mosaic)."""
+@dataclass(frozen=True)
+class RowsDemosaic:
+    """:func:`demosaic` made a band of rows at a time, the same floats, on the calling thread alone.
 
-
-def demosaic_rows(mosaic: np.ndarray, cfa: np.ndarray, method: str, start: int, stop: int) -> np.ndarray | None:
-    """Rows ``start:stop`` of :func:`demosaic`'s result, the same floats, computed on the calling thread alone.
-
-    For a pipeline that develops in bands: every tile still reads its margin from the whole mosaic, mirrored
-    at the image's own edges, so a band's rows equal those of the whole image. ``start`` must be even (the
-    Bayer phase). Returns None for methods that work on the whole image only (see :data:`BANDED_METHODS`).
+    For a pipeline that develops in bands: every tile reads its margin from the whole mosaic (mirrored at the
+    image's own edges, as for the whole image), so a band's rows equal those of the whole image. Made by
+    :func:`rows_demosaic`, which does the per-image preparation once (X-Trans: the padded mosaic and its taps).
+    Bands must start on a multiple of ``alignment`` (the CFA period).
     """
+
+    kernel: Callable
+    args: tuple
+    shape: tuple[int, int]
+    tile: tuple[int, int]
+    alignment: int
+
+    def __call__(self, start: int, stop: int) -> np.ndarray:
+        from lumatune.stages import _demosaic_kernels
+
+        if start % self.alignment:
+            raise ValueError(f"demosaic band: start row {start} is not a multiple of the CFA period {self.alignment}")
+        rgb = np.empty((stop - start, self.shape[1], 3), dtype=np.float32)
+        _demosaic_kernels.run_tiles(self.kernel, (*self.args, rgb), self.shape, self.tile, rows=(start, stop), threads=1)
+        return rgb
+
+
+def rows_demosaic(mosaic: np.ndarray, cfa: np.ndarray, method: str) -> RowsDemosaic | None:
+    """The banded form of :func:`demosaic` with ``method``, or None for a method that works on the whole image
+    only (``bilinear``)."""
     from lumatune.stages import _demosaic_kernels
 
     method = DEFAULT_METHODS[_as_cfa(cfa).shape] if method == "default" else method
-    if method not in BANDED_METHODS:
-        return None
-    if start % 2:
-        raise ValueError(f"demosaic_rows: start row {start} is odd (bands keep the Bayer phase)")
-    mosaic = np.require(_as_mosaic(mosaic), requirements="CW")
-    cfa = _require_bayer(cfa, method)
-    rgb = np.empty((stop - start, mosaic.shape[1], 3), dtype=np.float32)
-    _demosaic_kernels.run_tiles(
-        _demosaic_kernels.menon2007_tiles, (mosaic, cfa, method == "menon2007_clamped", MENON2007_MARGIN, rgb),
-        mosaic.shape, _demosaic_kernels.MENON2007_TILE, rows=(start, stop), threads=1,
-    )
-    return rgb
+    if method in ("menon2007", "menon2007_clamped"):
+        mosaic = np.require(_as_mosaic(mosaic), requirements="CW")
+        args = (mosaic, _require_bayer(cfa, method), method == "menon2007_clamped", MENON2007_MARGIN)
+        return RowsDemosaic(_demosaic_kernels.menon2007_tiles, args, mosaic.shape, _demosaic_kernels.MENON2007_TILE, 2)
+    if method == "markesteijn":
+        mosaic = _as_mosaic(mosaic)
+        tables = _xtrans_tables(cfa)
+        cfa = _as_cfa(cfa)
+        args = (pad_mirrored_mosaic(mosaic, cfa, MARKESTEIJN_MARGIN), cfa, tables.green_offsets, tables.green_weights,
+                tables.colour_offsets, tables.colour_weights, tables.colour_counts, MARKESTEIJN_DIRECTIONS,
+                MARKESTEIJN_MARGIN, GREEN_REACH)
+        return RowsDemosaic(_demosaic_kernels.markesteijn_tiles, args, mosaic.shape,
+                            _demosaic_kernels.MARKESTEIJN_TILE, 6)
+    return None
 
 
 @dataclass(frozen=True)
