@@ -23,7 +23,7 @@ def _run(dng, look="default", in_bands=False, **frame_options):
 
 
 @pytest.mark.parametrize("cfa", ["RGGB", "GBRG"])
-@pytest.mark.parametrize("look", ["default", "neutral"])
+@pytest.mark.parametrize("look", ["default", "neutral", "natural", "slide"])  # the last two sharpen
 def test_bands_equal_the_whole_image(tmp_path, cfa, look):
     dng = write_chart_dng(tmp_path / "chart.dng", cfa=cfa, highlight=True)
     whole, whole_frame = _run(dng, look)
@@ -37,8 +37,8 @@ def test_bands_equal_the_whole_image(tmp_path, cfa, look):
     assert banded_frame.scene_clip == whole_frame.scene_clip  # the plans ran once each
 
 
-@pytest.mark.parametrize("look", ["vibrant", "authentic", "cinema"])  # sharpen, vignette, grain, crop
-def test_looks_with_neighbourhood_or_geometry_stages_develop_whole(tmp_path, look):
+@pytest.mark.parametrize("look", ["vibrant", "authentic", "cinema"])  # local contrast, vignette, grain, crop
+def test_looks_with_whole_frame_stages_develop_whole(tmp_path, look):
     dng = write_chart_dng(tmp_path / "chart.dng")
     whole, whole_frame = _run(dng, look)
     fallback, fallback_frame = _run(dng, look, in_bands=True)
@@ -112,3 +112,14 @@ def test_xtrans_bands_equal_the_whole_image_and_its_jpeg(tmp_path):
     assert banded.bands == 4 + 3  # 520 rows: 3 strips of at most 256 rows, starting on multiples of 24 (lcm 8, 6)
     with Image.open(tmp_path / "whole.jpg") as a, Image.open(tmp_path / "banded.jpg") as b:
         assert np.array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_a_wide_sharpening_reads_its_margin_from_the_neighbouring_bands(tmp_path):
+    look = tmp_path / "wide.toml"
+    look.write_text('version = 1\nbase = "default"\n[sharpen]\namount = 1.5\nradius = 2.5\n')
+    dng = write_chart_dng(tmp_path / "chart.dng", highlight=True)
+    whole, _ = _run(dng, look)
+    banded, _ = _run(dng, look, in_bands=True)
+    assert banded.margin == 10  # 4 sigma, rounded up
+    rows = np.concatenate([banded[a:b] for a, b in pairwise([0, 2, 24, 40, 72])])  # bands narrower than it too
+    assert np.array_equal(rows, whole)

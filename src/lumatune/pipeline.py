@@ -40,7 +40,7 @@ from lumatune.stages import (
 )
 from lumatune.stages.base import Frame, Stage
 
-__all__ = ["BANDED_STAGES", "ORDER", "STAGES", "BandedImage", "OrderEntry", "orient", "run", "stages_of_side"]
+__all__ = ["ORDER", "STAGES", "BandedImage", "OrderEntry", "orient", "run", "stages_of_side"]
 
 
 @dataclass(frozen=True)
@@ -121,16 +121,11 @@ def run(frame: Frame, tuning, look, *, profile: dict | None = None, in_bands: bo
     return image
 
 
-BANDED_STAGES = frozenset({"highlights", "colour_matrix", "hue_sat_map", "exposure", "colour", "lut", "mono", "tone"})
-"""The stages after the demosaic that work pixel by pixel and whose plans read no pixels: a band of rows through
-them is that band of the whole image (tests/test_pipeline_bands.py checks it, bit for bit)."""
-
-
 class BandedImage:
     """The developed image whose rows are made on demand: ``image[a:b]`` demosaics rows a..b (``a`` a multiple of
-    :attr:`row_alignment`) and
-    runs the per-pixel stages on them, on the calling thread alone, so several threads can each develop their
-    own band at once.
+    :attr:`row_alignment`), widened by the rows the stages after it read around a band (their ``band_margin``:
+    sharpening's blur), runs those stages and returns rows a..b, the same floats as the whole image's; on the
+    calling thread alone, so several threads can each develop their own band at once.
 
     This is how ``lumatune develop`` writes a JPEG: each strip of the encoder develops, quantises and encodes its
     own rows on one core, strips on every core, and the whole float image (288 MB for 24 MP) never exists.
@@ -140,8 +135,8 @@ class BandedImage:
     rows_on_demand = True
     """Tells the encoders (:func:`lumatune.io.encode.save`) to ask for rows rather than for the whole image."""
 
-    def __init__(self, demosaic_rows, steps: list, profile: dict | None):
-        self.demosaic_rows, self.steps, self.profile = demosaic_rows, steps, profile
+    def __init__(self, demosaic_rows, steps: list, margin: int, profile: dict | None):
+        self.demosaic_rows, self.steps, self.margin, self.profile = demosaic_rows, steps, margin, profile
         self.shape = (*demosaic_rows.shape, 3)
         self.dtype = np.dtype(np.float32)
         self.row_alignment = demosaic_rows.alignment
@@ -158,14 +153,20 @@ class BandedImage:
         start, stop, step = rows.indices(self.shape[0])
         if step != 1:
             raise IndexError("a BandedImage is sliced by contiguous rows only")
+        if start % self.row_alignment:
+            raise ValueError(f"band start row {start} is not a multiple of the CFA period {self.row_alignment}")
+        align = self.row_alignment
+        first = max(0, (start - self.margin) // align * align)  # the widened band starts on the CFA period too
+        last = min(self.shape[0], stop + self.margin)
         times = {}
         with numba_threads(1):
             clock = time.perf_counter()
-            band = self.demosaic_rows(start, stop)
+            band = self.demosaic_rows(first, last)
             times["demosaic"], clock = time.perf_counter() - clock, time.perf_counter()
             for stage, plan in self.steps:
                 band = stage.process(band, plan)
                 times[stage.name], clock = time.perf_counter() - clock, time.perf_counter()
+        band = band[start - first : stop - first] if (first, last) != (start, stop) else band
         with self._lock:
             self.bands += 1
             if self.profile is not None:
@@ -180,8 +181,8 @@ class BandedImage:
 
 def _banded(frame: Frame, mosaic: np.ndarray, stages: list, profile: dict | None) -> BandedImage | None:
     """A :class:`BandedImage` for the demosaic and the ``(stage, params)`` after it, or None (with ``frame`` as
-    it was) when one of them cannot work in bands: a method without a banded form, an enabled stage outside
-    :data:`BANDED_STAGES`, or a raw that must be turned upright."""
+    it was) when one of them cannot work in bands: a method without a banded form, a stage with something to do
+    and no band margin for it, or a raw that must be turned upright."""
     from lumatune.stages.demosaic import rows_demosaic
 
     (demosaic_stage, demosaic_params), rest = stages[0], stages[1:]
@@ -190,17 +191,19 @@ def _banded(frame: Frame, mosaic: np.ndarray, stages: list, profile: dict | None
         return None
     saved = {**vars(frame), "notes": list(frame.notes)}  # plans write statuses: undo them if we fall back
     placeholder = np.broadcast_to(np.float32(0.0), (*mosaic.shape, 3))  # the plans read its shape, no pixels
-    steps = []
+    steps, margin = [], 0
     for stage, params in rest:
         plan = stage.plan(params, frame, placeholder)
         if plan is None:
             continue
-        if stage.name not in BANDED_STAGES:
+        stage_margin = stage.band_margin(plan) if stage.band_margin is not None else None
+        if stage_margin is None:
             vars(frame).update(saved)
             return None
         steps.append((stage, plan))
+        margin += stage_margin  # each neighbourhood stage reads its reach beyond what the next one needs
     demosaic_rows = rows_demosaic(mosaic, *demosaic_plan)  # last: for X-Trans it pads a copy of the mosaic
     if demosaic_rows is None:
         vars(frame).update(saved)
         return None
-    return BandedImage(demosaic_rows, steps, profile)
+    return BandedImage(demosaic_rows, steps, margin, profile)

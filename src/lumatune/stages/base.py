@@ -76,6 +76,9 @@ class Stage:
     process : ``process(image, plan) -> image``, pure.
     required : the pipeline cannot run without it (it changes the image's type or encoding), so a tuning or
         look may tune it but not switch it off.
+    band_margin : for a stage after the demosaic, ``band_margin(plan)`` is how many rows above and below a band
+        of rows it reads to make that band exactly as in the whole image (0: pixel by pixel), or None when it
+        cannot work on bands (it depends on where the rows are, or on the whole frame); unset: never.
     """
 
     name: str
@@ -85,3 +88,4 @@ class Stage:
     process: Callable[[np.ndarray, Any], np.ndarray]
     summary: str
     required: bool = False
+    band_margin: Callable[[Any], int | None] | None = None

@@ -82,4 +82,5 @@ STAGE = Stage(
     plan=_plan,
     process=_process,
     summary="camera RGB to the linear Rec.2020 working space",
+    band_margin=lambda plan: 0,  # pixel by pixel: a band of rows is that band of the whole image
 )

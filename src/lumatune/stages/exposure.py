@@ -46,4 +46,5 @@ STAGE = Stage(
     plan=_plan,
     process=scale_exposure,
     summary="scale by BaselineExposure and the look's and user's EV",
+    band_margin=lambda plan: 0,  # pixel by pixel: a band of rows is that band of the whole image
 )

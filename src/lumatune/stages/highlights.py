@@ -70,4 +70,5 @@ STAGE = Stage(
     plan=_plan,
     process=_process,
     summary="fade clipped highlights to a neutral white",
+    band_margin=lambda plan: 0,  # pixel by pixel: a band of rows is that band of the whole image
 )

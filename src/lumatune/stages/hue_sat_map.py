@@ -183,4 +183,5 @@ STAGE = Stage(
     plan=_plan,
     process=_process,
     summary="calibrated hue/saturation corrections (DNG HueSatMap) after the matrix",
+    band_margin=lambda plan: 0,  # pixel by pixel: a band of rows is that band of the whole image
 )

@@ -321,4 +321,5 @@ STAGE = Stage(
     plan=_plan,
     process=adjust_colour_fast,
     summary="saturation, vibrance, per-hue table, skin protection and split toning (Oklab)",
+    band_margin=lambda plan: 0,  # pixel by pixel: a band of rows is that band of the whole image
 )

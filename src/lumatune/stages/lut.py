@@ -291,4 +291,5 @@ STAGE = Stage(
     plan=_plan,
     process=apply_lut_fast,
     summary="a 3-D or 1-D colour table from a .cube or Hald CLUT file",
+    band_margin=lambda plan: 0,  # pixel by pixel: a band of rows is that band of the whole image
 )

@@ -121,4 +121,5 @@ STAGE = Stage(
     plan=_plan,
     process=to_mono_fast,
     summary="black and white by channel mix or coloured filter, with an optional tint",
+    band_margin=lambda plan: 0,  # pixel by pixel: a band of rows is that band of the whole image
 )

@@ -59,8 +59,13 @@ def gaussian_blur(plane: np.ndarray, sigma: float) -> np.ndarray:
     """Gaussian blur of a float32 plane (OpenCV, kernel out to 4 sigma, mirrored border)."""
     import cv2
 
-    size = 2 * int(np.ceil(4.0 * sigma)) + 1
+    size = 2 * _blur_reach(sigma) + 1
     return cv2.GaussianBlur(plane, (size, size), sigma, borderType=cv2.BORDER_REFLECT_101)
+
+
+def _blur_reach(sigma: float) -> int:
+    """Pixels the Gaussian of :func:`gaussian_blur` reaches on each side: 4 sigma, rounded up."""
+    return int(np.ceil(4.0 * sigma))
 
 
 def wide_blur(plane: np.ndarray, sigma: float) -> np.ndarray:
@@ -154,6 +159,12 @@ def _plan(params: SharpenParams, frame: Frame, image: np.ndarray) -> SharpenPlan
     return sharpen_plan(params, image.shape, frame.output_space)
 
 
+def _band_margin(plan: SharpenPlan) -> int | None:
+    """Rows the unsharp mask reads around a band (its Gaussian's reach); local contrast blurs at a radius set by
+    the whole frame, on a reduced copy of it: no bands then."""
+    return None if plan.local_amount > 0 else _blur_reach(plan.sigma)
+
+
 STAGE = Stage(
     name="sharpen",
     side="look",
@@ -161,4 +172,5 @@ STAGE = Stage(
     plan=_plan,
     process=sharpen_fast,
     summary="unsharp mask on luma with a threshold, and optional local contrast",
+    band_margin=_band_margin,
 )

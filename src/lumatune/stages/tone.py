@@ -403,4 +403,5 @@ STAGE = Stage(
     process=display_transform_fast,
     required=True,
     summary="tone curve, gamut mapping and output encoding",
+    band_margin=lambda plan: 0,  # pixel by pixel: a band of rows is that band of the whole image
 )
