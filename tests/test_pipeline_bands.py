@@ -23,7 +23,8 @@ def _run(dng, look="default", in_bands=False, **frame_options):
 
 
 @pytest.mark.parametrize("cfa", ["RGGB", "GBRG"])
-@pytest.mark.parametrize("look", ["default", "neutral", "natural", "slide"])  # the last two sharpen
+@pytest.mark.parametrize("look", ["default", "neutral", "natural", "slide", "authentic", "mono"])  # sharpen,
+# vignette (authentic) and grain (mono) too
 def test_bands_equal_the_whole_image(tmp_path, cfa, look):
     dng = write_chart_dng(tmp_path / "chart.dng", cfa=cfa, highlight=True)
     whole, whole_frame = _run(dng, look)
@@ -37,7 +38,7 @@ def test_bands_equal_the_whole_image(tmp_path, cfa, look):
     assert banded_frame.scene_clip == whole_frame.scene_clip  # the plans ran once each
 
 
-@pytest.mark.parametrize("look", ["vibrant", "authentic", "cinema"])  # local contrast, vignette, grain, crop
+@pytest.mark.parametrize("look", ["vibrant", "mono-hc", "cinema"])  # local contrast, local contrast, crop
 def test_looks_with_whole_frame_stages_develop_whole(tmp_path, look):
     dng = write_chart_dng(tmp_path / "chart.dng")
     whole, whole_frame = _run(dng, look)
@@ -122,4 +123,18 @@ def test_a_wide_sharpening_reads_its_margin_from_the_neighbouring_bands(tmp_path
     banded, _ = _run(dng, look, in_bands=True)
     assert banded.margin == 10  # 4 sigma, rounded up
     rows = np.concatenate([banded[a:b] for a, b in pairwise([0, 2, 24, 40, 72])])  # bands narrower than it too
+    assert np.array_equal(rows, whole)
+
+
+def test_grain_and_vignette_in_bands_are_where_the_rows_are(tmp_path):
+    """Coarse grain (a wide blur of its own noise) and a strong vignette: each band makes its own noise rows
+    around it and knows its place in the frame."""
+    look = tmp_path / "grainy.toml"
+    look.write_text('version = 1\nbase = "default"\n[grain]\namount = 0.2\nsize = 60\nroughness = 0.5\n'
+                    '[vignette]\namount = -0.8\nmidpoint = 0.3\n')
+    dng = write_chart_dng(tmp_path / "chart.dng", cfa="BGGR")
+    whole, _ = _run(dng, look)
+    banded, _ = _run(dng, look, in_bands=True)
+    assert isinstance(banded, pipeline.BandedImage)
+    rows = np.concatenate([banded[a:b] for a, b in pairwise([0, 6, 30, 64, 72])])
     assert np.array_equal(rows, whole)

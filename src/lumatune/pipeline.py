@@ -164,7 +164,7 @@ class BandedImage:
             band = self.demosaic_rows(first, last)
             times["demosaic"], clock = time.perf_counter() - clock, time.perf_counter()
             for stage, plan in self.steps:
-                band = stage.process(band, plan)
+                band = stage.process(band, plan) if stage.process_band is None else stage.process_band(band, plan, first)
                 times[stage.name], clock = time.perf_counter() - clock, time.perf_counter()
         band = band[start - first : stop - first] if (first, last) != (start, stop) else band
         with self._lock:

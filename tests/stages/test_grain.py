@@ -7,6 +7,7 @@ import pytest
 
 from lumatune.stages.grain import (
     GrainParams,
+    GrainPlan,
     add_grain,
     add_grain_fast,
     grain_field,
@@ -71,3 +72,12 @@ def test_fast_pass_agrees_with_plain_and_is_reproducible():
     fast = add_grain_fast(image.copy(), plan)
     np.testing.assert_allclose(fast, add_grain(image, plan), atol=1e-6)
     np.testing.assert_array_equal(fast, add_grain_fast(image.copy(), plan))
+
+
+@pytest.mark.parametrize("sigma", [0.2, 1.5, 3.0])  # no blur; a blur reaching 6 and 12 rows
+def test_grain_of_a_band_is_that_band_of_the_whole_image(sigma):
+    plan = GrainPlan(amount=0.1, sigma=sigma, roughness=0.5, seed=3, luma=np.array([0.2, 0.7, 0.1]), height=64)
+    whole = grain_field((64, 80), plan)
+    for first, last in [(0, 5), (5, 30), (30, 63), (63, 64)]:
+        band = grain_field((last - first, 80), plan, first, 64)
+        np.testing.assert_array_equal(band, whole[first:last])

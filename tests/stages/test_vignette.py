@@ -8,6 +8,7 @@ import pytest
 from lumatune.stages.vignette import (
     VignetteParams,
     apply_vignette,
+    apply_vignette_band,
     apply_vignette_fast,
     vignette_plan,
 )
@@ -47,3 +48,12 @@ def test_fast_pass_agrees_with_plain():
     for amount in (-0.6, 0.4):
         plan = _plan(image.shape, amount=amount, midpoint=0.4, roundness=0.3, feather=0.7)
         np.testing.assert_allclose(apply_vignette_fast(image.copy(), plan), apply_vignette(image, plan), atol=1e-5)
+
+
+def test_vignette_of_a_band_is_that_band_of_the_whole_image():
+    plan = _plan(amount=-0.7, midpoint=0.3)
+    image = np.random.default_rng(9).random((120, 180, 3), dtype=np.float32)
+    whole = apply_vignette_fast(image.copy(), plan)
+    for first, last in [(0, 7), (7, 60), (60, 120)]:
+        band = apply_vignette_band(image[first:last].copy(), plan, first)
+        np.testing.assert_array_equal(band, whole[first:last])

@@ -78,7 +78,9 @@ class Stage:
         look may tune it but not switch it off.
     band_margin : for a stage after the demosaic, ``band_margin(plan)`` is how many rows above and below a band
         of rows it reads to make that band exactly as in the whole image (0: pixel by pixel), or None when it
-        cannot work on bands (it depends on where the rows are, or on the whole frame); unset: never.
+        cannot work on bands (it depends on the whole frame); unset: never.
+    process_band : ``process_band(rows, plan, first_row)`` for a stage whose result depends on where the rows
+        are (vignette, grain): ``rows`` are the whole image's rows from ``first_row`` on; unset: ``process``.
     """
 
     name: str
@@ -89,3 +91,4 @@ class Stage:
     summary: str
     required: bool = False
     band_margin: Callable[[Any], int | None] | None = None
+    process_band: Callable[[np.ndarray, Any, int], np.ndarray] | None = None

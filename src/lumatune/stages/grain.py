@@ -33,9 +33,18 @@ from numba import njit, prange
 from lumatune.params import param
 from lumatune.stages._fastmath import FASTMATH
 from lumatune.stages.base import Frame, Stage
-from lumatune.stages.sharpen import gaussian_blur
+from lumatune.stages.sharpen import _blur_reach, gaussian_blur
 
-__all__ = ["STAGE", "GrainParams", "GrainPlan", "add_grain", "add_grain_fast", "grain_field", "grain_noise"]
+__all__ = [
+    "STAGE",
+    "GrainParams",
+    "GrainPlan",
+    "add_grain",
+    "add_grain_band",
+    "add_grain_fast",
+    "grain_field",
+    "grain_noise",
+]
 
 FRAME_HEIGHT_UM = 24000.0
 """Short side of the reference film frame (35 mm film, 36 x 24 mm), in micrometres."""
@@ -61,6 +70,7 @@ class GrainPlan:
     roughness: float
     seed: int
     luma: np.ndarray
+    height: int = 0  # rows of the image the plan is for (where the noise ends, for bands of rows)
 
 
 @njit(cache=True, inline="always")
@@ -72,20 +82,21 @@ def _pcg(v):
 
 
 @njit(parallel=True, nogil=True, cache=True)
-def _noise_kernel(height, width, key):
-    out = np.empty((height, width), np.float32)
+def _noise_kernel(first_row, rows, width, key):
+    out = np.empty((rows, width), np.float32)
     scale = np.float32(1.0 / 16777216.0)
-    for i in prange(height):
+    for i in prange(rows):
         for j in range(width):
-            v = _pcg((np.uint64(i * width + j) + key) & _MASK32)
+            v = _pcg((np.uint64((first_row + i) * width + j) + key) & _MASK32)
             out[i, j] = np.float32(v >> np.uint64(8)) * scale - np.float32(0.5)
     return out
 
 
-def grain_noise(shape: tuple[int, int], seed: int, stream: int) -> np.ndarray:
-    """Uniform white noise in [-0.5, 0.5) from a hash of (seed, stream, pixel index); float32 (H, W)."""
+def grain_noise(shape: tuple[int, int], seed: int, stream: int, first_row: int = 0) -> np.ndarray:
+    """Uniform white noise in [-0.5, 0.5) from a hash of (seed, stream, pixel index); float32 (H, W): the rows
+    from ``first_row`` on of the noise of any image as wide."""
     key = int(_pcg(np.uint64((2 * seed + stream) & 0xFFFFFFFF)))
-    return _noise_kernel(shape[0], shape[1], np.uint64(key))
+    return _noise_kernel(np.int64(first_row), shape[0], shape[1], np.uint64(key))
 
 
 def _unit_blur(noise: np.ndarray, sigma: float) -> np.ndarray:
@@ -102,13 +113,19 @@ def _unit_blur(noise: np.ndarray, sigma: float) -> np.ndarray:
     return blurred
 
 
-def grain_field(shape: tuple[int, int], plan: GrainPlan) -> np.ndarray:
-    """The unit-variance grain pattern for an image of ``shape`` (H, W)."""
+def grain_field(shape: tuple[int, int], plan: GrainPlan, first_row: int = 0, height: int | None = None) -> np.ndarray:
+    """The unit-variance grain pattern for an image of ``shape`` (H, W); or, given ``first_row`` and the whole
+    image's ``height``, that pattern's rows from ``first_row`` on (``shape[0]`` of them), the same floats: the
+    noise is made with the blur's reach of extra rows each side, blurred, and cropped."""
+    height = shape[0] if height is None else height
+    reach = _blur_reach(plan.sigma) if plan.sigma >= _MIN_SIGMA else 0
+    first, last = max(0, first_row - reach), min(height, first_row + shape[0] + reach)
+    crop = slice(first_row - first, first_row - first + shape[0])
     r = plan.roughness
-    coarse = _unit_blur(grain_noise(shape, plan.seed, 0), plan.sigma)
+    coarse = _unit_blur(grain_noise((last - first, shape[1]), plan.seed, 0, first), plan.sigma)[crop]
     if r == 0:
         return coarse
-    fine = _unit_blur(grain_noise(shape, plan.seed, 1), plan.sigma / 2)
+    fine = _unit_blur(grain_noise((last - first, shape[1]), plan.seed, 1, first), plan.sigma / 2)[crop]
     norm = np.float32(1.0 / math.hypot(1.0 - r, r))
     coarse *= np.float32(1.0 - r) * norm
     coarse += np.float32(r) * norm * fine
@@ -137,8 +154,13 @@ def _add_kernel(rgb, field, w, amount2):
 
 def add_grain_fast(rgb: np.ndarray, plan: GrainPlan) -> np.ndarray:
     """:func:`add_grain` with the per-pixel pass compiled (numba); overwrites ``rgb``."""
-    field = grain_field(rgb.shape[:2], plan)
-    return _add_kernel(rgb, field, plan.luma.astype(np.float32), np.float32(2.0 * plan.amount))
+    return add_grain_band(rgb, plan, 0, rgb.shape[0])
+
+
+def add_grain_band(rows: np.ndarray, plan: GrainPlan, first_row: int, height: int | None = None) -> np.ndarray:
+    """:func:`add_grain_fast` on rows ``first_row...`` of an image ``height`` rows high (the plan's image)."""
+    field = grain_field(rows.shape[:2], plan, first_row, plan.height if height is None else height)
+    return _add_kernel(rows, np.ascontiguousarray(field), plan.luma.astype(np.float32), np.float32(2.0 * plan.amount))
 
 
 def grain_plan(params: GrainParams, shape: tuple[int, ...], space: str) -> GrainPlan | None:
@@ -154,6 +176,7 @@ def grain_plan(params: GrainParams, shape: tuple[int, ...], space: str) -> Grain
         roughness=params.roughness,
         seed=params.seed,
         luma=matrix_rgb_to_xyz(space)[1],
+        height=int(shape[0]),
     )
 
 
@@ -168,4 +191,6 @@ STAGE = Stage(
     plan=_plan,
     process=add_grain_fast,
     summary="film-like luminance grain, reproducible (seeded)",
+    band_margin=lambda plan: 0,  # it makes its own noise for the rows around a band
+    process_band=add_grain_band,
 )

@@ -27,7 +27,15 @@ from lumatune.params import param
 from lumatune.stages._fastmath import FASTMATH
 from lumatune.stages.base import Frame, Stage
 
-__all__ = ["STAGE", "VignetteParams", "VignettePlan", "apply_vignette", "apply_vignette_fast", "vignette_weight"]
+__all__ = [
+    "STAGE",
+    "VignetteParams",
+    "VignettePlan",
+    "apply_vignette",
+    "apply_vignette_band",
+    "apply_vignette_fast",
+    "vignette_weight",
+]
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,7 @@ class VignettePlan:
     inner: float  # rho where the effect starts
     outer: float  # rho where it is full
     axes: tuple[float, float]  # (vertical, horizontal) semi-axes in pixels of the rho = 1 curve
+    height: int = 0  # rows of the image the plan is for (where its centre is, for bands of rows)
 
 
 def _axes(height: int, width: int, roundness: float) -> tuple[float, float]:
@@ -74,13 +83,13 @@ def apply_vignette(rgb: np.ndarray, plan: VignettePlan) -> np.ndarray:
 
 
 @njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
-def _vignette_kernel(rgb, amount, inner, outer, axis_y, axis_x):
-    height, width = rgb.shape[0], rgb.shape[1]
+def _vignette_kernel(rgb, amount, inner, outer, axis_y, axis_x, first_row, height):
+    width = rgb.shape[1]
     half_h, half_w = np.float32(height / 2.0), np.float32(width / 2.0)
     span = outer - inner
     one = np.float32(1.0)
-    for i in prange(height):
-        dy = (np.float32(i) + np.float32(0.5) - half_h) / axis_y
+    for i in prange(rgb.shape[0]):
+        dy = (np.float32(first_row + i) + np.float32(0.5) - half_h) / axis_y
         for j in range(width):
             dx = (np.float32(j) + np.float32(0.5) - half_w) / axis_x
             t = min(max((np.sqrt(dy * dy + dx * dx) - inner) / span, np.float32(0.0)), one)
@@ -93,9 +102,16 @@ def _vignette_kernel(rgb, amount, inner, outer, axis_y, axis_x):
 
 def apply_vignette_fast(rgb: np.ndarray, plan: VignettePlan) -> np.ndarray:
     """:func:`apply_vignette` in one numba pass; overwrites ``rgb``."""
+    return apply_vignette_band(rgb, plan, 0, rgb.shape[0])
+
+
+def apply_vignette_band(rows: np.ndarray, plan: VignettePlan, first_row: int, height: int | None = None) -> np.ndarray:
+    """:func:`apply_vignette_fast` on rows ``first_row...`` of an image ``height`` rows high (the plan's image)."""
     f32 = np.float32
+    height = plan.height if height is None else height
     return _vignette_kernel(
-        rgb, f32(plan.amount), f32(plan.inner), f32(plan.outer), f32(plan.axes[0]), f32(plan.axes[1])
+        rows, f32(plan.amount), f32(plan.inner), f32(plan.outer), f32(plan.axes[0]), f32(plan.axes[1]),
+        np.int64(first_row), np.int64(height),
     )
 
 
@@ -108,6 +124,7 @@ def vignette_plan(params: VignetteParams, shape: tuple[int, ...]) -> VignettePla
         inner=params.midpoint - params.feather / 2.0,
         outer=params.midpoint + params.feather / 2.0,
         axes=_axes(shape[0], shape[1], params.roundness),
+        height=int(shape[0]),
     )
 
 
@@ -122,4 +139,6 @@ STAGE = Stage(
     plan=_plan,
     process=apply_vignette_fast,
     summary="artistic vignette: darker or lighter corners",
+    band_margin=lambda plan: 0,
+    process_band=apply_vignette_band,
 )
