@@ -44,7 +44,7 @@ def develop(
     ev : exposure change in EV on top of the look's.
     preview : develop a half-size (Bayer) or third-size (X-Trans) preview, binned from the mosaic: fast.
     profile : if given, filled with milliseconds per stage.
-    in_bands : return a :class:`~lumatune.pipeline.BandedImage` (rows developed on demand, e.g. by the JPEG
+    in_bands : return a :class:`~lumatune.pipeline.BandedImage` (rows developed on demand, e.g. by the JPEG or TIFF
         writer's strips, on every core) when the look and the raw allow it; :func:`save` takes either.
     """
     from lumatune import pipeline

@@ -133,8 +133,8 @@ def _print_profile(source: Path, profile: dict, pass_ms: float, bands: int = 0) 
         console.print(f"stages with nothing to do: {', '.join(idle)}", soft_wrap=True)
     if bands:
         console.print(
-            f"the demosaic and the stages after it ran in {bands} bands inside the JPEG encode, one band per core at"
-            " a time: their times are summed over the bands (core time, not wall time)",
+            f"the demosaic and the stages after it ran in {bands} bands inside the encoder, one band per core at a"
+            " time: their times are summed over the bands (core time, not wall time)",
             soft_wrap=True,
         )
     console.print(

@@ -116,7 +116,7 @@ def _develop(job: DevelopJob) -> JobResult:
     stages = {} if job.profile else None
     format = format_from_path(job.target)
     image = develop(raw, job.look, job.tuning, space=job.space, ev=job.ev, preview=job.preview, profile=stages,
-                    in_bands=format == "jpeg")
+                    in_bands=format in ("jpeg", "tiff"))
     developed = time.perf_counter()
     exif = {**raw.exif, "software": f"lumatune {__version__}"}
     save(

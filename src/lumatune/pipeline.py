@@ -127,8 +127,9 @@ class BandedImage:
     sharpening's blur), runs those stages and returns rows a..b, the same floats as the whole image's; on the
     calling thread alone, so several threads can each develop their own band at once.
 
-    This is how ``lumatune develop`` writes a JPEG: each strip of the encoder develops, quantises and encodes its
-    own rows on one core, strips on every core, and the whole float image (288 MB for 24 MP) never exists.
+    This is how ``lumatune develop`` writes a JPEG or TIFF: each strip or band of the encoder develops, quantises
+    and compresses its own rows on one core, bands on every core, and the whole float image (288 MB for 24 MP)
+    never exists.
     ``numpy.asarray(image)`` develops all rows. Stage times, when profiled, are summed over the bands.
     """
 
