@@ -58,13 +58,22 @@ def develop(
     preview: bool = typer.Option(False, "--preview", help="fast half-size preview (binned mosaic, no demosaic)"),
 ):
     """Develop raw files to JPEG, 16-bit TIFF or 16-bit PNG."""
-    from lumatune.develop_files import DevelopJob, prefetch_raw, run_jobs
+    from lumatune.develop_files import forget_prefetched, prefetch_raw
 
     if jobs == 1 or len(inputs) == 1:  # else each worker process starts its own numba and reads its own files
         from lumatune.numba_start import start_numba_in_background
 
         start_numba_in_background()  # both overlap loading the look below, and each other
         prefetch_raw(inputs[0])
+    try:
+        _develop_all(inputs, output, look, tuning, format, overwrite, jobs, profile,
+                     {"space": space, "ev": ev, "quality": quality, "bits": bits, "preview": preview})
+    finally:
+        forget_prefetched()  # a read no job took (the look was bad, the output existed)
+
+
+def _develop_all(inputs, output, look, tuning, format, overwrite, jobs, profile, options) -> None:
+    from lumatune.develop_files import DevelopJob, run_jobs
     from lumatune.look import load_look
     from lumatune.tuning import load_tuning
 
@@ -72,11 +81,8 @@ def develop(
     tuning_obj = load_tuning(tuning) if tuning is not None else None
     targets = _targets(inputs, output, format)
     jobs_list = [
-        DevelopJob(
-            source=src, target=dst, look=look_obj, tuning=tuning_obj, space=space, ev=ev, quality=quality,
-            bits=bits, overwrite=overwrite, profile=profile, preview=preview,
-            debug=_STATE["debug"],
-        )
+        DevelopJob(source=src, target=dst, look=look_obj, tuning=tuning_obj, overwrite=overwrite, profile=profile,
+                   debug=_STATE["debug"], **options)
         for src, dst in targets
     ]
     results = run_jobs(jobs_list, workers=jobs, progress=len(jobs_list) > 1)

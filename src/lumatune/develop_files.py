@@ -21,7 +21,7 @@ from pathlib import Path
 
 from lumatune.errors import LumatuneError
 
-__all__ = ["DevelopJob", "JobResult", "develop_file", "prefetch_raw", "run_jobs"]
+__all__ = ["DevelopJob", "JobResult", "develop_file", "forget_prefetched", "prefetch_raw", "run_jobs"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,11 @@ def prefetch_raw(source: Path) -> None:
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lumatune-read")
     _PREFETCHED[Path(source)] = pool.submit(_read, Path(source))
     pool.shutdown(wait=False)
+
+
+def forget_prefetched() -> None:
+    """Drop reads begun by :func:`prefetch_raw` that no job took (the job failed before reading, say)."""
+    _PREFETCHED.clear()
 
 
 def _open(source: Path):

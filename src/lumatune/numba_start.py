@@ -24,34 +24,58 @@ from contextlib import contextmanager
 
 import numpy as np
 
-__all__ = ["numba_ready", "numba_threads", "start_numba", "start_numba_in_background", "wait_for_numba"]
+__all__ = [
+    "concurrent_kernels",
+    "numba_ready",
+    "numba_threads",
+    "start_numba",
+    "start_numba_in_background",
+    "wait_for_numba",
+]
 
 _starting: list[threading.Thread] = []
 
 
 class _HideScipy(importlib.abc.MetaPathFinder):
-    """An import finder under which ``import scipy`` (and its submodules) fails at once."""
+    """An import finder under which ``import scipy`` (and its submodules) fails at once, in the threads listed in
+    ``threads`` only. Installed once and left in place: taking a finder out of ``sys.meta_path`` while another
+    thread imports can make that import miss the next finder."""
+
+    def __init__(self):
+        self.threads: set[int] = set()
 
     def find_spec(self, name, path=None, target=None):
-        if name == "scipy" or name.startswith("scipy."):
+        if threading.get_ident() in self.threads and (name == "scipy" or name.startswith("scipy.")):
             raise ModuleNotFoundError(f"{name} is hidden while numba starts (lumatune.numba_start)")
 
 
+_HIDER = _HideScipy()
+
+
+def _install_hider() -> None:
+    if _HIDER not in sys.meta_path:
+        sys.meta_path.insert(0, _HIDER)
+
+
 def start_numba() -> None:
-    """Start numba (registries, thread pool) by calling one small cached kernel, with scipy hidden if not loaded.
+    """Start numba (its typing and lowering registries) by calling its cheapest cached kernel, with scipy hidden
+    from this thread if it is not loaded yet.
 
-    Afterwards numba compiles no ``np.dot``/``np.linalg`` in kernels in this process; lumatune's kernels have none.
+    The kernel is a serial one: numba's parallel threading layer starts with the first parallel kernel, in the
+    thread that calls it, so no parallel kernel runs here beside one in another thread (numba's ``workqueue``
+    layer aborts the process when two run at once). Afterwards numba compiles no ``np.dot``/``np.linalg`` in
+    kernels in this process; lumatune's kernels have none.
     """
-    hider = _HideScipy() if "scipy" not in sys.modules else None
-    if hider is not None:
-        sys.meta_path.insert(0, hider)
+    hide = "scipy" not in sys.modules
+    if hide:
+        _install_hider()
+        _HIDER.threads.add(threading.get_ident())
     try:
-        from lumatune.stages._raw_kernels import affine_per_position_fast
+        from lumatune.stages._raw_kernels import start_probe
 
-        affine_per_position_fast(np.zeros((2, 2), np.uint16), np.zeros((2, 2)), np.ones((2, 2)))
+        start_probe(1)
     finally:
-        if hider is not None:
-            sys.meta_path.remove(hider)
+        _HIDER.threads.discard(threading.get_ident())
 
 
 def _start_quietly() -> None:
@@ -63,6 +87,7 @@ def _start_quietly() -> None:
 
 def start_numba_in_background() -> threading.Thread:
     """:func:`start_numba` in a daemon thread, errors left to the first real kernel call; returns the thread."""
+    _install_hider()  # here, in the calling thread, before any other thread imports
     thread = threading.Thread(target=_start_quietly, name="lumatune-numba-start", daemon=True)
     thread.start()
     _starting.append(thread)
@@ -72,13 +97,30 @@ def start_numba_in_background() -> threading.Thread:
 def numba_ready() -> bool:
     """False while a start begun by :func:`start_numba_in_background` is still running (then a kernel call would
     wait for it); stages with an exact plain twin use that meanwhile, on the other core."""
-    return not any(thread.is_alive() for thread in _starting)
+    _starting[:] = [thread for thread in _starting if thread.is_alive()]
+    return not _starting
 
 
 def wait_for_numba() -> None:
     """Wait until a start begun by :func:`start_numba_in_background` has finished (at once if none was)."""
     while _starting:
         _starting.pop().join()
+
+
+def concurrent_kernels() -> bool:
+    """Whether several threads may run parallel kernels at once: yes with numba's ``omp`` and ``tbb`` threading
+    layers, no with ``workqueue`` (it aborts the process), which numba falls back to when neither OpenMP nor TBB
+    is installed. Runs a small parallel kernel first if none has run yet (that chooses the layer)."""
+    import numba
+
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel kernel has run in this process yet
+        from lumatune.stages._raw_kernels import affine_per_position_fast
+
+        affine_per_position_fast(np.zeros((2, 2), np.uint16), np.zeros((2, 2)), np.ones((2, 2)))
+        layer = numba.threading_layer()
+    return layer != "workqueue"
 
 
 @contextmanager

@@ -151,6 +151,15 @@ class BandedImage:
     def __getitem__(self, rows: slice) -> np.ndarray:
         from lumatune.numba_start import numba_threads
 
+        with numba_threads(1):
+            return self._develop(rows, threads=1)
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """Every row, on every core (for consumers that need the whole image)."""
+        image = self._develop(slice(None), threads=None)
+        return image if dtype is None else image.astype(dtype)
+
+    def _develop(self, rows: slice, threads: int | None) -> np.ndarray:
         start, stop, step = rows.indices(self.shape[0])
         if step != 1:
             raise IndexError("a BandedImage is sliced by contiguous rows only")
@@ -160,13 +169,12 @@ class BandedImage:
         first = max(0, (start - self.margin) // align * align)  # the widened band starts on the CFA period too
         last = min(self.shape[0], stop + self.margin)
         times = {}
-        with numba_threads(1):
-            clock = time.perf_counter()
-            band = self.demosaic_rows(first, last)
-            times["demosaic"], clock = time.perf_counter() - clock, time.perf_counter()
-            for stage, plan in self.steps:
-                band = stage.process(band, plan) if stage.process_band is None else stage.process_band(band, plan, first)
-                times[stage.name], clock = time.perf_counter() - clock, time.perf_counter()
+        clock = time.perf_counter()
+        band = self.demosaic_rows(first, last, threads)
+        times["demosaic"], clock = time.perf_counter() - clock, time.perf_counter()
+        for stage, plan in self.steps:
+            band = stage.process(band, plan) if stage.process_band is None else stage.process_band(band, plan, first)
+            times[stage.name], clock = time.perf_counter() - clock, time.perf_counter()
         band = band[start - first : stop - first] if (first, last) != (start, stop) else band
         with self._lock:
             self.bands += 1
@@ -175,9 +183,6 @@ class BandedImage:
                     self.profile[name] = self.profile.get(name, 0.0) + seconds * 1e3
         return band
 
-    def __array__(self, dtype=None, copy=None) -> np.ndarray:
-        image = self[:]
-        return image if dtype is None else image.astype(dtype)
 
 
 def _banded(frame: Frame, mosaic: np.ndarray, stages: list, profile: dict | None) -> BandedImage | None:

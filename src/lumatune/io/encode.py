@@ -88,11 +88,11 @@ BIT_DEPTHS: dict[str, tuple[int, ...]] = {
 JPEG_FULL_CHROMA_QUALITY = 90
 """From this quality up, JPEG/AVIF/HEIF keep full-resolution chroma (4:4:4), else 4:2:0."""
 TIFF_DEFLATE_LEVEL = 1
+"""Deflate level of TIFF: higher levels cost more time and gain < 1 % on noisy 16-bit photos."""
 TIFF_ROWS_PER_STRIP = 64
 """Rows per TIFF strip (1.1 MB of 16-bit RGB for a 6000-pixel row); a band of rows makes several strips."""
 TIFF_BAND_ROWS = 256
 """Rows quantised (and, for a banded image, developed) per task of the TIFF writer's thread pool."""
-"""Deflate level of TIFF: higher levels cost more time and gain < 1 % on noisy 16-bit photos."""
 AVIF_SPEED = 8
 """libavif speed 0..10: on 24 MP, 8 is 2.3x faster than Pillow's default 6 for files 6 % larger."""
 HEIF_X265_PRESET = "ultrafast"
@@ -268,6 +268,16 @@ def jpeg_strip_count(height: int, width: int, subsampling: int) -> int:
     return max(1, min(available_workers() * JPEG_STRIPS_PER_WORKER, mcu_rows, by_size))
 
 
+def _strip_workers(codes) -> int:
+    """Threads for making a writer's strips: every core, but one where the strips run compiled kernels (their
+    codes made on demand, :class:`QuantisedRows`) and numba's threading layer cannot take concurrent calls."""
+    if isinstance(codes, np.ndarray):
+        return available_workers()
+    from lumatune.numba_start import concurrent_kernels
+
+    return available_workers() if concurrent_kernels() else 1
+
+
 def write_jpeg(path: Path, codes: np.ndarray, quality: int, icc: bytes, exif: ExifFields) -> None:
     """Write 8-bit RGB codes (an array or :class:`QuantisedRows`) as a baseline JPEG (Pillow), with the
     standard Huffman tables.
@@ -288,8 +298,8 @@ def write_jpeg(path: Path, codes: np.ndarray, quality: int, icc: bytes, exif: Ex
     if strips == 1:
         pillow_image(codes[:]).save(path, format="JPEG", exif=exif_app1, **options)
     else:
-        write_jpeg_strips(path, codes, strips, exif=exif_app1, workers=available_workers(), row_multiple=row_multiple,
-                          **options)
+        write_jpeg_strips(path, codes, strips, exif=exif_app1, workers=_strip_workers(codes),
+                          row_multiple=row_multiple, **options)
 
 
 def tag_of(entry: bytes) -> int:
@@ -349,7 +359,7 @@ def write_tiff(path: Path, codes: np.ndarray, quality: int, icc: bytes, exif: Ex
                 for k in range(0, len(rows), TIFF_ROWS_PER_STRIP)]
 
     ifd0_tags = [(f.tag, f.type, f.count, f.data, True) for f in exif.ifd0]
-    with ThreadPoolExecutor(available_workers()) as pool:
+    with ThreadPoolExecutor(_strip_workers(codes)) as pool:
         strips = (strip for band in pool.map(band_strips, range(0, height, band_rows)) for strip in band)
         tifffile.imwrite(
             path,
@@ -358,7 +368,7 @@ def write_tiff(path: Path, codes: np.ndarray, quality: int, icc: bytes, exif: Ex
             dtype=codes.dtype,
             rowsperstrip=TIFF_ROWS_PER_STRIP,
             byteorder="<",
-        bigtiff=False,
+            bigtiff=False,
             photometric="rgb",
             compression="zlib",
             compressionargs={"level": TIFF_DEFLATE_LEVEL},

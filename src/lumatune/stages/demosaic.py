@@ -719,13 +719,15 @@ class RowsDemosaic:
     tile: tuple[int, int]
     alignment: int
 
-    def __call__(self, start: int, stop: int) -> np.ndarray:
+    def __call__(self, start: int, stop: int, threads: int | None = 1) -> np.ndarray:
+        """Rows ``start:stop`` on ``threads`` threads (None: numba's count)."""
         from lumatune.stages import _demosaic_kernels
 
         if start % self.alignment:
             raise ValueError(f"demosaic band: start row {start} is not a multiple of the CFA period {self.alignment}")
         rgb = np.empty((stop - start, self.shape[1], 3), dtype=np.float32)
-        _demosaic_kernels.run_tiles(self.kernel, (*self.args, rgb), self.shape, self.tile, rows=(start, stop), threads=1)
+        _demosaic_kernels.run_tiles(self.kernel, (*self.args, rgb), self.shape, self.tile, rows=(start, stop),
+                                    threads=threads)
         return rgb
 
 
