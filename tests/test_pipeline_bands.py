@@ -140,3 +140,20 @@ def test_grain_and_vignette_in_bands_are_where_the_rows_are(tmp_path):
     assert isinstance(banded, pipeline.BandedImage)
     rows = np.concatenate([banded[a:b] for a, b in pairwise([0, 6, 30, 64, 72])])
     assert np.array_equal(rows, whole)
+
+
+def test_a_banded_image_of_several_strips_saves_the_whole_images_pixels(tmp_path):
+    """600 rows: the JPEG is written in 3 strips that develop their own rows (restart markers differ from a
+    whole-image encode, the pixels do not); the TIFF in 192-row bands is the same file."""
+    from lumatune.sim import simulate, write_sim
+
+    dng, _ = write_sim(tmp_path / "chart.dng", simulate("colorchecker", size=(420, 600), seed=6))
+    whole, _ = _run(dng, "natural")
+    banded, _ = _run(dng, "natural", in_bands=True)
+    for suffix in (".jpg", ".tif"):
+        lumatune.save(whole, tmp_path / f"whole{suffix}")
+        lumatune.save(banded, tmp_path / f"banded{suffix}")
+        with Image.open(tmp_path / f"whole{suffix}") as a, Image.open(tmp_path / f"banded{suffix}") as b:
+            assert np.array_equal(np.asarray(a), np.asarray(b)), suffix
+    assert banded.bands == 3 + 3  # JPEG strips of at most 256 rows, TIFF bands of 256 rows
+    assert (tmp_path / "whole.tif").read_bytes() == (tmp_path / "banded.tif").read_bytes()
