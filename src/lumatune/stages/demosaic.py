@@ -372,16 +372,17 @@ def demosaic_menon2007(mosaic: np.ndarray, cfa: np.ndarray, *, clamp_green: bool
         posteriori Decision. IEEE Transactions on Image Processing, 16(1), 132-141.
         doi:10.1109/TIP.2006.884928
     """
+    rows = _menon2007_rows(mosaic, cfa, clamp_green)
+    return rows(0, rows.shape[0], threads=None)
+
+
+def _menon2007_rows(mosaic: np.ndarray, cfa: np.ndarray, clamp_green: bool) -> RowsDemosaic:
     from lumatune.stages import _demosaic_kernels
 
     mosaic = np.require(_as_mosaic(mosaic), requirements="CW")  # one compiled signature: C order, writeable
     cfa = _require_bayer(cfa, "menon2007_clamped" if clamp_green else "menon2007")
-    rgb = np.empty(mosaic.shape + (3,), dtype=np.float32)
-    _demosaic_kernels.run_tiles(
-        _demosaic_kernels.menon2007_tiles, (mosaic, cfa, clamp_green, MENON2007_MARGIN, rgb), mosaic.shape,
-        _demosaic_kernels.MENON2007_TILE,
-    )
-    return rgb
+    args = (mosaic, cfa, clamp_green, MENON2007_MARGIN)
+    return RowsDemosaic(_demosaic_kernels.menon2007_tiles, args, mosaic.shape, _demosaic_kernels.MENON2007_TILE, 2)
 
 
 def demosaic_menon2007_clamped(mosaic: np.ndarray, cfa: np.ndarray) -> np.ndarray:
@@ -635,21 +636,20 @@ def demosaic_markesteijn(mosaic: np.ndarray, cfa: np.ndarray) -> np.ndarray:
     ----------
     -   Coffin, D. dcraw.c, ``xtrans_interpolate()`` (2013), after Frank Markesteijn.
     """
+    rows = _markesteijn_rows(mosaic, cfa)
+    return rows(0, rows.shape[0], threads=None)
+
+
+def _markesteijn_rows(mosaic: np.ndarray, cfa: np.ndarray) -> RowsDemosaic:
     from lumatune.stages import _demosaic_kernels
 
     mosaic = _as_mosaic(mosaic)
     tables = _xtrans_tables(cfa)
     cfa = _as_cfa(cfa)
-    padded = pad_mirrored_mosaic(mosaic, cfa, MARKESTEIJN_MARGIN)
-    rgb = np.empty(mosaic.shape + (3,), dtype=np.float32)
-    tables_args = (tables.green_offsets, tables.green_weights, tables.colour_offsets, tables.colour_weights,
-                   tables.colour_counts)
-    _demosaic_kernels.run_tiles(
-        _demosaic_kernels.markesteijn_tiles,
-        (padded, cfa, *tables_args, MARKESTEIJN_DIRECTIONS, MARKESTEIJN_MARGIN, GREEN_REACH, rgb),
-        mosaic.shape, _demosaic_kernels.MARKESTEIJN_TILE,
-    )
-    return rgb
+    args = (pad_mirrored_mosaic(mosaic, cfa, MARKESTEIJN_MARGIN), cfa, tables.green_offsets, tables.green_weights,
+            tables.colour_offsets, tables.colour_weights, tables.colour_counts, MARKESTEIJN_DIRECTIONS,
+            MARKESTEIJN_MARGIN, GREEN_REACH)
+    return RowsDemosaic(_demosaic_kernels.markesteijn_tiles, args, mosaic.shape, _demosaic_kernels.MARKESTEIJN_TILE, 6)
 
 
 DEMOSAIC_METHODS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
@@ -734,22 +734,11 @@ class RowsDemosaic:
 def rows_demosaic(mosaic: np.ndarray, cfa: np.ndarray, method: str) -> RowsDemosaic | None:
     """The banded form of :func:`demosaic` with ``method``, or None for a method that works on the whole image
     only (``bilinear``)."""
-    from lumatune.stages import _demosaic_kernels
-
     method = DEFAULT_METHODS[_as_cfa(cfa).shape] if method == "default" else method
     if method in ("menon2007", "menon2007_clamped"):
-        mosaic = np.require(_as_mosaic(mosaic), requirements="CW")
-        args = (mosaic, _require_bayer(cfa, method), method == "menon2007_clamped", MENON2007_MARGIN)
-        return RowsDemosaic(_demosaic_kernels.menon2007_tiles, args, mosaic.shape, _demosaic_kernels.MENON2007_TILE, 2)
+        return _menon2007_rows(mosaic, cfa, clamp_green=method == "menon2007_clamped")
     if method == "markesteijn":
-        mosaic = _as_mosaic(mosaic)
-        tables = _xtrans_tables(cfa)
-        cfa = _as_cfa(cfa)
-        args = (pad_mirrored_mosaic(mosaic, cfa, MARKESTEIJN_MARGIN), cfa, tables.green_offsets, tables.green_weights,
-                tables.colour_offsets, tables.colour_weights, tables.colour_counts, MARKESTEIJN_DIRECTIONS,
-                MARKESTEIJN_MARGIN, GREEN_REACH)
-        return RowsDemosaic(_demosaic_kernels.markesteijn_tiles, args, mosaic.shape,
-                            _demosaic_kernels.MARKESTEIJN_TILE, 6)
+        return _markesteijn_rows(mosaic, cfa)
     return None
 
 
