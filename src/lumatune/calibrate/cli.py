@@ -133,6 +133,18 @@ def colour(
     typer.echo(f"wrote [{'] and ['.join(blocks)}] to {output}")
 
 
+def _save(calibration, block: str, section: str, output: Path, report: Path | None, update: bool, overwrite: bool):
+    """Write the report's ``section`` (when a report is asked for) and the calibration's tuning ``block``."""
+    from lumatune.calibrate.tuningfile import write_tuning_blocks
+
+    if report is not None:
+        from lumatune.calibrate.report import write_report
+
+        write_report(report, overwrite=overwrite, **{section: calibration})
+    write_tuning_blocks(output, {block: calibration.block()}, camera=calibration.camera, update=update,
+                        overwrite=overwrite)
+
+
 @app.command()
 def shading(
     flats: Annotated[list[Path], typer.Argument(help="Flat-field raws of one camera and lens setting.")],
@@ -143,17 +155,10 @@ def shading(
 ) -> None:
     """Fit per-channel lens-shading gain grids into [lens_shading]."""
     from lumatune.calibrate.shading import calibrate_shading
-    from lumatune.calibrate.tuningfile import write_tuning_blocks
 
     _check_outputs([report], overwrite=overwrite, tuning=output, update=update)
     calibration = calibrate_shading(flats)
-    if report is not None:
-        from lumatune.calibrate.report import write_report
-
-        write_report(report, overwrite=overwrite, shading=calibration)
-    write_tuning_blocks(
-        output, {"lens_shading": calibration.block()}, camera=calibration.camera, update=update, overwrite=overwrite
-    )
+    _save(calibration, "lens_shading", "shading", output, report, update, overwrite)
     typer.echo(
         f"corner falloff R/G/B: {', '.join(f'{v:.3f}' for v in calibration.falloff)}; wrote [lens_shading] to {output}"
     )
@@ -172,17 +177,10 @@ def noise(
 ) -> None:
     """Fit the per-channel Poisson-Gaussian noise model per ISO into [denoise] (DNG NoiseProfile convention)."""
     from lumatune.calibrate.noise import calibrate_noise
-    from lumatune.calibrate.tuningfile import write_tuning_blocks
 
     _check_outputs([report], overwrite=overwrite, tuning=output, update=update)
     calibration = calibrate_noise(raws)
-    if report is not None:
-        from lumatune.calibrate.report import write_report
-
-        write_report(report, overwrite=overwrite, noise=calibration)
-    write_tuning_blocks(
-        output, {"denoise": calibration.block()}, camera=calibration.camera, update=update, overwrite=overwrite
-    )
+    _save(calibration, "denoise", "noise", output, report, update, overwrite)
     for fit in calibration.fits:
         s, o = fit.profile.mean(axis=0)
         typer.echo(f"ISO {fit.iso:g} ({fit.method}): S {s:.4g}, O {o:.4g}")
