@@ -8,7 +8,10 @@ import pytest
 
 CHART_SIZE = (240, 160)
 FLAT_SIZE = (240, 160)
-WEDGE_SIZE = (320, 240)
+WEDGE_SIZE = (640, 480)
+"""Step-wedge raws for the noise fit: at 320 x 240 the two-frame estimate of the read-noise term scattered by
+2-3 % (1 sigma) between noise realisations (numpy 1.26 and 2.4 draw different ones) and crossed the 5 % limit;
+at 640 x 480 the worst of 12 terms over both versions was 3.0 %."""
 CAMERA = "Nikon 5100 (NPL)"
 OTHER_CAMERA = "Sigma SDMerill (NPL)"
 

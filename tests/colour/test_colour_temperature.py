@@ -33,6 +33,18 @@ def _sdk_table() -> tuple:
     return tuple(tuple(row) for row in ISOTEMPERATURE_LINES_ROBERTSON1968)
 
 
+def _use_sdk_table(monkeypatch) -> None:
+    """Make colour-science's Robertson 1968 read the SDK's table.
+
+    colour-science 0.4.7 reads ``DATA_ISOTEMPERATURE_LINES_ROBERTSON1968`` at each call; 0.4.4-0.4.6 read the
+    ``ISOTEMPERATURE_LINES_ROBERTSON1968`` list built from it at import, so that list is replaced too.
+    """
+    monkeypatch.setattr(robertson1968, "DATA_ISOTEMPERATURE_LINES_ROBERTSON1968", _sdk_table())
+    if hasattr(robertson1968, "ISOTemperatureLine_Specification_Robertson1968"):
+        line = robertson1968.ISOTemperatureLine_Specification_Robertson1968
+        monkeypatch.setattr(robertson1968, "ISOTEMPERATURE_LINES_ROBERTSON1968", [line(*row) for row in _sdk_table()])
+
+
 @pytest.fixture
 def samples() -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(2)
@@ -54,7 +66,7 @@ def test_table_is_wyszecki_stiles_with_the_sdk_value_at_325_mired():
 
 
 def test_xy_to_cct_tint_equals_colour_science_with_the_same_table(monkeypatch, samples):
-    monkeypatch.setattr(robertson1968, "DATA_ISOTEMPERATURE_LINES_ROBERTSON1968", _sdk_table())
+    _use_sdk_table(monkeypatch)
     xy = _colour_science_xy(*samples)
     reference = colour.temperature.uv_to_CCT_Robertson1968(colour.xy_to_UCS_uv(xy))
     cct, tint = xy_to_cct_tint(xy)
@@ -63,7 +75,7 @@ def test_xy_to_cct_tint_equals_colour_science_with_the_same_table(monkeypatch, s
 
 
 def test_cct_tint_to_xy_equals_colour_science_with_the_same_table(monkeypatch, samples):
-    monkeypatch.setattr(robertson1968, "DATA_ISOTEMPERATURE_LINES_ROBERTSON1968", _sdk_table())
+    _use_sdk_table(monkeypatch)
     cct, tint = samples
     np.testing.assert_allclose(cct_tint_to_xy(cct, tint), _colour_science_xy(cct, tint), atol=SAME_TABLE_XY)
 

@@ -195,7 +195,8 @@ def quality_sample_reflectances() -> tuple[tuple[str, ...], np.ndarray]:
     """
     from colour.quality.datasets import SDS_TCS, SDS_VS
 
-    samples = {**SDS_TCS["CIE 1995"], **SDS_VS["NIST CQS 9.0"]}
+    tcs = SDS_TCS.get("CIE 1995", SDS_TCS)  # colour-science 0.4.7 keyed the 13.3-1995 set beside CIE 224:2024
+    samples = {**tcs, **SDS_VS["NIST CQS 9.0"]}
     return tuple(samples), np.stack([_on_grid(sd) for sd in samples.values()])
 
 
