@@ -89,7 +89,7 @@ def test_detector_finds_the_chart_in_the_raw(chart_raws):
     truth = _grid_corners(chart_raws["D65"].with_suffix(".json"))
     assert np.abs(corners - truth).max() < CORNER_TOLERANCE_PX
     reading = read_chart(capture, locate="detect")
-    assert reading.located_by == "detector"
+    assert reading.located_by == "finder"  # the built-in finder comes first; the package is the fallback
     assert np.all(np.diff(reading.rgb[NEUTRAL_PATCHES].sum(axis=1)) < 0)
 
 
@@ -116,3 +116,87 @@ def test_corners_on_something_else_find_no_chart(flat_raws):
     corners = np.array([[20.0, 20.0], [220.0, 20.0], [220.0, 140.0], [20.0, 140.0]])
     with pytest.raises(UnreadableInputError, match="no ColorChecker"):
         read_chart(capture, corners=corners)
+
+
+ROTATED_SIZE = (768, 512)
+ROTATED_PLACEMENT = {"centre": (0.45, 0.55), "area": 0.25, "angle_deg": -150.0}
+"""A chart turned upside down and tilted 30 degrees: dark skin at the bottom right."""
+
+CENTRE_LIMIT = 0.2
+"""Largest patch-centre error of a found chart, in patch pitches (issue 13)."""
+
+
+@pytest.fixture(scope="module")
+def rotated_raw(sim_folder):
+    """A rotated chart under illuminant A, with its truth beside it."""
+    from lumatune.sim import simulate, write_sim
+    from lumatune.sim.scenes import ChartPlacement
+
+    result = simulate(
+        "colorchecker", size=ROTATED_SIZE, placement=ChartPlacement(**ROTATED_PLACEMENT), illuminant="A"
+    )
+    return write_sim(sim_folder / "cc-rotated.dng", result, overwrite=True, with_truth_image=False)[0], result
+
+
+def _alone(raw, folder, truth: str | None = None):
+    """A copy of ``raw`` in ``folder`` with ``truth`` (JSON text) beside it, or nothing."""
+    folder.mkdir(exist_ok=True)
+    copy = folder / raw.name
+    copy.write_bytes(raw.read_bytes())
+    if truth is not None:
+        copy.with_suffix(".json").write_text(truth)
+    return copy
+
+
+def test_builtin_finder_reads_a_rotated_chart_at_its_true_patches(rotated_raw, tmp_path):
+    raw, result = rotated_raw
+    reading = read_chart(load_captures([_alone(raw, tmp_path / "alone")])[0])
+    assert reading.located_by == "finder"
+    truth = np.array([patch["centre"] for patch in result.truth["patches"]])
+    pitch = np.hypot(*(truth[1] - truth[0]))
+    assert np.hypot(*(reading.quads.mean(axis=1) - truth).T).max() <= CENTRE_LIMIT * pitch
+    np.testing.assert_allclose(reading.rgb, result.patch_camera_rgb, rtol=PATCH_RGB_TOLERANCE)
+
+
+def test_auto_passes_over_a_foreign_json_to_the_finder(rotated_raw, tmp_path):
+    raw, _ = rotated_raw
+    capture = load_captures([_alone(raw, tmp_path / "foreign", '{"exposure": [1, 2, 3]}')])[0]
+    assert read_chart(capture).located_by == "finder"
+
+
+def test_truth_without_its_marker_is_read_only_when_asked(rotated_raw, tmp_path):
+    raw, _ = rotated_raw
+    old = json.loads(raw.with_suffix(".json").read_text())
+    del old["kind"]
+    capture = load_captures([_alone(raw, tmp_path / "old", json.dumps(old))])[0]
+    assert read_chart(capture, locate="truth").located_by == "truth"
+    assert read_chart(capture).located_by == "finder"
+
+
+def test_when_every_means_fails_the_error_names_each(flat_raws, tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "colour_checker_detection", None)
+    capture = load_captures([_alone(flat_raws[0], tmp_path / "flat", "[1, 2]")])[0]
+    with pytest.raises(UnreadableInputError) as error:
+        read_chart(capture)
+    message = str(error.value)
+    assert "\n" not in message and "no ColorChecker found" in message
+    assert "truth file: flat-1.json is not a lumatune truth file" in message
+    assert "built-in finder: no grid of patches found" in message
+    assert "colour-checker-detection: not installed" in message
+    with pytest.raises(UnreadableInputError, match="built-in finder: .*; colour-checker-detection: not installed"):
+        read_chart(capture, locate="detect")
+
+
+def test_overlay_outlines_the_24_patches():
+    import cv2
+
+    from lumatune.calibrate.report import OVERLAY_WIDTH, chart_overlay
+
+    image = np.full((100, 200, 3), 0.5, dtype=np.float32)
+    quads = quads_from_corners(np.array([[20.0, 10.0], [180.0, 10.0], [180.0, 90.0], [20.0, 90.0]]))
+    canvas = chart_overlay(image, quads)
+    yellow = (canvas[..., 0] > 100) & (canvas[..., 1] > 100) & (canvas[..., 2] < 60)
+    count, _ = cv2.connectedComponents(yellow.astype(np.uint8), connectivity=8)
+    assert canvas.shape[1] == OVERLAY_WIDTH and count - 1 == 24  # one closed outline per patch, background apart

@@ -72,3 +72,33 @@ def test_corners_parse():
     assert parse_corners("1,2,3,4,5,6,7,8").tolist() == [[1, 2], [3, 4], [5, 6], [7, 8]]
     with pytest.raises(BadFileError, match="8 numbers"):
         parse_corners("1,2,3")
+
+
+def test_a_foreign_json_beside_the_raw_does_not_stop_auto(chart_raws, tmp_path):
+    raw = tmp_path / "shot.dng"
+    raw.write_bytes(chart_raws["D65"].read_bytes())
+    raw.with_suffix(".json").write_text('{"software": "another program", "patches": [1, 2]}')
+    report = tmp_path / "report.html"
+    result = _invoke("colour", raw, "-o", tmp_path / "camera.toml", "--report", report)
+    assert result.exit_code == 0, result.output
+    assert "shot.dng: patches located by finder" in report.read_text(encoding="utf-8")
+
+
+def test_no_chart_is_one_line_on_stderr(flat_raws, tmp_path, capsys, monkeypatch):
+    import sys
+
+    from lumatune.cli import main as cli_main
+
+    monkeypatch.setitem(sys.modules, "colour_checker_detection", None)
+    with pytest.raises(SystemExit) as exit_:
+        cli_main(["calibrate", "colour", str(flat_raws[0]), "-o", str(tmp_path / "camera.toml")])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 1
+    assert err.startswith("lumatune: ") and err.count("\n") == 1 and "Traceback" not in err, err
+    assert "no ColorChecker found" in err and "built-in finder" in err
+    assert not (tmp_path / "camera.toml").exists()
+
+
+def test_unknown_locate_is_refused(chart_raws, tmp_path):
+    result = _invoke("colour", chart_raws["D65"], "-o", tmp_path / "camera.toml", "--locate", "guess")
+    assert isinstance(result.exception, BadFileError) and "builtin" in str(result.exception)

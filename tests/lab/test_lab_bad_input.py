@@ -85,7 +85,7 @@ def test_chart_detection_without_its_package(chart, capsys, monkeypatch):
     image, truth = chart
     monkeypatch.setitem(sys.modules, "colour_checker_detection", None)
     code, err = _run(["lab", "measure", str(image), "--truth", str(truth), "--detect"], capsys)
-    _assert_one_line_failure(code, err, "colour-checker-detection", "corners")
+    _assert_one_line_failure(code, err, "built-in finder", "colour-checker-detection: not installed")
 
 
 def test_report_into_a_missing_folder_writes_nothing(chart, tmp_path, capsys):

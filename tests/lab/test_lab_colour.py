@@ -25,7 +25,7 @@ from lab.lab_synthetic import (
 )
 from PIL import Image
 
-from lumatune.errors import UnsupportedError
+from lumatune.errors import UnreadableInputError
 from lumatune.lab.colour import (
     awb_angular_error_deg,
     chart_quads_from_corners,
@@ -192,10 +192,22 @@ def test_corner_quads_cover_the_inner_half_of_each_cell():
     np.testing.assert_allclose(quads[7], [[30, 30], [42, 30], [42, 42], [30, 42]])
 
 
-def test_detection_without_the_package_is_a_clear_unsupported_error(monkeypatch):
+def test_when_both_finders_fail_the_error_names_them(monkeypatch):
     monkeypatch.setitem(sys.modules, "colour_checker_detection", None)
-    with pytest.raises(UnsupportedError, match="colour-checker-detection"):
+    with pytest.raises(UnreadableInputError, match="built-in finder: .*; colour-checker-detection: not installed"):
         measure(encode(chart_linear("srgb"), 8), chart_truth(), detect_chart=True)
+
+
+def test_builtin_finder_measures_a_turned_chart_in_a_rendering(monkeypatch):
+    from lumatune.sim import simulate
+    from lumatune.sim.camera import truth_image
+    from lumatune.sim.scenes import ChartPlacement
+
+    monkeypatch.setitem(sys.modules, "colour_checker_detection", None)
+    result = simulate("colorchecker", size=(480, 320), placement=ChartPlacement((0.5, 0.5), 0.4, 200.0))
+    rendering = encode(xyz_to_linear_rgb(truth_image(result), "srgb"), 16)
+    measured = measure(rendering, result.truth, space="srgb", detect_chart=True)
+    assert _de00(measured, only_in_gamut=True).max() <= PERFECT_DE00
 
 
 def test_detected_patch_means_are_decoded_and_measured(monkeypatch):

@@ -41,6 +41,15 @@ def test_writes_the_dng_and_the_truth_beside_it(tmp_path):
         assert raw.raw_image.shape == (64, 96)
 
 
+def test_chart_placement_is_written_to_the_truth(tmp_path):
+    args = ("--chart-centre", "0.4,0.6", "--chart-area", "0.25", "--chart-angle", "200")
+    result = _run("colorchecker", "-o", str(tmp_path / "cc.dng"), "--size", "192x128", *args)
+    assert result.exit_code == 0, result.output
+    truth = json.loads((tmp_path / "cc.json").read_text())
+    assert truth["placement"] == {"centre": [0.4, 0.6], "area": 0.25, "angle_deg": 200.0}
+    assert all(len(patch["centre"]) == 2 for patch in truth["patches"]) and len(truth["patches"]) == 24
+
+
 def test_output_folder_gets_the_scene_name(tmp_path):
     assert _run("flat-field", "-o", str(tmp_path), "--size", "64x64").exit_code == 0
     assert (tmp_path / "flat-field.dng").is_file() and (tmp_path / "flat-field.json").is_file()
@@ -48,7 +57,13 @@ def test_output_folder_gets_the_scene_name(tmp_path):
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [(("nope",), "colorchecker"), ((), "no scene"), (("colorchecker", "--size", "64"), "WIDTHxHEIGHT")],
+    [
+        (("nope",), "colorchecker"),
+        ((), "no scene"),
+        (("colorchecker", "--size", "64"), "WIDTHxHEIGHT"),
+        (("colorchecker", "--chart-centre", "0.5"), "X,Y"),
+        (("flat-field", "--chart-angle", "10"), "only the colorchecker"),
+    ],
 )
 def test_bad_input_raises_a_lumatune_error(tmp_path, args, message):
     result = _run(*args, "-o", str(tmp_path / "x.dng"))

@@ -116,3 +116,44 @@ def test_natural_scene_is_the_same_every_time_and_has_clipping_speculars():
 def test_unknown_scene_or_tiny_size_is_refused(name, size):
     with pytest.raises(UnsupportedError):
         make_scene(name, *size)
+
+
+PLACED_SIZE = (384, 256)
+CENTROID_TOLERANCE_PX = 0.5
+"""A placed patch's painted pixels (sampled at pixel centres) centre on its exact centre within half a pixel."""
+
+AREA_TOLERANCE = 0.02
+"""Relative agreement of a placed chart's painted area with the asked area (pixel sampling of its outline)."""
+
+
+def test_placed_chart_patches_are_painted_around_their_centres():
+    placement = scenes.ChartPlacement((0.45, 0.55), 0.3, 33.0)
+    scene = make_scene("colorchecker", *PLACED_SIZE, placement)
+    for patch in scene.patches:
+        ys, xs = np.nonzero(scene.labels == patch.label)
+        np.testing.assert_allclose([xs.mean() + 0.5, ys.mean() + 0.5], patch.centre, atol=CENTROID_TOLERANCE_PX)
+        x0, y0, x1, y1 = patch.box
+        assert (scene.labels[y0:y1, x0:x1] == patch.label).all(), patch.name
+    assert (scene.labels > 0).mean() == pytest.approx(placement.area, rel=AREA_TOLERANCE)
+
+
+def test_a_quarter_turn_moves_dark_skin_to_the_top_right():
+    scene = make_scene("colorchecker", *PLACED_SIZE, scenes.ChartPlacement(angle_deg=90.0))
+    dark_skin, white = scene.patches[0].centre, scene.patches[18].centre
+    assert dark_skin[0] > white[0] and dark_skin[1] == pytest.approx(white[1])
+
+
+def test_random_placements_keep_the_whole_chart_in_the_frame():
+    rng = np.random.default_rng(5)
+    for _ in range(10):
+        placement = scenes.random_placement(rng, *PLACED_SIZE)
+        labels = make_scene("colorchecker", *PLACED_SIZE, placement).labels
+        assert 1 / 6 <= placement.area <= 1 / 3
+        assert not (labels[[0, -1], :].any() or labels[:, [0, -1]].any()), placement
+
+
+def test_only_the_colorchecker_can_be_placed():
+    with pytest.raises(UnsupportedError, match="only the colorchecker"):
+        make_scene("siemens-star", *PLACED_SIZE, scenes.ChartPlacement())
+    with pytest.raises(UnsupportedError, match="area"):
+        make_scene("colorchecker", *PLACED_SIZE, scenes.ChartPlacement(area=0.0))

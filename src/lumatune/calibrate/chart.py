@@ -1,11 +1,12 @@
 """The ColorChecker in a raw: where its patches are, and the linear camera RGB of each, with checks.
 
-The chart is located by one of three means: the four outer corners of its patch grid given in raw pixel
+The chart is located by one of four means: the four outer corners of its patch grid given in raw pixel
 coordinates (a perspective map of the 4 x 6 grid, each patch sampled in its inner part); the patch boxes of a
-virtual-camera truth file beside the raw; or colour-checker-detection's segmentation detector run on a
-preview rendered from the raw (offline; its inference detector downloads weights and is never used). Patch
-camera RGB is the mean of each CFA channel over the patch, read from the normalised mosaic before any colour
-processing; a patch with saturated pixels is an error, as is a chart too dark to measure.
+lumatune virtual-camera truth file beside the raw; lumatune's own finder (:mod:`lumatune.lab.chart_finder`)
+run on a linear preview rendered from the raw; or colour-checker-detection's segmentation detector on the
+same preview, encoded (offline; its inference detector downloads weights and is never used). Patch camera RGB
+is the mean of each CFA channel over the patch, read from the normalised mosaic before any colour processing;
+a patch with saturated pixels is an error, as is a chart too dark to measure.
 
 References
 ----------
@@ -20,13 +21,16 @@ References
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from lumatune.calibrate.capture import Capture
-from lumatune.errors import BadFileError, UnreadableInputError, UnsupportedError
+from lumatune.errors import BadFileError, LumatuneError, UnreadableInputError, UnsupportedError
+from lumatune.lab.chart_finder import find_colour_checker
+from lumatune.lab.truth import TRUTH_KIND
 
 __all__ = [
     "CHART_ROWS",
@@ -37,10 +41,14 @@ __all__ = [
     "ChartReading",
     "quads_from_corners",
     "quads_from_truth",
+    "LOCATE_METHODS",
     "detect_chart_corners",
+    "find_chart_corners",
+    "is_lumatune_truth",
     "locate_chart",
     "read_chart",
     "patch_means",
+    "preview",
 ]
 
 CHART_NAMES = ("cc24",)
@@ -70,6 +78,10 @@ MIN_PATCH_PIXELS = 16
 PREVIEW_WIDTH = 1440
 """Width the detector works at (colour-checker-detection's default working width)."""
 
+LOCATE_METHODS = ("auto", "corners", "truth", "builtin", "detect")
+"""How a chart may be located: ``auto`` tries corners, a lumatune truth file, the built-in finder and
+colour-checker-detection in turn; ``detect`` the two finders; the others one means each."""
+
 
 @dataclass(frozen=True)
 class ChartReading:
@@ -80,7 +92,7 @@ class ChartReading:
     rgb : (24, 3) mean camera RGB per patch (normalised mosaic units, lens shading corrected).
     noise : (24, 3) standard deviation of each channel over the patch.
     quads : (24, 4, 2) sampled region of each patch, raw pixel coordinates (x, y).
-    located_by : "corners", "truth" or "detector".
+    located_by : "corners", "truth", "finder" (built-in) or "detector" (colour-checker-detection).
     """
 
     rgb: np.ndarray
@@ -220,10 +232,10 @@ def _saturation_map(capture: Capture) -> np.ndarray:
     return (data - black) >= CLIP_LEVEL * (raw.white_level - black)
 
 
-def _preview(capture: Capture) -> tuple[np.ndarray, int]:
-    """A small display-encoded sRGB rendering of the raw (one pixel per CFA repeat) and its block size."""
+def _linear_preview(capture: Capture) -> tuple[np.ndarray, int]:
+    """A small linear sRGB rendering of the raw (one pixel per CFA repeat, 99.5th percentile at 1), its block."""
     from lumatune.camera_colour import as_shot_neutral, metadata_matrix_wb_camera_to_xyz_d65
-    from lumatune.colour.spaces import encode_oetf, matrix_xyz_to_rgb
+    from lumatune.colour.spaces import matrix_xyz_to_rgb
 
     raw, mosaic = capture.raw, capture.mosaic
     if raw.cfa is None:
@@ -239,8 +251,18 @@ def _preview(capture: Capture) -> tuple[np.ndarray, int]:
     neutral = np.asarray(neutral, dtype=np.float64) / np.max(neutral)
     matrix, _, _ = metadata_matrix_wb_camera_to_xyz_d65(raw, neutral)
     linear = (rgb / neutral) @ (matrix_xyz_to_rgb("srgb") @ matrix).T
-    linear = linear / max(float(np.percentile(linear, 99.5)), 1e-6)
-    return encode_oetf(np.clip(linear, 0, 1).astype(np.float32), "srgb"), block
+    return np.clip(linear / max(float(np.percentile(linear, 99.5)), 1e-6), 0, 1).astype(np.float32), block
+
+
+def preview(capture: Capture) -> tuple[np.ndarray, int]:
+    """A small sRGB-encoded rendering of the raw (float32 in [0, 1], one pixel per CFA repeat) and that repeat.
+
+    Raw pixel coordinates divided by the repeat are preview coordinates (pixel edges at integers).
+    """
+    from lumatune.colour.spaces import encode_oetf
+
+    linear, block = _linear_preview(capture)
+    return encode_oetf(linear, "srgb"), block
 
 
 def _block_mean(tiles: np.ndarray, positions: np.ndarray) -> np.ndarray:
@@ -269,20 +291,88 @@ def detect_chart_corners(capture: Capture) -> np.ndarray:
             f"{capture.path}: chart detection needs colour-checker-detection "
             "(pip install --no-deps colour-checker-detection) or give --corners"
         ) from None
-    preview, block = _preview(capture)
-    portrait = preview.shape[0] > preview.shape[1]
+    image, block = preview(capture)
+    portrait = image.shape[0] > image.shape[1]
     if portrait:
-        preview = np.ascontiguousarray(np.rot90(preview, k=-1))
-    found = detect_colour_checkers_segmentation(preview, additional_data=True)
+        image = np.ascontiguousarray(np.rot90(image, k=-1))
+    found = detect_colour_checkers_segmentation(image, additional_data=True)
     if not found:
         raise UnreadableInputError(f"{capture.path}: no ColorChecker found in the raw (segmentation detector)")
-    quad = np.asarray(found[0].quadrilateral, dtype=np.float64) * (preview.shape[1] / PREVIEW_WIDTH)
+    quad = np.asarray(found[0].quadrilateral, dtype=np.float64) * (image.shape[1] / PREVIEW_WIDTH)
     if portrait:
-        quad = np.stack([quad[:, 1], preview.shape[1] - quad[:, 0]], axis=1)
+        quad = np.stack([quad[:, 1], image.shape[1] - quad[:, 0]], axis=1)
     # The detector maps its quadrilateral's points to (W, 0), (W, H), (0, H), (0, 0) of a chart image whose
     # first patch (dark skin) is top left: its last point is the dark-skin corner.
     ordered = np.roll(quad, 1, axis=0)
     return ordered * block
+
+
+def find_chart_corners(capture: Capture) -> np.ndarray:
+    """The four outer corners of the chart's patch grid found by the built-in finder, raw pixel coordinates.
+
+    The finder (:func:`lumatune.lab.chart_finder.find_colour_checker`) runs on a linear preview with one pixel
+    per CFA repeat; preview coordinates (pixel edges at integers) times the repeat are raw coordinates.
+
+    Raises
+    ------
+    UnreadableInputError : no chart found (the message says why).
+    """
+    linear, block = _linear_preview(capture)
+    try:
+        return find_colour_checker(linear) * block
+    except UnreadableInputError as error:
+        raise UnreadableInputError(f"{capture.path}: {error}") from None
+
+
+def is_lumatune_truth(path: Path) -> bool:
+    """Whether ``path`` is a JSON file marked as a lumatune virtual-camera truth (its ``kind``)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("kind") == TRUTH_KIND
+
+
+def _reason(error: LumatuneError, capture: Capture) -> str:
+    """A finder's error message without the raw's path in front."""
+    return str(error).removeprefix(f"{capture.path}: ")
+
+
+def _truth_quads(capture: Capture) -> tuple[np.ndarray | None, str]:
+    """Patch quads from a lumatune truth file beside the raw, or None and why not (for ``auto``)."""
+    truth = capture.path.with_suffix(".json")
+    if not truth.is_file():
+        return None, "none beside it"
+    if not is_lumatune_truth(truth):
+        return None, f"{truth.name} is not a lumatune truth file"
+    if capture.raw.orientation_turns % 4:
+        return None, "the raw is rotated"
+    try:
+        return quads_from_truth(truth), ""
+    except BadFileError as error:
+        return None, str(error).removeprefix(f"{truth}: ")
+
+
+def _found_quads(
+    capture: Capture, finders: dict[str, tuple[str, Callable[[Capture], np.ndarray]]]
+) -> tuple[np.ndarray | None, str, list[str]]:
+    """The first finder that finds the chart: its quads and name; else None and each finder's failure."""
+    failures = []
+    for label, (located_by, finder) in finders.items():
+        try:
+            return quads_from_corners(finder(capture), DETECTED_INNER_FRACTION), located_by, failures
+        except UnsupportedError:
+            failures.append(f"{label}: not installed")
+        except UnreadableInputError as error:
+            failures.append(f"{label}: {_reason(error, capture)}")
+    return None, "", failures
+
+
+FINDERS = {
+    "built-in finder": ("finder", find_chart_corners),
+    "colour-checker-detection": ("detector", detect_chart_corners),
+}
+"""The chart finders ``auto`` and ``detect`` try, in order: message label -> (located_by, function)."""
 
 
 def locate_chart(capture: Capture, corners: np.ndarray | None = None, locate: str = "auto") -> tuple[np.ndarray, str]:
@@ -292,23 +382,35 @@ def locate_chart(capture: Capture, corners: np.ndarray | None = None, locate: st
     ----------
     capture : the raw.
     corners : (4, 2) outer corners of the patch grid (see :func:`quads_from_corners`), if given.
-    locate : "auto" (corners if given, else a virtual-camera truth file beside the raw, else the detector),
-        "corners", "truth" or "detect".
+    locate : one of :data:`LOCATE_METHODS`. "auto": the corners if given, else a truth file beside the raw
+        that carries lumatune's truth marker, else the built-in finder, else colour-checker-detection when
+        installed. "truth" reads the JSON beside the raw even without the marker (older truth files);
+        "builtin" runs the built-in finder only; "detect" the built-in finder, then colour-checker-detection.
 
     Raises
     ------
-    UnreadableInputError : no chart found by the means asked.
+    UnreadableInputError : no chart found by the means asked; the message names each one tried and why it failed.
     """
     truth = capture.path.with_suffix(".json")
     if corners is not None and locate in ("auto", "corners"):
         return quads_from_corners(corners), "corners"
     if locate == "corners":
         raise UnreadableInputError(f"{capture.path}: no chart corners given")
-    if locate in ("auto", "truth") and truth.is_file() and capture.raw.orientation_turns % 4 == 0:
-        return quads_from_truth(truth), "truth"
     if locate == "truth":
-        raise UnreadableInputError(f"{capture.path}: no virtual-camera truth file {truth.name} beside it")
-    return quads_from_corners(detect_chart_corners(capture), DETECTED_INNER_FRACTION), "detector"
+        if not truth.is_file() or capture.raw.orientation_turns % 4:
+            raise UnreadableInputError(f"{capture.path}: no virtual-camera truth file {truth.name} beside it")
+        return quads_from_truth(truth), "truth"
+    tried = []
+    if locate == "auto":
+        quads, why = _truth_quads(capture)
+        if quads is not None:
+            return quads, "truth"
+        tried.append(f"truth file: {why}")
+    finders = {"built-in finder": FINDERS["built-in finder"]} if locate == "builtin" else FINDERS
+    quads, located_by, failures = _found_quads(capture, finders)
+    if quads is not None:
+        return quads, located_by
+    raise UnreadableInputError(f"{capture.path}: no ColorChecker found: {'; '.join(tried + failures)}")
 
 
 def _check_chart(capture: Capture, rgb: np.ndarray, clipped: np.ndarray, fewest: np.ndarray, located_by: str) -> None:

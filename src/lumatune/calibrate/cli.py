@@ -76,7 +76,13 @@ def colour(
         ),
     ] = None,
     locate: Annotated[
-        str, typer.Option("--locate", help="auto, corners, truth (virtual-camera truth file) or detect.")
+        str,
+        typer.Option(
+            "--locate",
+            help="auto (corners, else a lumatune truth file beside the raw, else the finders), corners, "
+            "truth (virtual-camera truth file), builtin (lumatune's finder) or detect (lumatune's finder, "
+            "then colour-checker-detection if installed).",
+        ),
     ] = "auto",
     dcp: Annotated[Path | None, typer.Option("--dcp", help="Also write a DNG Camera Profile (.dcp).")] = None,
     hue_sat_map: Annotated[
@@ -87,14 +93,14 @@ def colour(
     overwrite: OverwriteOption = False,
 ) -> None:
     """Fit the colour matrix per illuminant (least mean ΔE2000, white preserved) into [colour_matrix]."""
-    from lumatune.calibrate.chart import CHART_NAMES
+    from lumatune.calibrate.chart import CHART_NAMES, LOCATE_METHODS
     from lumatune.calibrate.colour import calibrate_colour
     from lumatune.calibrate.tuningfile import write_tuning_blocks
 
     if chart not in CHART_NAMES:
         raise BadFileError(f"--chart: '{chart}' is not one of {', '.join(CHART_NAMES)}")
-    if locate not in ("auto", "corners", "truth", "detect"):
-        raise BadFileError(f"--locate: '{locate}' is not one of auto, corners, truth, detect")
+    if locate not in LOCATE_METHODS:
+        raise BadFileError(f"--locate: '{locate}' is not one of {', '.join(LOCATE_METHODS)}")
     _check_outputs([dcp, report], overwrite=overwrite, tuning=output, update=update)
     illuminants = [name.strip() for name in illuminant.split(",") if name.strip()] or ["auto"]
     calibration = calibrate_colour(raws, illuminants=illuminants, corners=parse_corners(corners), locate=locate)

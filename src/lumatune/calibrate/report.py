@@ -1,7 +1,9 @@
 """The calibration report: one self-contained HTML file (``report.html``) with tables and embedded plots.
 
 Colour: for each illuminant, CIEDE2000 per patch of the calibration charts rendered with the raw's metadata
-matrix and with the fitted tuning (and, when fitted, the hue/saturation table), as a table and a bar plot;
+matrix and with the fitted tuning (and, when fitted, the hue/saturation table), as a table and a bar plot,
+and each chart's preview with the 24 sampled patch regions outlined and numbered, so a person can check
+where the chart was found;
 optionally a held-out table (other seeds and illuminants, developed through the pipeline and measured by the
 lab). Shading: the gain map of each channel. Noise: variance against signal per channel and ISO with the
 fitted Poisson-Gaussian lines. Plots are matplotlib (Agg) PNGs embedded as base64.
@@ -22,17 +24,28 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
-from lumatune.calibrate.colour import ColourCalibration
+from lumatune.calibrate.chart import preview
+from lumatune.calibrate.colour import ColourCalibration, ColourShot
 from lumatune.calibrate.noise import NoiseCalibration
 from lumatune.calibrate.reference import chart_reflectances
 from lumatune.calibrate.shading import ShadingCalibration
 from lumatune.io.atomic import atomic_output
 
-__all__ = ["render_report_html", "write_report"]
+__all__ = ["chart_overlay", "render_report_html", "write_report"]
 
 FIGURE_DPI = 90
+
+OVERLAY_WIDTH = 720
+"""Width (px) of the chart overlay image: the chart region of the preview, scaled to it."""
+
+OVERLAY_MARGIN = 0.1
+"""Margin around the found patches in the overlay, as a fraction of their extent."""
+
+_SUBPIXEL_BITS = 4
+"""Fractional bits of the points drawn with OpenCV (1/16 px)."""
 
 
 def _pyplot():
@@ -49,6 +62,53 @@ def _png(figure: Any) -> str:
     figure.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight")
     _pyplot().close(figure)
     return f'<img alt="plot" src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode("ascii")}">'
+
+
+def _chart_region(image: np.ndarray, quads: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """The part of ``image`` around ``quads`` (preview px), its top-left corner and the scale to the overlay."""
+    low, high = quads.reshape(-1, 2).min(axis=0), quads.reshape(-1, 2).max(axis=0)
+    margin = OVERLAY_MARGIN * (high - low)
+    x0, y0 = np.maximum(np.floor(low - margin), 0).astype(int)
+    x1, y1 = np.minimum(np.ceil(high + margin), [image.shape[1], image.shape[0]]).astype(int)
+    region = image[y0:y1, x0:x1]
+    return region, np.array([x0, y0], dtype=np.float64), OVERLAY_WIDTH / max(region.shape[1], 1)
+
+
+def chart_overlay(image: np.ndarray, quads: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 RGB of the chart region of an sRGB image with each patch quad outlined and numbered.
+
+    Parameters
+    ----------
+    image : (H, W, 3) display-encoded RGB in [0, 1].
+    quads : (24, 4, 2) patch regions in the image's pixel coordinates (pixel edges at integers).
+    """
+    region, origin, scale = _chart_region(image, quads)
+    size = (OVERLAY_WIDTH, max(1, round(region.shape[0] * scale)))
+    canvas = cv2.resize((np.clip(region, 0, 1) * 255).astype(np.uint8), size, interpolation=cv2.INTER_AREA)
+    points = (quads - origin) * scale - 0.5  # OpenCV draws at pixel centres
+    fixed = np.round(points * 2**_SUBPIXEL_BITS).astype(np.int32)
+    cv2.polylines(canvas, list(fixed), True, (0, 0, 0), 3, cv2.LINE_AA, _SUBPIXEL_BITS)
+    cv2.polylines(canvas, list(fixed), True, (255, 255, 0), 1, cv2.LINE_AA, _SUBPIXEL_BITS)
+    for number, centre in enumerate(points.mean(axis=1), start=1):
+        text, font = str(number), cv2.FONT_HERSHEY_SIMPLEX
+        (width, height), _ = cv2.getTextSize(text, font, 0.5, 1)
+        at = (int(round(centre[0] - width / 2)), int(round(centre[1] + height / 2)))
+        cv2.putText(canvas, text, at, font, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
+        cv2.putText(canvas, text, at, font, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
+    return canvas
+
+
+def _overlay_img(shot: ColourShot) -> str:
+    """An ``<img>`` of the shot's chart with its found patches drawn over it, and a caption."""
+    image, block = preview(shot.capture)
+    canvas = chart_overlay(image, shot.chart.quads / block)
+    _, encoded = cv2.imencode(".png", cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
+    source = base64.b64encode(encoded.tobytes()).decode("ascii")
+    caption = f"{shot.capture.path.name}: patches located by {shot.chart.located_by}"
+    return (
+        f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{source}">'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+    )
 
 
 def _cell(value: Any) -> str:
@@ -94,6 +154,7 @@ def _colour_section(calibration: ColourCalibration, hue_sat_de00: Sequence[np.nd
         ]
         header = ["patch", "ΔE00 metadata", "ΔE00 fitted"] + (["ΔE00 + hue/sat"] if extra is not None else [])
         parts += [f"<h3>{html.escape(fit.illuminant)}</h3>", _png(figure), _table(header, rows)]
+        parts += [_overlay_img(shot) for shot in fit.shots]
     header = ["illuminant", "CCT K", "charts", "mean ΔE00 metadata", "mean ΔE00 fitted"]
     header += ["mean ΔE00 + hue/sat"] if hue_sat_de00 else []
     return parts[0] + _table(header, summary) + "".join(parts[1:])

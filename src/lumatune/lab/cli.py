@@ -32,7 +32,12 @@ CornersOption = Annotated[
         help="Chart located by the outer corners of its patch grid, 'x,y x,y x,y x,y' from the first patch clockwise.",
     ),
 ]
-DetectOption = Annotated[bool, typer.Option("--detect", help="Find the chart with colour-checker-detection.")]
+DetectOption = Annotated[
+    bool,
+    typer.Option(
+        "--detect", help="Find the chart: lumatune's own finder, then colour-checker-detection if it is installed."
+    ),
+]
 ExposureOption = Annotated[
     bool, typer.Option("--fit-exposure/--no-fit-exposure", help="Fit one exposure scale on the neutral patches first.")
 ]

@@ -7,7 +7,9 @@ fitted by least squares on the luminance Y of the neutral patches, removes a glo
 difference before the colour differences are taken.
 
 The chart is located from the truth's boxes, from its four corners (a perspective map of the 4 x 6
-grid, each patch sampled in its inner 50 %), or by colour-checker-detection's segmentation detector.
+grid, each patch sampled in its inner 50 %), or found: by lumatune's own finder
+(:mod:`lumatune.lab.chart_finder`), else by colour-checker-detection's segmentation detector when that
+optional package is installed.
 
 References
 ----------
@@ -27,8 +29,9 @@ import colour
 import cv2
 import numpy as np
 
-from lumatune.errors import UnreadableInputError, UnsupportedError
-from lumatune.lab.rendering import Rendering, matrix_rgb_to_xyz
+from lumatune.errors import UnreadableInputError
+from lumatune.lab.chart_finder import find_colour_checker
+from lumatune.lab.rendering import Rendering, linear_rgb, matrix_rgb_to_xyz
 
 __all__ = [
     "CHART_ROWS",
@@ -50,6 +53,9 @@ CHART_ROWS = 4
 CHART_COLUMNS = 6
 INNER_FRACTION = 0.5
 """Fraction of each grid cell (per side) sampled when the chart is located from its corners."""
+
+FOUND_INNER_FRACTION = 0.4
+"""The same for a chart the finder located (a margin for corners less exact than given ones)."""
 
 GAMUT_TOLERANCE = 1e-4
 """Linear RGB slack below 0 and above 1 still counted as in gamut."""
@@ -118,31 +124,44 @@ def chart_quads_from_corners(
 def detect_chart_patch_means(rendering: Rendering) -> np.ndarray:
     """Find a ColorChecker Classic on a photograph; return the (24, 3) mean linear RGB of its patches.
 
-    The detector samples the display-encoded image (it segments what a person would see); the patch
-    means it returns are then decoded with the sRGB EOTF. On noisy patches this mean of codes differs
-    slightly from the mean of the light (Jensen's inequality); use corners for exact work.
+    The built-in finder (:func:`lumatune.lab.chart_finder.find_colour_checker`) runs on the linear image
+    and each patch is averaged in linear RGB over the inner :data:`FOUND_INNER_FRACTION` of its cell. When
+    it finds nothing, colour-checker-detection is tried if installed (see :func:`_detector_patch_means`).
 
     Raises
     ------
-    UnsupportedError
-        colour-checker-detection is not installed.
     UnreadableInputError
-        No chart was found.
+        No chart was found; the message names each finder tried and why it failed.
     """
+    linear = linear_rgb(rendering)
+    try:
+        corners = find_colour_checker(linear)
+    except UnreadableInputError as error:
+        return _detector_patch_means(rendering, f"built-in finder: {error}")
+    quads = chart_quads_from_corners(corners, inner=FOUND_INNER_FRACTION)
+    return np.array([quad_pixels(linear, quad).mean(axis=0) for quad in quads], dtype=np.float64)
+
+
+def _detector_patch_means(rendering: Rendering, tried: str) -> np.ndarray:
+    """Patch means from colour-checker-detection's segmentation detector, after the built-in finder failed.
+
+    The detector samples the display-encoded image (it segments what a person would see); the patch
+    means it returns are then decoded with the sRGB EOTF. On noisy patches this mean of codes differs
+    slightly from the mean of the light (Jensen's inequality); use corners for exact work.
+    """
+    failed = f"{rendering.source}: no ColorChecker found: {tried}; colour-checker-detection"
     try:
         import colour_checker_detection
     except ImportError:
-        raise UnsupportedError(
-            "chart detection needs the colour-checker-detection package; install it or give the chart corners"
-        ) from None
+        raise UnreadableInputError(f"{failed}: not installed") from None
     scale = 1.0 if rendering.bit_depth is None else 2**rendering.bit_depth - 1
     encoded = (rendering.codes.astype(np.float32) / np.float32(scale)).clip(0, 1)
     found = colour_checker_detection.detect_colour_checkers_segmentation(encoded)
     if len(found) == 0:
-        raise UnreadableInputError(f"{rendering.source}: no ColorChecker found by segmentation")
+        raise UnreadableInputError(f"{failed}: no chart found")
     means = np.asarray(found[0], dtype=np.float64)[:, :3]
     if means.shape[0] != CHART_ROWS * CHART_COLUMNS:
-        raise UnreadableInputError(f"{rendering.source}: the detector returned {means.shape[0]} patches, not 24")
+        raise UnreadableInputError(f"{failed}: returned {means.shape[0]} patches, not 24")
     return np.asarray(colour.models.eotf_sRGB(means))
 
 

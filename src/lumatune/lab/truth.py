@@ -6,6 +6,11 @@ D65 CIE XYZ and Lab, the slanted edge with the optics' analytic MTF, the step we
 ``relative_luminance`` (scene luminance relative to a perfect white, Y = 1, like the patches' XYZ; the
 brightest steps exceed 1 and clip), the sensor noise model and an optional noiseless XYZ truth image.
 
+A chart the virtual camera placed (moved, scaled, turned) also gives each patch's exact ``centre``
+``[x, y]`` and the ``placement`` it was drawn with; its boxes are axis-aligned squares inside the turned
+patches. The ``kind`` is the marker by which ``lumatune calibrate --locate auto`` tells a truth file from
+another program's JSON beside a raw.
+
 ``box`` and ``image_size`` may be left out of a hand-written truth file for a real photograph of a
 chart (the chart is then located from its corners or detected); when present they are checked.
 

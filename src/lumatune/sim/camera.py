@@ -21,7 +21,7 @@ import datetime as dt
 import json
 import numbers
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +31,7 @@ from lumatune.io.atomic import atomic_output
 from lumatune.io.dng import BAYER_PATTERNS, encode_opcode_list, gain_map_opcode, write_dng
 from lumatune.sim import colorimetry, optics as optics_model, sensor as sensor_model, spectra
 from lumatune.sim.optics import Optics
-from lumatune.sim.scenes import Scene, make_scene
+from lumatune.sim.scenes import ChartPlacement, Scene, make_scene
 from lumatune.sim.sensor import Sensor
 
 __all__ = [
@@ -193,7 +193,8 @@ def _box_list(box: tuple[int, int, int, int], width: int, height: int, optics: O
 def _patch_truth(scene: Scene, illuminant: str, width: int, height: int, optics: Optics) -> list[dict]:
     """The ``patches`` entries of the truth: box, neutrality, D65-adapted XYZ and Lab.
 
-    Patches too small at this image size to keep a safe box are left out.
+    A placed chart's patches also give their exact ``centre`` (x, y), pixel edges at integers, when the
+    lens moves no pixels. Patches too small at this image size to keep a safe box are left out.
     """
     if not scene.patches:
         return []
@@ -203,15 +204,16 @@ def _patch_truth(scene: Scene, illuminant: str, width: int, height: int, optics:
     for i, patch in enumerate(scene.patches):
         box = _box_list(patch.box, width, height, optics)
         if box is not None:
-            entries.append(
-                {
-                    "name": patch.name,
-                    "box": box,
-                    "neutral": bool(patch.neutral),
-                    "XYZ": [float(v) for v in xyz[i]],
-                    "Lab": [float(v) for v in lab[i]],
-                }
-            )
+            entry = {
+                "name": patch.name,
+                "box": box,
+                "neutral": bool(patch.neutral),
+                "XYZ": [float(v) for v in xyz[i]],
+                "Lab": [float(v) for v in lab[i]],
+            }
+            if patch.centre is not None and not optics.has_geometry:
+                entry["centre"] = list(patch.centre)
+            entries.append(entry)
     return entries
 
 
@@ -280,6 +282,7 @@ def simulate(
     size: tuple[int, int] = DEFAULT_SIZE,
     optics: Optics = Optics(),
     sensor: Sensor = Sensor(),
+    placement: ChartPlacement | None = None,
 ) -> SimResult:
     """Simulate a raw capture of a named scene with exact ground truth.
 
@@ -305,6 +308,8 @@ def simulate(
         (width, height) in pixels.
     optics, sensor
         Lens and sensor models.
+    placement
+        Position, size and rotation of the chart of the "colorchecker" scene (None: upright, centred).
 
     Returns
     -------
@@ -324,7 +329,7 @@ def simulate(
     width, height = _check_capture(iso, ev, size)
     light = spectra.illuminant_spd(illuminant)
     sensitivities = spectra.camera_sensitivities(camera)
-    rendered = make_scene(scene, width, height)
+    rendered = make_scene(scene, width, height, placement)
 
     white_rgb = light @ sensitivities
     exposure = WHITE_AT_EV0 * 2.0**ev / white_rgb.max()
@@ -378,6 +383,8 @@ def simulate(
         "image_size": [width, height],
         "white_camera_rgb": [float(v) for v in white_rgb / white_rgb[1]],
     }
+    if placement is not None:
+        truth["placement"] = asdict(placement)
     patches = _patch_truth(rendered, illuminant, width, height, optics)
     if patches:
         truth["patches"] = patches

@@ -17,7 +17,7 @@ from lumatune.errors import UnsupportedError
 from lumatune.sim.scenes import SCENES
 from lumatune.sim.spectra import CAMERAS, DEFAULT_CAMERA, illuminant_names
 
-__all__ = ["parse_size", "sim_command"]
+__all__ = ["parse_placement", "parse_size", "sim_command"]
 
 _DEFAULT_SIZE = "1536x1024"
 _CFA_NAMES = "RGGB, BGGR, GRBG, GBRG or XTRANS"
@@ -40,6 +40,31 @@ def parse_size(text: str) -> tuple[int, int]:
     if not match or int(match.group(1)) == 0 or int(match.group(2)) == 0:
         raise UnsupportedError(f"size {text!r}: expected WIDTHxHEIGHT, e.g. {_DEFAULT_SIZE}")
     return int(match.group(1)), int(match.group(2))
+
+
+def parse_placement(centre: Optional[str], area: Optional[float], angle: Optional[float]):
+    """A :class:`~lumatune.sim.scenes.ChartPlacement` from the ``--chart-*`` options; None when none is given.
+
+    Raises
+    ------
+    UnsupportedError
+        The centre is not two numbers "X,Y" in [0, 1].
+    """
+    from lumatune.sim.scenes import ChartPlacement
+
+    if centre is None and area is None and angle is None:
+        return None
+    default = ChartPlacement()
+    point = default.centre
+    if centre is not None:
+        match = re.fullmatch(r"\s*([0-9.]+)\s*,\s*([0-9.]+)\s*", centre)
+        try:
+            point = (float(match.group(1)), float(match.group(2))) if match else (-1.0, -1.0)
+        except ValueError:
+            point = (-1.0, -1.0)
+        if not all(0 <= v <= 1 for v in point):
+            raise UnsupportedError(f"--chart-centre {centre!r}: expected X,Y as fractions of the frame, e.g. 0.4,0.6")
+    return ChartPlacement(point, default.area if area is None else area, 0.0 if angle is None else angle)
 
 
 def _listing() -> str:
@@ -75,6 +100,15 @@ def sim_command(
     ev: float = typer.Option(0.0, "--ev", help="exposure in stops relative to white at 85% of full scale"),
     seed: int = typer.Option(0, "--seed", help="seed of the sensor noise"),
     size: str = typer.Option(_DEFAULT_SIZE, "--size", help="image size WIDTHxHEIGHT"),
+    chart_centre: Optional[str] = typer.Option(
+        None, "--chart-centre", help="colorchecker: chart centre, X,Y as fractions of the frame (default 0.5,0.5)"
+    ),
+    chart_area: Optional[float] = typer.Option(
+        None, "--chart-area", help="colorchecker: area of the chart as a fraction of the frame (default 0.3)"
+    ),
+    chart_angle: Optional[float] = typer.Option(
+        None, "--chart-angle", help="colorchecker: chart rotation, degrees clockwise (90, 180, 270 move dark skin)"
+    ),
     list_: bool = typer.Option(False, "--list", help="list scenes, illuminants and cameras, then exit"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace existing output files"),
 ) -> None:
@@ -89,8 +123,17 @@ def sim_command(
     width, height = parse_size(size)
     from lumatune.sim.camera import simulate, write_sim
 
+    placement = parse_placement(chart_centre, chart_area, chart_angle)
     result = simulate(
-        scene, illuminant=illuminant, camera=camera, cfa=cfa, iso=iso, ev=ev, seed=seed, size=(width, height)
+        scene,
+        illuminant=illuminant,
+        camera=camera,
+        cfa=cfa,
+        iso=iso,
+        ev=ev,
+        seed=seed,
+        size=(width, height),
+        placement=placement,
     )
     dng_path, json_path = write_sim(_output_path(output, scene), result, overwrite=overwrite)
     typer.echo(f"{dng_path}\n{json_path}")

@@ -29,11 +29,13 @@ from lumatune.sim import spectra
 
 __all__ = [
     "SCENES",
+    "ChartPlacement",
     "Scene",
     "SceneEdge",
     "ScenePatch",
     "SceneStep",
     "make_scene",
+    "random_placement",
     "safe_box",
 ]
 
@@ -58,6 +60,37 @@ ZONE_PLATE_NYQUIST_RADIUS = 0.5
 _NEUTRAL_BACKGROUND = 0.18
 _CHART_SURROUND = 0.05
 
+CHART_GAP = 0.25
+"""Gap between the patches of a chart (and surround beyond the outer patches), in patch sides."""
+
+_CC_COLUMNS, _CC_ROWS = 6, 4
+
+PLACEMENT_FIT = 0.98
+"""A random placement's area stays below this fraction of the largest that fits."""
+
+PLACEMENT_MARGIN_PX = 1.0
+"""A random placement keeps the chart this far from the frame's edges."""
+
+
+@dataclass(frozen=True)
+class ChartPlacement:
+    """Where a ColorChecker lies in the frame.
+
+    Attributes
+    ----------
+    centre : tuple of float
+        Centre of the patch grid as fractions (x, y) of the image width and height.
+    area : float
+        Area of the chart (patches, gaps and surround) as a fraction of the frame's area.
+    angle_deg : float
+        Rotation of the chart about its centre, degrees, clockwise as seen in the image (y down); any
+        value, so multiples of 90 put the dark-skin patch at each corner.
+    """
+
+    centre: tuple[float, float] = (0.5, 0.5)
+    area: float = 0.3
+    angle_deg: float = 0.0
+
 
 @dataclass(frozen=True)
 class ScenePatch:
@@ -68,6 +101,8 @@ class ScenePatch:
     neutral: bool
     label: int
     shading: float = 1.0
+    centre: tuple[float, float] | None = None
+    """Exact centre (x, y) in pixels (pixel edges at integers), given for a placed chart."""
 
 
 @dataclass(frozen=True)
@@ -173,16 +208,123 @@ def _chart(
     return Scene(name, labels, table, None, tuple(patches))
 
 
-def colorchecker(width: int, height: int) -> Scene:
+def _chart_outline() -> tuple[float, float]:
+    """Width and height of a ColorChecker's surround, in patch sides."""
+    return _CC_COLUMNS + (_CC_COLUMNS + 1) * CHART_GAP, _CC_ROWS + (_CC_ROWS + 1) * CHART_GAP
+
+
+def _chart_pitch(width: int, height: int, area: float) -> float:
+    """Patch pitch (px) of a ColorChecker whose surround covers ``area`` of the frame."""
+    outline_width, outline_height = _chart_outline()
+    return float(np.sqrt(area * width * height / (outline_width * outline_height)) * (1 + CHART_GAP))
+
+
+def _chart_frame(width: int, height: int, placement: ChartPlacement) -> tuple[np.ndarray, np.ndarray, float]:
+    """Grid centre (px), rotation matrix (chart units -> image) and pitch (px) of a placed chart."""
+    angle = np.radians(placement.angle_deg)
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    centre = np.array([placement.centre[0] * width, placement.centre[1] * height])
+    return centre, rotation, _chart_pitch(width, height, placement.area)
+
+
+def _placed_labels(width: int, height: int, placement: ChartPlacement) -> np.ndarray:
+    """Labels of a placed ColorChecker: 0 background, 1 surround, 2 + i patch i (pixel centres sampled)."""
+    centre, rotation, pitch = _chart_frame(width, height, placement)
+    ys, xs = np.mgrid[0:height, 0:width] + 0.5
+    offset = np.stack([xs - centre[0], ys - centre[1]], axis=-1) @ rotation / pitch  # R^-1 = R^T
+    u, v = offset[..., 0] + _CC_COLUMNS / 2, offset[..., 1] + _CC_ROWS / 2
+    half = 0.5 / (1 + CHART_GAP)
+    margin = CHART_GAP / (1 + CHART_GAP) - (0.5 - half)
+    labels = np.zeros((height, width), dtype=np.uint16)
+    labels[(u >= -margin) & (u < _CC_COLUMNS + margin) & (v >= -margin) & (v < _CC_ROWS + margin)] = 1
+    column, row = np.floor(u), np.floor(v)
+    inside = (np.abs(u - column - 0.5) < half) & (np.abs(v - row - 0.5) < half)
+    inside &= (column >= 0) & (column < _CC_COLUMNS) & (row >= 0) & (row < _CC_ROWS)
+    labels[inside] = (row[inside] * _CC_COLUMNS + column[inside] + 2).astype(np.uint16)
+    return labels
+
+
+def placed_patch_centres(width: int, height: int, placement: ChartPlacement) -> np.ndarray:
+    """(24, 2) exact patch centres (x, y) of a placed ColorChecker, row-major from dark skin."""
+    centre, rotation, pitch = _chart_frame(width, height, placement)
+    row, column = np.divmod(np.arange(_CC_COLUMNS * _CC_ROWS), _CC_COLUMNS)
+    grid = np.stack([column + 0.5 - _CC_COLUMNS / 2, row + 0.5 - _CC_ROWS / 2], axis=1)
+    return centre + grid @ rotation.T * pitch
+
+
+def _placed_box(centre: np.ndarray, pitch: float, angle_deg: float) -> tuple[int, int, int, int]:
+    """The safe box of a rotated patch: the axis-aligned square centred in its safe inner square."""
+    angle = np.radians(angle_deg)
+    half = pitch / (1 + CHART_GAP) * (0.5 - BOX_SHRINK) / (abs(np.cos(angle)) + abs(np.sin(angle)))
+    return safe_box(centre[0] - half, centre[1] - half, centre[0] + half, centre[1] + half, 0.0)
+
+
+def _placed_colorchecker(width: int, height: int, placement: ChartPlacement) -> Scene:
+    names, reflectances = spectra.colorchecker_reflectances()
+    pitch = _chart_frame(width, height, placement)[2]
+    patches = tuple(
+        ScenePatch(name, _placed_box(c, pitch, placement.angle_deg), i >= 18, i + 2, centre=(float(c[0]), float(c[1])))
+        for i, (name, c) in enumerate(zip(names, placed_patch_centres(width, height, placement)))
+    )
+    table = np.concatenate([[_flat(_NEUTRAL_BACKGROUND), _flat(_CHART_SURROUND)], reflectances])
+    return Scene("colorchecker", _placed_labels(width, height, placement), table, None, patches)
+
+
+def colorchecker(width: int, height: int, placement: ChartPlacement | None = None) -> Scene:
     """The ColorChecker Classic 24 (BabelColor average spectra), 6 x 4 patches on a dark surround.
+
+    Without ``placement`` the chart is upright and centred, filling 92 % of the frame's limiting side;
+    with one it is moved, scaled and rotated (labels sampled at pixel centres), and each patch carries
+    its exact centre.
 
     References
     ----------
     .. [1] McCamy et al., 1976; Pascale, BabelColor, 2006.
     """
+    if placement is not None:
+        return _placed_colorchecker(width, height, placement)
     names, reflectances = spectra.colorchecker_reflectances()
     neutral = [index >= 18 for index in range(len(names))]
     return _chart("colorchecker", width, height, list(names), reflectances, neutral, cols=6)
+
+
+def _rotated_extent(area: float, angle_deg: float, width: int, height: int) -> np.ndarray:
+    """Half width and half height (px) of the axis-aligned bounds of a placed chart's surround."""
+    pitch = _chart_pitch(width, height, area)
+    half = np.array(_chart_outline()) * pitch / (1 + CHART_GAP) / 2
+    angle = np.radians(angle_deg)
+    rotation = np.abs([[np.cos(angle), np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    return rotation @ half
+
+
+def random_placement(
+    rng: np.random.Generator,
+    width: int,
+    height: int,
+    area: tuple[float, float] = (1 / 6, 1 / 3),
+    tilt_deg: float = 45.0,
+) -> ChartPlacement:
+    """A random placement wholly inside the frame: area, tilt in [-tilt, tilt] plus a multiple of 90 degrees.
+
+    The angle is drawn first; the area uniformly between ``area[0]`` and the smaller of ``area[1]`` and the
+    largest area whose turned chart still fits the frame; the centre uniformly among the positions that keep
+    the chart inside.
+
+    Raises
+    ------
+    UnsupportedError
+        The frame cannot hold a chart of ``area[0]`` at the drawn angle.
+    """
+    angle = float(rng.uniform(-tilt_deg, tilt_deg) + 90 * rng.integers(4))
+    frame = np.array([width, height])
+    room = frame - 2 * PLACEMENT_MARGIN_PX
+    fits = area[0] * float(np.min(room / (2 * _rotated_extent(area[0], angle, width, height)))) ** 2
+    if fits <= area[0]:
+        raise UnsupportedError(f"a {width}x{height} frame cannot hold a chart of {area[0]:.3f} of it at {angle:.0f} deg")
+    fraction = float(rng.uniform(area[0], min(area[1], fits * PLACEMENT_FIT)))
+    half = _rotated_extent(fraction, angle, width, height) + PLACEMENT_MARGIN_PX
+    x, y = rng.uniform(half, frame - half)
+    return ChartPlacement((float(x / width), float(y / height)), fraction, angle)
 
 
 _WIDE_GREYS = (0.03, 0.06, 0.12, 0.2, 0.3, 0.45, 0.6, 0.8)
@@ -360,16 +502,26 @@ MIN_SIZE = 32
 """Smallest scene side, px."""
 
 
-def make_scene(name: str, width: int, height: int) -> Scene:
+def make_scene(name: str, width: int, height: int, placement: ChartPlacement | None = None) -> Scene:
     """Build the scene ``name`` at ``width`` x ``height`` pixels.
+
+    ``placement`` moves, scales and rotates the chart of the "colorchecker" scene.
 
     Raises
     ------
     UnsupportedError
-        Unknown scene, or a side smaller than :data:`MIN_SIZE`.
+        Unknown scene, a side smaller than :data:`MIN_SIZE`, or a placement for another scene.
     """
     if name not in SCENES:
         raise UnsupportedError(f"scene {name!r}: expected one of {', '.join(SCENES)}")
     if min(width, height) < MIN_SIZE:
         raise UnsupportedError(f"scene size {width}x{height}: each side must be at least {MIN_SIZE} px")
-    return SCENES[name](width, height)
+    if placement is None:
+        return SCENES[name](width, height)
+    if name != "colorchecker":
+        raise UnsupportedError(f"scene {name!r}: only the colorchecker scene can be placed")
+    if not 0 < placement.area <= 1 or not np.isfinite(placement.angle_deg):
+        raise UnsupportedError(
+            f"chart area {placement.area}, angle {placement.angle_deg}: expected an area in (0, 1] and a finite angle"
+        )
+    return colorchecker(width, height, placement)
