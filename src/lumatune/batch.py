@@ -13,13 +13,25 @@ The manifest, ``OUT_DIR/lumatune-manifest.jsonl``, has one JSON object per line:
      "input_mtime_ns": ..., "settings": "<sha256 of the settings>", "settings_detail": {...},
      "output": "day1/IMG_0001.jpg", "output_sha256": "...", "output_size": 8123456, "lumatune": "0.1.0"}
 
+An input that failed in a worker (unreadable, the decoder crashed, past ``--timeout``) gets a record with
+``"failed": "<one-line reason>"`` (and its input's size and time, the settings, and ``output`` carried over from
+its earlier record, if any). A resumed batch does not try it again while the input and the settings are the
+same; it reports it as failed with that reason, unless ``--retry-failed``.
+
 The last line for an input wins; a line cut short by a kill is ignored. Files in OUT_DIR that the manifest
 does not list are never replaced without ``--overwrite``; files it lists are the batch's own and are redone
 when their input, the settings or their bytes changed.
 
+Each file has ``--timeout`` seconds in its worker process; a worker past it is killed and replaced and the
+file fails. SIGINT or SIGTERM stops the batch: its workers are killed, the staging folder is removed, the
+manifest (synced record by record) stays as it is, and the command exits with one line and 128 + the signal
+number (130, 143). Workers end by themselves when the batch process dies, even by SIGKILL (see
+:mod:`lumatune.develop_files`).
+
 With ``--scheduler tcp://HOST:PORT`` the same jobs run on a Dask distributed cluster; INPUT_DIR and OUT_DIR
-must then be visible to every worker at the same paths (a shared filesystem), and the outputs are the ones a
-local batch writes, byte for byte.
+must then be visible to every worker at the same paths (a shared filesystem; they are made absolute before they
+are sent, since a worker's working folder is not ours), and the outputs are the ones a local batch writes,
+byte for byte.
 
 References
 ----------
@@ -31,6 +43,7 @@ References
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import hashlib
@@ -38,8 +51,10 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import stat
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -54,6 +69,7 @@ __all__ = [
     "BatchJob",
     "BatchResult",
     "BatchSettings",
+    "BatchStopped",
     "BatchSummary",
     "Manifest",
     "batch_command",
@@ -75,9 +91,19 @@ RAW_EXTENSIONS = frozenset(
 
 _HASH_CHUNK = 1 << 20
 _SCHEDULER_TIMEOUT_S = 10
+"""Seconds to connect to a Dask scheduler and complete its handshake before giving up with one line."""
+
+DEFAULT_TIMEOUT_S = 600
+"""Default ``--timeout``: a 24-MP raw develops in seconds, the largest raws in well under a minute; ten minutes
+is far beyond any file that is merely slow (a loaded machine, a network folder) yet bounds a decoder that hangs."""
 
 EXIT_FAILED = 1
 EXIT_SOME_FAILED = 3
+EXIT_SIGNAL_BASE = 128
+"""A batch stopped by a signal exits with 128 + its number, as a shell reports it: 130 (SIGINT), 143 (SIGTERM)."""
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+"""Signals that stop a batch cleanly: Ctrl-C, and what ``timeout``, systemd, Slurm and Kubernetes send."""
 
 
 @dataclass(frozen=True)
@@ -148,9 +174,12 @@ class BatchSummary:
     done: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    stopped: int | None = None  # the signal that stopped the run before every file was tried
 
     @property
     def exit_code(self) -> int:
+        if self.stopped is not None:
+            return EXIT_SIGNAL_BASE + self.stopped
         if not self.failed:
             return 0
         return EXIT_FAILED if not (self.done or self.skipped) else EXIT_SOME_FAILED
@@ -161,6 +190,24 @@ class BatchSummary:
             f"{total} raw files: {len(self.done)} developed, {len(self.skipped)} skipped (already done), "
             f"{len(self.failed)} failed"
         )
+
+    def stop_line(self) -> str:
+        """The one line of a run stopped by a signal."""
+        return (
+            f"stopped by {signal.Signals(self.stopped).name}: {len(self.done)} raw files developed in this run are in "
+            "place and recorded, nothing half-written was kept; run the same command again to resume"
+        )
+
+
+class BatchStopped(BaseException):
+    """Raised in the main thread by the batch command's SIGINT/SIGTERM handler.
+
+    A ``BaseException``, like ``KeyboardInterrupt``, so that no ``except Exception`` on the way swallows it.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 def develop_batch_job(job: BatchJob) -> BatchResult:
@@ -352,6 +399,42 @@ def _record(result: BatchResult, settings: BatchSettings, output: Path) -> dict:
     }
 
 
+def _failure_record(result: BatchResult, settings: BatchSettings, earlier: dict | None) -> dict:
+    """The record of an input that failed in its worker: the reason, and what decides whether it is tried again
+    (the input's size and modification time, the settings). ``output`` stays the earlier record's, so that a
+    file the batch wrote before remains its own."""
+    from lumatune import __version__
+
+    try:
+        info = result.source.stat()
+        size, mtime_ns = info.st_size, info.st_mtime_ns
+    except OSError:
+        size = mtime_ns = None  # never equal to a later stat: the input is tried again
+    return {
+        "version": MANIFEST_VERSION,
+        "input": result.key,
+        "failed": result.error,
+        "input_size": size,
+        "input_mtime_ns": mtime_ns,
+        "settings": settings.key(),
+        "settings_detail": settings.detail(),
+        "output": (earlier or {}).get("output"),
+        "lumatune": __version__,
+    }
+
+
+def _failed_before(record: dict | None, source: Path, settings_key: str) -> bool:
+    """Whether the last record of this input is a failure for the same settings and the same input file (by size
+    and modification time; a failed input may be unreadable, so it is not hashed)."""
+    if record is None or not isinstance(record.get("failed"), str) or record.get("settings") != settings_key:
+        return False
+    try:
+        info = source.stat()
+    except OSError:
+        return False
+    return (info.st_size, info.st_mtime_ns) == (record.get("input_size"), record.get("input_mtime_ns"))
+
+
 def _vouched(record: dict | None, source: Path, target: Path, settings_key: str, output: str) -> bool:
     """Whether the manifest vouches for ``target``: same settings, same input bytes, output bytes unchanged.
 
@@ -386,7 +469,10 @@ def run_batch(
     workers: int = 1,
     scheduler: str | None = None,
     overwrite: bool = False,
+    timeout: float | None = DEFAULT_TIMEOUT_S,
+    retry_failed: bool = False,
     progress: bool = False,
+    work=develop_batch_job,
 ) -> BatchSummary:
     """Develop every raw under ``input_dir`` into ``out_dir``, skipping what an earlier run finished.
 
@@ -394,17 +480,23 @@ def run_batch(
     ----------
     input_dir, out_dir : the folders (``out_dir`` is created if needed).
     settings : look, tuning, format and encoding of every output.
-    workers : local worker processes (ignored with ``scheduler``).
+    workers : local worker processes (ignored with ``scheduler``); each file runs in one, even with one worker.
     scheduler : address of a Dask distributed scheduler (``tcp://HOST:PORT``) to run the jobs on.
     overwrite : replace outputs that the manifest does not list (files this batch did not write).
+    timeout : seconds a file may take in its worker before it is killed and the file fails (``None``: no limit).
+    retry_failed : try again the inputs whose last record is a failure (same input, same settings).
     progress : show a progress bar.
+    work : the function a worker runs on each :class:`BatchJob` (tests put a misbehaving double here).
 
     Returns
     -------
-    BatchSummary : inputs developed, skipped and failed (with one-line reasons).
+    BatchSummary : inputs developed, skipped and failed (with one-line reasons); ``stopped`` holds the signal
+    when a :class:`BatchStopped` ended the run (its workers killed, its finished outputs kept and recorded).
     """
     from lumatune.develop_files import run_jobs
 
+    if scheduler:  # the workers' working folders are not ours; a shared filesystem has the same absolute paths
+        input_dir, out_dir = input_dir.absolute(), out_dir.absolute()
     if not input_dir.is_dir():
         raise UnreadableInputError(f"{input_dir}: no such folder")
     _make_folder(out_dir)
@@ -413,24 +505,27 @@ def run_batch(
         raise UnreadableInputError(f"{input_dir}: no raw files found")
     summary = BatchSummary(failed=list(unlisted))
     manifest = Manifest(out_dir / MANIFEST_NAME)
-    with contextlib.ExitStack() as cleanup:
-        manifest.open()  # and lock: a second batch into the same folder would empty this one's staging folder
-        cleanup.callback(manifest.close)
-        records = manifest.load()
-        client = cleanup.enter_context(_cluster(scheduler)) if scheduler else None
-        staging = _fresh_staging(out_dir)
-        cleanup.callback(shutil.rmtree, staging, ignore_errors=True)
-        ours = {record.get("output") for record in records.values()}  # outputs this batch may replace
-        jobs = _plan(input_dir, out_dir, staging, inputs, records, ours, settings, overwrite, summary)
-        run_jobs(
-            jobs, workers=_cluster_threads(client) if client else workers, progress=progress, work=develop_batch_job,
-            failure=_job_failure, on_result=_committer(manifest, settings, out_dir, ours, overwrite, summary),
-            executor=client.get_executor(pure=False) if client else None, isolate=True, label="batch",
-            already_done=len(summary.skipped) + len(summary.failed),
-        )
-        if summary.done:  # still under the lock, so that no other batch appends to the file being replaced
+    try:
+        with contextlib.ExitStack() as cleanup:
+            manifest.open()  # and lock: a second batch into the same folder would empty this one's staging folder
+            cleanup.callback(manifest.close)
+            records = manifest.load()
+            client = cleanup.enter_context(_cluster(scheduler)) if scheduler else None
+            staging = _fresh_staging(out_dir)
+            cleanup.callback(shutil.rmtree, staging, ignore_errors=True)
+            ours = {record.get("output") for record in records.values()}  # outputs this batch may replace
+            jobs = _plan(input_dir, out_dir, staging, inputs, records, ours, settings, overwrite, retry_failed, summary)
+            run_jobs(
+                jobs, workers=_cluster_threads(client) if client else workers, progress=progress, work=work,
+                failure=_job_failure, on_result=_committer(manifest, settings, out_dir, records, ours, overwrite, summary),
+                executor=client.get_executor(pure=False) if client else None, isolate=True, timeout=timeout,
+                label="batch", already_done=len(summary.skipped) + len(summary.failed),
+            )
+            # still under the lock, so that no other batch appends to the file being replaced
             with contextlib.suppress(OutputError):  # the appended log is valid as it is; compacting only tidies it
                 manifest.compact()
+    except BatchStopped as stop:  # the workers are killed, staging removed, the manifest closed (every record synced)
+        summary.stopped = stop.signum
     return summary
 
 
@@ -451,8 +546,9 @@ def _fresh_staging(out_dir: Path) -> Path:
     return staging
 
 
-def _plan(input_dir, out_dir, staging, inputs, records, ours, settings, overwrite, summary) -> list[BatchJob]:
-    """The jobs still to do; inputs already done go to ``summary.skipped``, impossible ones to ``failed``."""
+def _plan(input_dir, out_dir, staging, inputs, records, ours, settings, overwrite, retry_failed, summary) -> list[BatchJob]:
+    """The jobs still to do; inputs already done go to ``summary.skipped``, impossible ones and (unless
+    ``retry_failed``) those that failed before to ``failed``."""
     from lumatune.develop_files import DevelopJob
 
     targets = output_paths(inputs, settings.extension)
@@ -463,6 +559,10 @@ def _plan(input_dir, out_dir, staging, inputs, records, ours, settings, overwrit
         name, target = relative.as_posix(), out_dir / output
         if _vouched(records.get(name), source, target, key, output.as_posix()):
             summary.skipped.append(name)
+            continue
+        if not retry_failed and _failed_before(records.get(name), source, key):
+            reason = records[name]["failed"]
+            summary.failed.append((name, f"{reason} (in an earlier run; --retry-failed tries it again)"))
             continue
         if os.path.lexists(target) and not overwrite and output.as_posix() not in ours:
             summary.failed.append((name, f"{target}: exists and is not from this batch (use --overwrite)"))
@@ -475,13 +575,17 @@ def _plan(input_dir, out_dir, staging, inputs, records, ours, settings, overwrit
     return jobs
 
 
-def _committer(manifest: Manifest, settings: BatchSettings, out_dir: Path, ours: set, overwrite: bool, summary):
-    """The function that takes each worker result: record it (synced), then move the output into place."""
+def _committer(manifest: Manifest, settings: BatchSettings, out_dir: Path, records: dict, ours: set, overwrite: bool,
+               summary):
+    """The function that takes each worker result: record it (synced), then move the output into place; or record
+    the failure, so that a resumed batch does not try the input again unless asked."""
     from lumatune.io.atomic import move_into_place
 
     def commit(result: BatchResult) -> None:
         if result.error:
             summary.failed.append((result.key, result.error))
+            with contextlib.suppress(OSError):  # unrecorded, the input is merely tried again next time
+                manifest.append(_failure_record(result, settings, records.get(result.key)))
             return
         output = result.target.relative_to(out_dir)
         try:
@@ -499,15 +603,32 @@ def _committer(manifest: Manifest, settings: BatchSettings, out_dir: Path, ours:
 
 
 def _cluster(address: str):
-    """A Dask distributed client connected to ``address``."""
+    """A Dask distributed client connected to ``address``; one line if that takes over :data:`_SCHEDULER_TIMEOUT_S`.
+
+    The Dask handshake is tried first, with a time limit: distributed's own ``connect`` waits for the handshake
+    reply without one, so a server that accepts the connection and never answers in Dask's protocol (the
+    dashboard's HTTP port, any other service) would hang the batch for ever.
+    """
     try:
         from dask.distributed import Client
+        from distributed.comm import connect
     except ImportError:
         raise UnsupportedError("--scheduler needs Dask: pip install 'dask[distributed]'") from None
+    timeout = _SCHEDULER_TIMEOUT_S
+
+    async def handshake() -> None:
+        comm = await asyncio.wait_for(connect(address, timeout=timeout), timeout)
+        await comm.close()
+
     try:
-        return Client(address, timeout=_SCHEDULER_TIMEOUT_S)
-    except (OSError, TimeoutError, ValueError) as error:
-        raise LumatuneError(f"{address}: cannot reach the Dask scheduler ({error.__class__.__name__}: {error})") from None
+        with ThreadPoolExecutor(1, thread_name_prefix="lumatune-dask") as probe:  # a fresh event loop, whatever runs
+            probe.submit(asyncio.run, handshake()).result()
+        return Client(address, timeout=timeout)
+    except Exception as error:  # unreachable, refused, no Dask handshake, a malformed address: all the same to us
+        detail = str(error) or "no answer in the Dask protocol"
+        raise LumatuneError(
+            f"{address}: cannot reach the Dask scheduler within {timeout:g} s ({error.__class__.__name__}: {detail})"
+        ) from None
 
 
 def _cluster_threads(client) -> int:
@@ -522,6 +643,23 @@ def _one_line(message: str) -> str:
     return message.replace("\r", "\\r").replace("\n", "\\n")
 
 
+@contextlib.contextmanager
+def _stop_on_signals():
+    """While the batch runs, SIGINT and SIGTERM raise :class:`BatchStopped` in the main thread (its clean-up then
+    kills the workers and removes the staging folder); a second signal during that clean-up is ignored."""
+
+    def stop(signum, _frame) -> None:
+        for number in STOP_SIGNALS:
+            signal.signal(number, signal.SIG_IGN)
+        raise BatchStopped(signum)
+
+    previous = {number: signal.signal(number, stop) for number in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
 
 def batch_command(
     input_dir: Path = typer.Argument(..., help="folder of raw files (searched recursively)", readable=False),
@@ -534,10 +672,27 @@ def batch_command(
     ev: float = typer.Option(0.0, "--ev", help="exposure change in EV"),
     bits: Optional[int] = typer.Option(None, "--bits", help="8 or 16 (default: 8 for JPEG, 16 for TIFF/PNG)"),
     jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", "-j", min=1, help="files developed in parallel"),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="run on a Dask cluster: tcp://HOST:PORT"),
+    scheduler: Optional[str] = typer.Option(
+        None, "--scheduler",
+        help=f"run on a Dask cluster: tcp://HOST:PORT (one line and exit if no Dask scheduler answers within "
+        f"{_SCHEDULER_TIMEOUT_S} s)",
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace outputs this batch did not write"),
+    timeout: float = typer.Option(
+        DEFAULT_TIMEOUT_S, "--timeout", min=0,
+        help="seconds one file may take; a file past it is stopped (its worker killed and replaced) and recorded as "
+        "failed, and the batch goes on (0: no limit)",
+    ),
+    retry_failed: bool = typer.Option(
+        False, "--retry-failed", help="try again the files an earlier run recorded as failed (timed out, unreadable)"
+    ),
 ):
-    """Develop every raw in a folder, resumably: a killed batch picks up where it stopped."""
+    """Develop every raw in a folder, resumably: a killed batch picks up where it stopped.
+
+    Files that failed are recorded in the manifest and not tried again unless --retry-failed (or their input or
+    the settings changed). SIGINT (Ctrl-C) or SIGTERM stops the workers, keeps only whole outputs, and exits with
+    130 or 143.
+    """
     from lumatune.io.encode import FORMATS, check_encoder_available, check_options
     from lumatune.look import load_look
     from lumatune.tuning import load_tuning
@@ -551,7 +706,17 @@ def batch_command(
         look=load_look(look), tuning=load_tuning(tuning) if tuning is not None else None, format=format,
         quality=quality, bits=bits, space=space, ev=ev,
     )
-    summary = run_batch(input_dir, output, settings, workers=jobs, scheduler=scheduler, overwrite=overwrite, progress=True)
+    with _stop_on_signals():
+        try:
+            summary = run_batch(
+                input_dir, output, settings, workers=jobs, scheduler=scheduler, overwrite=overwrite,
+                timeout=timeout or None, retry_failed=retry_failed, progress=True,
+            )
+        except BatchStopped as stop:  # before the batch's manifest was open: nothing to clean up
+            summary = BatchSummary(stopped=stop.signum)
+    if summary.stopped is not None:
+        typer.echo(f"lumatune: {summary.stop_line()}", err=True)
+        raise typer.Exit(summary.exit_code)
     for _key, message in summary.failed:
         typer.echo(f"lumatune: {_one_line(message)}", err=True)
     typer.echo(f"{summary.line()}; manifest {output / MANIFEST_NAME}")

@@ -1,22 +1,29 @@
-"""Developing files: one job per input, run in parallel with a progress bar; one failure never stops the rest."""
+"""Developing files: one job per input, run in parallel with a progress bar; one failure never stops the rest.
+
+Jobs run in this process, in worker processes of a local pool (a crash or a job past its time limit fails that
+job alone, and no worker outlives this process), or on a Dask cluster's executor.
+"""
 
 from __future__ import annotations
 
-import multiprocessing
+import contextlib
+import ctypes
+import math
 import os
+import pickle
+import queue
+import signal
+import subprocess
+import sys
+import threading
 import time
+import traceback
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import (
-    FIRST_COMPLETED,
-    Executor,
-    Future,
-    ProcessPoolExecutor,
-    ThreadPoolExecutor,
-    wait,
-)
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as connection_wait
 from pathlib import Path
 
 from lumatune.errors import LumatuneError
@@ -155,6 +162,7 @@ def run_jobs(
     on_result: Callable | None = None,
     executor: Executor | None = None,
     isolate: bool = False,
+    timeout: float | None = None,
     label: str = "developing",
     already_done: int = 0,
 ) -> list:
@@ -166,10 +174,15 @@ def run_jobs(
     workers : processes of the local pool; one runs the jobs in this process unless ``isolate``.
     progress : show a progress bar.
     work : a module-level function, job -> result, that reports its errors in the result.
-    failure : ``failure(job, reason) -> result`` for a job whose worker died; a :class:`JobResult` by default.
+    failure : ``failure(job, reason) -> result`` for a job whose worker died or that timed out; a
+        :class:`JobResult` by default.
     on_result : called in this process with each result as it arrives (completion order), e.g. to record it.
     executor : a ready :class:`concurrent.futures.Executor` (a Dask cluster's) used instead of a local pool.
     isolate : run even a single worker in a separate process, so that a decoder crash fails one file only.
+    timeout : seconds one job may run; a local worker that takes longer is killed and replaced and the job fails
+        (``None``: no limit). It applies to worker processes and to an ``executor``, not to jobs run in this
+        process. On an executor the time counts from submission and the task is cancelled; a cluster cannot
+        interrupt a task that already runs, so its thread stays busy until the task ends.
     label, already_done : progress bar text, and jobs counted as done before these (a resumed batch).
     """
     failure = failure or _job_failure
@@ -186,12 +199,12 @@ def run_jobs(
             finish(index, result, advance)
 
         if executor is not None:
-            _run_windowed(executor, jobs, range(len(jobs)), 2 * max(workers, 1), work, failure, done, remote=True)
+            _run_on_executor(executor, jobs, 2 * max(workers, 1), work, failure, done, timeout)
         elif not isolate and (workers <= 1 or len(jobs) <= 1):
             for index, job in enumerate(jobs):
                 done(index, work(job))
         else:
-            _run_in_pools(jobs, workers, work, failure, done)
+            _run_in_workers(jobs, workers, work, failure, done, timeout)
 
     if not progress:
         run(lambda: None)
@@ -215,62 +228,247 @@ def _job_failure(job, reason: str) -> JobResult:
     return JobResult(source=job.source, error=f"{job.source}: {reason}")
 
 
-def _local_pool(workers: int) -> ProcessPoolExecutor:
-    # spawn, not fork: forking a process whose numba thread pool is running can kill the child
-    context = multiprocessing.get_context("spawn")
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_limit_threads, initargs=(threads,))
+def timed_out(timeout: float) -> str:
+    """The reason recorded for a job cut off by ``timeout``."""
+    return f"timed out after {timeout:g} s"
 
 
-def _run_in_pools(jobs: list, workers: int, work, failure, done) -> None:
-    """Run the jobs in a local process pool, at most ``workers`` in flight.
+# --- the local worker pool ------------------------------------------------------------------------------------
+#
+# Each worker is a fresh interpreter (started like ``spawn``: forking a process whose numba thread pool is running
+# can kill the child) with two pipes: jobs in, results out. Unlike a ProcessPoolExecutor, one worker can be killed
+# (a job past its time) and replaced without breaking the others, a worker's death fails exactly the job it held,
+# and no multiprocessing resource tracker is started. A worker ends by itself when this process ends, however it
+# ends: its job pipe then reaches end of file, and on Linux the kernel also kills it (PR_SET_PDEATHSIG), even if
+# it is stuck in native code.
 
-    A native crash (LibRaw on a hostile file) kills a worker and breaks the whole pool; the jobs then in flight
-    are run again one at a time, each in a fresh process, so that only the file that crashes fails, and the
-    rest go on in a new pool.
-    """
-    todo = deque(range(len(jobs)))
-    while todo:
-        with _local_pool(workers) as pool:
-            suspects = _run_windowed(pool, jobs, todo, workers, work, failure, done)
-        for index in suspects:
-            done(index, _run_alone(jobs[index], work, failure))
+POLL_S = 0.2
+"""Longest the job loops wait for a result before they check deadlines again (seconds)."""
 
+WORKER_EXIT_WAIT_S = 5.0
+"""How long an idle worker told to stop (its job pipe closed) may take to exit before it is killed (seconds)."""
 
-def _run_windowed(executor: Executor, jobs: list, order, window: int, work, failure, done, remote: bool = False) -> list[int]:
-    """Submit jobs (indices taken from ``order``) keeping ``window`` in flight; report each result to ``done``.
+CRASHED = "the raw decoder crashed on this file (its worker process died)"
+"""The reason recorded for a job whose worker process died under it (a native crash, the out-of-memory killer)."""
 
-    Returns the indices in flight when a local pool broke (``order`` then holds those not yet submitted). On a
-    ``remote`` executor any error of a job's future (a cluster worker lost) fails that job alone; locally an
-    exception ``work`` lets through (``--debug``) is raised here.
-    """
-    order = order if isinstance(order, deque) else deque(order)
-    in_flight: dict = {}
-    while order or in_flight:
-        while order and len(in_flight) < window:
-            index = order.popleft()
-            in_flight[executor.submit(work, jobs[index])] = index
-        finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-        for future in finished:
-            index = in_flight.pop(future)
-            try:
-                result = future.result()
-            except BrokenProcessPool:
-                return sorted([index, *in_flight.values()])
-            except Exception as error:  # on a cluster: a worker died or the connection dropped, this job fails
-                if not remote:
-                    raise
-                result = failure(jobs[index], f"worker failed: {error.__class__.__name__}: {error}")
-            done(index, result)
-    return []
+_PR_SET_PDEATHSIG = 1
+"""prctl(2) option: the signal this process gets when the thread that started it ends (linux/prctl.h)."""
+
+# Run by each worker interpreter. SIGINT and SIGTERM are ignored: a Ctrl-C or a service manager reaches the
+# whole process group, and stopping is the parent's decision (it kills its workers); a worker killed by them
+# first would look like a crash of the file it held.
+_WORKER_BOOT = """\
+import signal
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+import sys
+from multiprocessing.connection import Connection
+jobs = Connection(int(sys.argv[1]), writable=False)
+try:
+    sys.path[:] = jobs.recv()
+except (EOFError, OSError):
+    raise SystemExit(0)
+from lumatune.develop_files import serve_jobs
+serve_jobs(jobs, Connection(int(sys.argv[2]), readable=False), int(sys.argv[3]), int(sys.argv[4]))
+"""
 
 
-def _run_alone(job, work, failure):
-    with _local_pool(1) as pool:
+class _Worker:
+    """One worker process of the local pool, seen from the parent: its pipes, the job it holds and its deadline."""
+
+    def __init__(self, threads: int) -> None:
+        job_read, job_write = os.pipe()  # both ends are not inherited by default; pass_fds hands the child its own
+        result_read, result_write = os.pipe()
         try:
-            return pool.submit(work, job).result()
-        except BrokenProcessPool:
-            return failure(job, "the raw decoder crashed on this file (its worker process died)")
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", _WORKER_BOOT, str(job_read), str(result_write), str(os.getpid()), str(threads)],
+                stdin=subprocess.DEVNULL, pass_fds=(job_read, result_write),
+            )
+        except BaseException:
+            for descriptor in (job_write, result_read):
+                os.close(descriptor)
+            raise
+        finally:
+            os.close(job_read)
+            os.close(result_write)
+        self.jobs = Connection(job_write, readable=False)
+        self.results = Connection(result_read, writable=False)
+        self.index: int | None = None
+        self.deadline = math.inf
+        self._send(sys.path)  # so that the worker imports what this process imports (tests, plug-in work)
+
+    def give(self, index: int, work: Callable, job, timeout: float | None) -> None:
+        """Hand the worker a job; its clock starts now and again when the worker reports it has started."""
+        self.index = index
+        self.deadline = math.inf if timeout is None else time.monotonic() + timeout
+        self._send(pickle.dumps((work, job)))
+
+    def started(self, timeout: float | None) -> None:
+        if timeout is not None:
+            self.deadline = time.monotonic() + timeout
+
+    def _send(self, message) -> None:
+        try:
+            self.jobs.send(message)
+        except OSError:  # the worker is dead: its results pipe is at end of file, the loop sees a crash
+            pass
+
+    def kill(self) -> None:
+        """End the worker at once (SIGKILL) and reap it."""
+        self.jobs.close()
+        self.results.close()
+        self.process.kill()
+        self.process.wait()
+
+    def stop(self) -> None:
+        """End an idle worker: close its job pipe (it exits at end of file); kill it if it does not."""
+        self.jobs.close()
+        self.results.close()
+        try:
+            self.process.wait(WORKER_EXIT_WAIT_S)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+def _run_in_workers(jobs: list, workers: int, work, failure, done, timeout) -> None:
+    """Run the jobs in at most ``workers`` worker processes, one job per worker at a time.
+
+    A worker that dies (a native crash in LibRaw on a hostile file) fails the job it held; one that passes
+    ``timeout`` is killed and its job fails with :func:`timed_out`. Either is replaced while jobs remain. On any
+    exception (a signal handler's, ``--debug``'s) every worker is killed before it propagates.
+    """
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    todo = deque(range(len(jobs)))
+    idle: list[_Worker] = []
+    busy: dict[Connection, _Worker] = {}
+    try:
+        while todo or busy:
+            while todo and len(idle) + len(busy) < workers:
+                idle.append(_Worker(threads))
+            while todo and idle:
+                worker = idle.pop()
+                index = todo.popleft()
+                worker.give(index, work, jobs[index], timeout)
+                busy[worker.results] = worker
+            now = time.monotonic()
+            wake = min([POLL_S, *(worker.deadline - now for worker in busy.values())])
+            for connection in connection_wait(list(busy), timeout=max(0.0, wake)):
+                worker = busy[connection]
+                try:
+                    kind, value = connection.recv()
+                except (EOFError, OSError):
+                    del busy[connection]
+                    worker.kill()
+                    done(worker.index, failure(jobs[worker.index], CRASHED))
+                    continue
+                if kind == "started":
+                    worker.started(timeout)
+                    continue
+                del busy[connection]
+                idle.append(worker)
+                if kind == "raised":
+                    error, trace = value
+                    raise error from _RemoteError(trace)
+                done(worker.index, value)
+            now = time.monotonic()
+            for connection, worker in list(busy.items()):
+                if worker.deadline <= now and not connection.poll():  # a result already sent is taken, not cut off
+                    del busy[connection]
+                    worker.kill()
+                    done(worker.index, failure(jobs[worker.index], f"{timed_out(timeout)} (its worker process was stopped)"))
+    except BaseException:
+        for worker in [*idle, *busy.values()]:
+            worker.kill()
+        raise
+    for worker in idle:
+        worker.stop()
+
+
+class _RemoteError(Exception):
+    """The traceback of an exception that ``work`` let through in a worker process (``--debug``)."""
+
+
+def serve_jobs(jobs: Connection, results: Connection, parent: int, threads: int) -> None:
+    """Worker side: run each ``(work, job)`` that arrives and send back ``("started", None)``, then
+    ``("done", result)`` or ``("raised", (error, traceback))``; never returns.
+
+    A thread reads the job pipe and ends the process at once at end of file: the parent stopped this worker,
+    or died (it holds the only write end).
+    """
+    _die_with_parent(parent)
+    _limit_threads(threads)
+    inbox: queue.SimpleQueue = queue.SimpleQueue()
+    threading.Thread(target=_read_jobs, args=(jobs, inbox), name="lumatune-jobs", daemon=True).start()
+    while True:
+        message = inbox.get()
+        results.send(("started", None))
+        try:
+            work, job = pickle.loads(message)
+            results.send(("done", work(job)))
+        except Exception as error:
+            trace = traceback.format_exc()
+            try:
+                results.send(("raised", (error, trace)))
+            except Exception:  # the error itself cannot be pickled
+                results.send(("raised", (RuntimeError(f"{error.__class__.__name__}: {error}"), trace)))
+
+
+def _read_jobs(jobs: Connection, inbox: queue.SimpleQueue) -> None:
+    """Worker side: pass each job (pickled bytes) to the main thread; exit the process when the pipe closes."""
+    while True:
+        try:
+            inbox.put(jobs.recv())
+        except (EOFError, OSError):
+            os._exit(0)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker side: on Linux, have the kernel kill this process (SIGKILL) when its parent dies, even while it is
+    stuck in native code that holds the GIL; elsewhere the job pipe's end of file (see :func:`_read_jobs`) does it.
+
+    References
+    ----------
+    - Linux man-pages, prctl(2), ``PR_SET_PDEATHSIG``.
+    """
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(0)
+
+
+def _run_on_executor(executor: Executor, jobs: list, window: int, work, failure, done, timeout) -> None:
+    """Submit the jobs to ``executor`` (a Dask cluster's), keeping ``window`` in flight; report each result to ``done``.
+
+    Any error of a job's future (a cluster worker lost, the connection dropped) fails that job alone; a job not
+    finished ``timeout`` seconds after its submission is cancelled and fails. On any exception (a signal
+    handler's) the jobs in flight are cancelled.
+    """
+    order = deque(range(len(jobs)))
+    in_flight: dict = {}  # future -> (index, deadline)
+    try:
+        while order or in_flight:
+            while order and len(in_flight) < window:
+                index = order.popleft()
+                deadline = math.inf if timeout is None else time.monotonic() + timeout
+                in_flight[executor.submit(work, jobs[index])] = (index, deadline)
+            finished, _ = wait(in_flight, timeout=POLL_S, return_when=FIRST_COMPLETED)
+            for future in finished:
+                index, _deadline = in_flight.pop(future)
+                try:
+                    result = future.result()
+                except Exception as error:
+                    result = failure(jobs[index], f"worker failed: {error.__class__.__name__}: {error}")
+                done(index, result)
+            now = time.monotonic()
+            for future, (index, deadline) in list(in_flight.items()):
+                if deadline <= now:
+                    del in_flight[future]
+                    future.cancel()
+                    done(index, failure(jobs[index], f"{timed_out(timeout)} (its task was cancelled)"))
+    finally:
+        for future in in_flight:
+            future.cancel()
 
 
 def _limit_threads(threads: int) -> None:

@@ -1,9 +1,11 @@
 """``lumatune batch``: a tree of raws in, the same tree of outputs out, a manifest that makes a killed batch
-resume without redoing or duplicating work, one failure never stopping the rest, and a Dask cluster that
-writes the same bytes as a local run."""
+resume without redoing or duplicating work, one failure (or one file past ``--timeout``) never stopping the
+rest, a signal that stops the batch and every process of it, and a Dask cluster that writes the same bytes as a
+local run."""
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import random
@@ -12,18 +14,29 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
-from robustness import crashing_work
+from robustness import crashing_work, sleepy_work
 from robustness.hostile import CORRUPT_DNGS, FILE_CASES
 from robustness.test_hostile_inputs import fingerprint
 from robustness.tiny_raws import write_tiny_raws
 
-from lumatune.batch import MANIFEST_NAME, RAW_EXTENSIONS, STAGING_NAME, Manifest, file_sha256, output_paths
+from lumatune.batch import (
+    MANIFEST_NAME,
+    RAW_EXTENSIONS,
+    STAGING_NAME,
+    BatchSettings,
+    Manifest,
+    file_sha256,
+    output_paths,
+    run_batch,
+)
 from lumatune.cli import main as cli_main
 from lumatune.develop_files import run_jobs
+from lumatune.look import load_look
 
 BATCH_TIMEOUT_S = 120
 """Longest one batch of a dozen tiny raws may take (pool start-up included)."""
@@ -37,6 +50,27 @@ KILL_AFTER_RECORDS = RESUME_FILES // 2
 
 RANDOM_KILLS = 2
 """Kills at random moments before the batch may finish."""
+
+FILE_TIMEOUT_S = 3
+"""``--timeout`` of the timeout tests: far above the milliseconds a test double's normal file takes."""
+
+TIMEOUT_SLACK_S = 30
+"""What a batch with one hanging file may take beyond its ``--timeout`` (worker start-ups on a loaded machine)."""
+
+STOP_AFTER_RECORDS = 20
+"""A running batch gets its signal once the manifest holds this many records."""
+
+STOP_WITHIN_S = 10
+"""Longest a batch may take to exit after SIGINT or SIGTERM."""
+
+GONE_WITHIN_S = 5
+"""Longest any process of a stopped or killed batch (workers, a resource tracker) may outlive it."""
+
+SCHEDULER_TIMEOUT_S = 2
+"""Dask connect and handshake limit in the scheduler tests (the command's own default is 10 s)."""
+
+SCHEDULER_SLACK_S = 10
+"""What a failed ``--scheduler`` may take beyond its limit (importing Dask, listing the inputs)."""
 
 SUMMARY = re.compile(r"(\d+) raw files: (\d+) developed, (\d+) skipped \(already done\), (\d+) failed")
 
@@ -84,10 +118,11 @@ def test_batch_mirrors_the_tree_records_every_output_and_reports_failures(tree, 
     raws = sorted(p.relative_to(tree) for p in tree.rglob("tiny_*.dng"))
     expected = {target.as_posix() for target in output_paths(raws, ".jpg").values()}
     assert set(outputs_of(out)) == expected and len(expected) == 12
-    records = manifest_lines(out)
-    assert sorted(r["input"] for r in records) == sorted(p.as_posix() for p in raws)
-    for record in records:
-        assert record["output_sha256"] == file_sha256(out / record["output"])
+    records = {r["input"]: r for r in manifest_lines(out)}
+    assert records.pop("bad.nef")["failed"] == err[0].removeprefix("lumatune: ")  # so that a resume need not retry it
+    assert sorted(records) == sorted(p.as_posix() for p in raws)
+    for record in records.values():
+        assert "failed" not in record and record["output_sha256"] == file_sha256(out / record["output"])
         assert record["input_sha256"] == file_sha256(tree / record["input"])
     assert not (out / STAGING_NAME).exists()
 
@@ -109,7 +144,7 @@ def test_rerun_skips_finished_work_and_redoes_damaged_or_changed_outputs(tree, t
     code, counts, _ = run_batch_cli([str(tree), "-o", str(out), "--jobs", "2", "--look", "neutral"], capfd)
     assert counts == (13, 12, 0, 1)  # other settings: the batch's own outputs are redone in place
     assert set(outputs_of(out)) == set(first) and outputs_of(out) != first
-    assert len(manifest_lines(out)) == 12  # compacted: one line per input
+    assert len(manifest_lines(out)) == 13  # compacted: one line per input, the failed one's included
 
 
 @pytest.mark.timeout(BATCH_TIMEOUT_S)
@@ -136,7 +171,7 @@ def test_a_line_torn_by_a_kill_does_not_spoil_the_manifest(tree, tmp_path, capfd
     (out / "tiny_0004.jpg").unlink()
     code, counts, _ = run_batch_cli([str(tree), "-o", str(out), "--jobs", "1"], capfd)
     assert code == 3 and counts == (13, 1, 11, 1) and outputs_of(out) == first
-    assert len(manifest_lines(out)) == 12
+    assert len(manifest_lines(out)) == 13
 
 
 def test_one_batch_at_a_time_per_output_folder(tree, tmp_path, capfd):
@@ -194,7 +229,71 @@ def test_a_crashing_worker_fails_its_job_only():
     assert results == [f"job{i}: {crashed}" if i in (2, 5) else f"job{i}" for i in range(8)]
 
 
-# --- killed and resumed -------------------------------------------------------------------------------------
+# --- time limit ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.timeout(3 * (FILE_TIMEOUT_S + TIMEOUT_SLACK_S))
+def test_a_file_past_the_timeout_fails_alone_and_is_retried_only_when_asked(tmp_path, workers):
+    folder, out = tmp_path / "in", tmp_path / "out"
+    raws = write_tiny_raws(folder, 6)
+    hanging = raws[2]
+    marker = hanging.with_suffix(sleepy_work.HANG_MARK)
+    marker.touch()
+    settings = BatchSettings(look=load_look("default"))
+    others = sorted(raw.name for raw in raws if raw != hanging)
+
+    def batch(**options):
+        start = time.monotonic()
+        summary = run_batch(folder, out, settings, workers=workers, timeout=FILE_TIMEOUT_S, work=sleepy_work.work,
+                            **options)
+        return summary, time.monotonic() - start
+
+    summary, seconds = batch()
+    reason = f"{hanging}: timed out after {FILE_TIMEOUT_S} s (its worker process was stopped)"
+    assert summary.failed == [(hanging.name, reason)] and sorted(summary.done) == others
+    assert FILE_TIMEOUT_S <= seconds < FILE_TIMEOUT_S + TIMEOUT_SLACK_S  # cut off, not waited for
+    assert outputs_of(out) == {f"{Path(name).stem}.jpg": file_sha256(folder / name) for name in others}
+    records = {r["input"]: r for r in manifest_lines(out)}
+    assert len(records) == len(raws) and records[hanging.name]["failed"] == reason
+
+    marker.unlink()  # the file would now go through: a resume that tried it again would develop it
+    summary, _ = batch()
+    assert summary.done == [] and sorted(summary.skipped) == others
+    assert summary.failed == [(hanging.name, f"{reason} (in an earlier run; --retry-failed tries it again)")]
+    summary, _ = batch(retry_failed=True)
+    assert summary.done == [hanging.name] and sorted(summary.skipped) == others and not summary.failed
+    records = manifest_lines(out)
+    assert len(records) == len(raws) and not any("failed" in record for record in records)
+    assert not (out / STAGING_NAME).exists()
+
+
+@pytest.mark.timeout(BATCH_TIMEOUT_S)
+def test_timeout_and_retry_failed_options_of_the_command(tmp_path, capfd):
+    with pytest.raises(SystemExit) as exit_:
+        cli_main(["batch", "--help"])
+    help_text = capfd.readouterr().out
+    assert exit_.value.code == 0 and "--timeout" in help_text and "--retry-failed" in help_text
+    folder, out = tmp_path / "in", tmp_path / "out"
+    raws = write_tiny_raws(folder, 3)
+    argv = [str(folder), "-o", str(out), "--jobs", "2"]
+    code, counts, err = run_batch_cli([*argv, "--timeout", "0.001"], capfd)  # no raw develops in a millisecond
+    assert code == 1 and counts == (3, 0, 0, 3)
+    assert sorted(err) == [f"lumatune: {raw}: timed out after 0.001 s (its worker process was stopped)" for raw in raws]
+    code, counts, err = run_batch_cli(argv, capfd)
+    assert code == 1 and counts == (3, 0, 0, 3)
+    assert all(line.endswith("(in an earlier run; --retry-failed tries it again)") for line in err) and len(err) == 3
+    code, counts, _ = run_batch_cli([*argv, "--retry-failed", "--timeout", "0"], capfd)  # 0: no limit
+    assert code == 0 and counts == (3, 3, 0, 0)
+
+
+# --- killed, stopped and resumed ----------------------------------------------------------------------------
+
+HAVE_PROC = Path("/proc/self/stat").exists()
+STOP_LINE = re.compile(
+    r"lumatune: stopped by (SIGINT|SIGTERM): \d+ raw files developed in this run are in place and recorded, "
+    r"nothing half-written was kept; run the same command again to resume"
+)
 
 
 def start_batch(source: Path, out: Path) -> subprocess.Popen:
@@ -212,9 +311,37 @@ def records_in(out: Path) -> int:
         return 0
 
 
-def kill_group(child: subprocess.Popen) -> None:
-    os.killpg(child.pid, signal.SIGKILL)
+def session_processes(session: int) -> list[str]:
+    """Live processes (pid and command line) of a session: a batch started by :func:`start_batch`, its workers,
+    and anything they started (a multiprocessing resource tracker, say), even once re-parented to init.
+    Zombies are left out: they have ended, only their exit status waits to be collected."""
+    found = []
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+            command = (stat_file.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, IndexError):  # it ended meanwhile
+            continue
+        state, session_id = fields[0], int(fields[3])
+        if session_id == session and state != "Z":
+            found.append(f"{stat_file.parent.name}: {command[:120]}")
+    return found
+
+
+def seconds_until_gone(session: int) -> float:
+    """Seconds until no process of ``session`` is left; fails if some outlive :data:`GONE_WITHIN_S`."""
+    start = time.monotonic()
+    while (left := session_processes(session)) and time.monotonic() - start < GONE_WITHIN_S:
+        time.sleep(0.02)
+    assert not left, f"outlived the batch: {left}"
+    return time.monotonic() - start
+
+
+def kill_main(child: subprocess.Popen) -> float:
+    """SIGKILL the batch's main process alone (no clean-up can run); seconds until its workers are gone too."""
+    os.kill(child.pid, signal.SIGKILL)
     child.communicate()
+    return seconds_until_gone(child.pid)
 
 
 def finish_batch(source: Path, out: Path) -> tuple[int, int, int, int]:
@@ -238,6 +365,7 @@ def resume_inputs(tmp_path_factory):
     return source, outputs_of(reference)
 
 
+@pytest.mark.skipif(not HAVE_PROC, reason="finding a batch's processes needs /proc")
 @pytest.mark.timeout(KILL_TEST_TIMEOUT_S)
 def test_200_files_killed_halfway_resume_to_every_output_once_and_correct(resume_inputs, tmp_path):
     source, reference = resume_inputs
@@ -245,8 +373,10 @@ def test_200_files_killed_halfway_resume_to_every_output_once_and_correct(resume
     child = start_batch(source, out)
     while records_in(out) < KILL_AFTER_RECORDS and child.poll() is None:
         time.sleep(0.01)
-    kill_group(child)
+    running = session_processes(child.pid)
+    gone_s = kill_main(child)
     assert child.returncode == -signal.SIGKILL, "the batch finished before it could be killed"
+    assert len(running) >= 3, running  # the batch and its two workers, found by the scan that then found none
     present = visible_outputs(out)
     recorded = records_in(out)
     assert all(reference[name] == digest for name, digest in present.items()), "a corrupt output after the kill"
@@ -258,9 +388,11 @@ def test_200_files_killed_halfway_resume_to_every_output_once_and_correct(resume
     assert outputs_of(out) == reference  # every output once, byte for byte; no staging or temporary files
     records = manifest_lines(out)
     assert len(records) == RESUME_FILES and len({r["input"] for r in records}) == RESUME_FILES
-    print(f"killed after {recorded} records with {len(present)} outputs; resumed: {developed} developed, {skipped} skipped")
+    print(f"killed after {recorded} records with {len(present)} outputs, workers gone {gone_s:.2f} s later; "
+          f"resumed: {developed} developed, {skipped} skipped")
 
 
+@pytest.mark.skipif(not HAVE_PROC, reason="finding a batch's processes needs /proc")
 @pytest.mark.timeout(KILL_TEST_TIMEOUT_S)
 def test_killed_at_random_moments_the_outputs_stay_whole(resume_inputs, tmp_path):
     source, reference = resume_inputs
@@ -269,41 +401,104 @@ def test_killed_at_random_moments_the_outputs_stay_whole(resume_inputs, tmp_path
     for _ in range(RANDOM_KILLS):
         child = start_batch(source, out)
         time.sleep(rng.uniform(0.5, 3.0))
-        kill_group(child)
+        kill_main(child)
         assert all(reference[name] == digest for name, digest in visible_outputs(out).items())
     finish_batch(source, out)
     assert outputs_of(out) == reference
 
 
+@pytest.mark.skipif(not HAVE_PROC, reason="finding a batch's processes needs /proc")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.timeout(KILL_TEST_TIMEOUT_S)
+def test_a_signal_stops_the_batch_and_all_its_processes_and_keeps_only_whole_outputs(resume_inputs, tmp_path, signum):
+    source, reference = resume_inputs
+    out = tmp_path / "out"
+    child = start_batch(source, out)
+    while records_in(out) < STOP_AFTER_RECORDS and child.poll() is None:
+        time.sleep(0.01)
+    running = session_processes(child.pid)
+    child.send_signal(signum)
+    sent = time.monotonic()
+    _, stderr = child.communicate(timeout=STOP_WITHIN_S)
+    stopped_s = time.monotonic() - sent
+    gone_s = seconds_until_gone(child.pid)
+    assert len(running) >= 3, running  # the batch and its two workers, found by the scan that then found none
+    assert child.returncode == 128 + signum, stderr
+    (line,) = stderr.splitlines()
+    assert STOP_LINE.fullmatch(line) and signal.Signals(signum).name in line
+    present = outputs_of(out)
+    assert not (out / STAGING_NAME).exists() and set(present) <= set(reference)  # no staging, no temporary files
+    assert all(reference[name] == digest for name, digest in present.items()), "a corrupt output after the stop"
+    total, developed, skipped, failed = finish_batch(source, out)
+    assert (total, failed) == (RESUME_FILES, 0)
+    assert skipped == len(present) and developed == RESUME_FILES - len(present)  # nothing redone twice
+    assert outputs_of(out) == reference
+    records = manifest_lines(out)
+    assert len(records) == RESUME_FILES and len({r["input"] for r in records}) == RESUME_FILES
+    print(f"{signal.Signals(signum).name}: exited {stopped_s:.2f} s after the signal, every process gone "
+          f"{gone_s:.2f} s after that; {len(present)} outputs kept; resumed: {developed} developed, {skipped} skipped")
+
+
 # --- on a Dask cluster --------------------------------------------------------------------------------------
 
 
+class SilentHTTPHandler(http.server.BaseHTTPRequestHandler):
+    """An HTTP server's handler that logs nothing (its log would go to stderr, which the tests read)."""
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.mark.parametrize("listener", ["closed port", "HTTP server"])
 @pytest.mark.timeout(BATCH_TIMEOUT_S)
-def test_unreachable_scheduler_is_one_line(tree, tmp_path, capfd, monkeypatch):
+def test_an_address_without_a_dask_scheduler_fails_in_one_line_within_the_timeout(tree, tmp_path, capfd, monkeypatch,
+                                                                                  listener):
     pytest.importorskip("dask.distributed", reason="dask[distributed] is not installed")
     import lumatune.batch
 
-    monkeypatch.setattr(lumatune.batch, "_SCHEDULER_TIMEOUT_S", 2)
-    with pytest.raises(SystemExit) as exit_:
-        cli_main(["batch", str(tree), "-o", str(tmp_path / "out"), "--scheduler", "tcp://127.0.0.1:9"])
+    monkeypatch.setattr(lumatune.batch, "_SCHEDULER_TIMEOUT_S", SCHEDULER_TIMEOUT_S)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SilentHTTPHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        if listener == "closed port":
+            server.shutdown()
+            server.server_close()  # nothing listens on its port now
+        address = f"tcp://127.0.0.1:{server.server_port}"
+        start = time.monotonic()
+        with pytest.raises(SystemExit) as exit_:
+            cli_main(["batch", str(tree), "-o", str(tmp_path / "out"), "--scheduler", address])
+        seconds = time.monotonic() - start
+    finally:
+        server.shutdown()
+        server.server_close()
     lines = capfd.readouterr().err.splitlines()
-    assert exit_.value.code == 1 and len(lines) == 1 and "cannot reach the Dask scheduler" in lines[0]
+    assert exit_.value.code == 1 and len(lines) == 1, lines
+    expected = rf"lumatune: {re.escape(address)}: cannot reach the Dask scheduler within {SCHEDULER_TIMEOUT_S} s \(\w+: .+\)"
+    assert re.fullmatch(expected, lines[0]), lines[0]
+    assert seconds < SCHEDULER_TIMEOUT_S + SCHEDULER_SLACK_S
+    print(f"{listener}: one line after {seconds:.1f} s")
 
 
 @pytest.mark.timeout(BATCH_TIMEOUT_S)
-def test_cluster_batch_writes_the_same_bytes_as_a_local_batch(tree, tmp_path, capfd):
+def test_cluster_workers_elsewhere_take_relative_paths_and_write_the_local_bytes(tree, tmp_path, capfd, monkeypatch):
     distributed = pytest.importorskip("dask.distributed", reason="dask[distributed] is not installed")
-    local, remote = tmp_path / "local", tmp_path / "cluster"
-    code, counts, _ = run_batch_cli([str(tree), "-o", str(local), "--jobs", "2"], capfd)
-    assert code == 3 and counts == (13, 12, 0, 1)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the cluster's worker processes start in this folder
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster:
-        code, counts, err = run_batch_cli([str(tree), "-o", str(remote), "--scheduler", cluster.scheduler_address], capfd)
+    ) as cluster, distributed.Client(cluster) as client:
+        assert {Path(folder).resolve() for folder in client.run(os.getcwd).values()} == {elsewhere.resolve()}
+        monkeypatch.chdir(tmp_path)  # the batch runs here, with paths relative to this folder
+        code, counts, err = run_batch_cli([tree.name, "-o", "cluster", "--scheduler", cluster.scheduler_address], capfd)
     assert code == 3 and counts == (13, 12, 0, 1)
     assert any("bad.nef: not a raw file" in line for line in err)
+    code, counts, _ = run_batch_cli([tree.name, "-o", "local", "--jobs", "2"], capfd)
+    assert code == 3 and counts == (13, 12, 0, 1)
+    local, remote = tmp_path / "local", tmp_path / "cluster"
     assert outputs_of(remote) == outputs_of(local)
+
     def essentials(folder: Path) -> list:
-        return sorted((r["input"], r["output"], r["output_sha256"], r["settings"]) for r in manifest_lines(folder))
+        return sorted((r["input"], r["output"], r.get("output_sha256"), r["settings"]) for r in manifest_lines(folder))
 
     assert essentials(remote) == essentials(local)
