@@ -9,13 +9,22 @@ import pytest
 from lumatune.errors import UnsupportedError
 from lumatune.sim import colorimetry, spectra
 
-CCT_TOLERANCE_K = 15.0
-"""Largest error of the CCT of a "<N>K" illuminant (10 nm-scale spectral sampling, Ohno's method)."""
+CCT_TOLERANCE_K = 2.4 * 2.0
+"""Largest error of the CCT of a "<N>K" illuminant (10 nm-scale spectral sampling, Ohno's method): measured
+2.4 K at most (2026-12-07; was 15 K), 2x margin because colour-science's CCT methods have changed between
+releases."""
 
-FIT_MEAN_DELTA_E = 3.0
-"""Largest mean CIELAB error of the Nikon matrix fit on its training set under D65."""
+FIT_MEAN_DELTA_E = 2.015 * 1.15
+"""Largest mean CIELAB error of the Nikon matrix fit on its training set under D65: measured 2.015
+(2026-12-07; was 3.0), 15 % margin for library versions."""
 
-MATRIX_ATOL = 1e-9
+MATRIX_ATOL = 1000 * float(np.finfo(np.float64).eps) * 10
+"""White preservation holds by construction, up to rounding: measured at most 8 eps (1.8e-15) over every camera
+and illuminant, whose fitted matrices have condition numbers up to 9 (2026-12-07). Allowed: 1000 roundings x
+cond 10 x eps = 2.2e-12 (was 1e-9), for BLAS/LAPACK summation order and FMA."""
+TRUE_WHITE_ATOL = 64 * float(np.finfo(np.float64).eps)
+"""The white of each illuminant, adapted to D65 and scaled to Y = 1, is D65's XYZ up to a few roundings
+(measured 1 eps; was 1e-9)."""
 
 
 def test_cameras_are_those_colour_science_ships():
@@ -103,5 +112,5 @@ def test_true_colours_are_d65_adapted_with_white_at_100():
     white = np.ones((1, spectra.WAVELENGTHS.size))
     for illuminant in ("A", "D65", "F11"):
         xyz, lab = colorimetry.true_colours(white, illuminant)
-        np.testing.assert_allclose(xyz[0], colorimetry.D65_XYZ, atol=1e-9)
+        np.testing.assert_allclose(xyz[0], colorimetry.D65_XYZ, atol=TRUE_WHITE_ATOL)
         np.testing.assert_allclose(lab[0], [100, 0, 0], atol=1e-6)

@@ -57,10 +57,28 @@ REFERENCE_BORDER = 6
 FAST_PLAIN_ATOL = 1e-6
 """The numba kernels repeat the numpy arithmetic operation by operation (they agree exactly here)."""
 
-MIN_PSNR_GAIN_DB = 5.0
-"""A demosaic must beat bilinear PSNR by this much on each test image."""
-MAX_FALSE_COLOUR_RATIO = 0.7
-"""... and have at most this fraction of bilinear's false colour."""
+MEASURED_QUALITY = {
+    # (CFA, image): (smallest PSNR gain over bilinear in dB, largest false colour / bilinear's), over every
+    # Bayer phase and both Menon variants / all 36 X-Trans phases; measured 2026-12-07 (numpy 2.4.6, numba 0.68.1).
+    ("bayer", "zone plate"): (10.81, 0.221),
+    ("bayer", "natural"): (6.90, 0.630),
+    ("xtrans", "zone plate"): (12.65, 0.138),
+    ("xtrans", "natural"): (8.08, 0.412),
+}
+"""What the demosaics reach on the synthetic images (was one limit for all: 5 dB gain, 0.7 false colour)."""
+PSNR_GAIN_MARGIN_DB = 1.0
+"""A demosaic must beat bilinear PSNR by the measured gain less this (float32 arithmetic, FFT blur of the
+test images and BLAS differ between library versions by far less than 0.1 dB)."""
+FALSE_COLOUR_MARGIN = 1.10
+"""... and have at most the measured false-colour ratio times this (10 %)."""
+
+
+def min_psnr_gain_db(cfa: str, image: str) -> float:
+    return MEASURED_QUALITY[cfa, image][0] - PSNR_GAIN_MARGIN_DB
+
+
+def max_false_colour_ratio(cfa: str, image: str) -> float:
+    return MEASURED_QUALITY[cfa, image][1] * FALSE_COLOUR_MARGIN
 BORDER_ATOL = 0.02
 """Largest error on the outermost pixels of a smooth gradient (a dark frame or NaN would fail)."""
 
@@ -187,8 +205,8 @@ class TestQuality:
         mosaic = mosaic_of(truth, BAYER[name])
         ours = DEMOSAIC_METHODS[method](mosaic, BAYER[name])
         bilinear = demosaic_bilinear(mosaic, BAYER[name])
-        assert psnr_db(ours, truth) >= psnr_db(bilinear, truth) + MIN_PSNR_GAIN_DB
-        assert false_colour(ours, truth) <= MAX_FALSE_COLOUR_RATIO * false_colour(bilinear, truth)
+        assert psnr_db(ours, truth) >= psnr_db(bilinear, truth) + min_psnr_gain_db("bayer", image)
+        assert false_colour(ours, truth) <= max_false_colour_ratio("bayer", image) * false_colour(bilinear, truth)
 
     @pytest.mark.parametrize("image", ["zone plate", "natural"])
     def test_xtrans_beats_bilinear_in_all_36_phases(self, image, truths):
@@ -196,8 +214,9 @@ class TestQuality:
         for phase, cfa in enumerate(XTRANS_PHASES):
             mosaic = mosaic_of(truth, cfa)
             ours, bilinear = demosaic_markesteijn(mosaic, cfa), demosaic_bilinear(mosaic, cfa)
-            assert psnr_db(ours, truth) >= psnr_db(bilinear, truth) + MIN_PSNR_GAIN_DB, phase
-            assert false_colour(ours, truth) <= MAX_FALSE_COLOUR_RATIO * false_colour(bilinear, truth), phase
+            assert psnr_db(ours, truth) >= psnr_db(bilinear, truth) + min_psnr_gain_db("xtrans", image), phase
+            limit = max_false_colour_ratio("xtrans", image) * false_colour(bilinear, truth)
+            assert false_colour(ours, truth) <= limit, phase
 
 
 CFAS = [*BAYER.values(), XTRANS, XTRANS_PHASES[20]]
