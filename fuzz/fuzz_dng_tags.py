@@ -24,7 +24,7 @@ import atheris
 with atheris.instrument_imports(include=["lumatune", "tifffile"]):
     from lumatune.errors import LumatuneError
     from lumatune.io.dng import parse_opcode_list
-    from lumatune.raw import _gain_maps, read_dng_tags
+    from lumatune.raw.read import _gain_maps, read_dng_tags
 
 _FILE = Path(tempfile.mkdtemp(prefix="lumatune-fuzz-")) / "input.dng"
 _UNDEFINED = 7

@@ -1,4 +1,4 @@
-"""Fuzz target: the look and tuning loaders (``lumatune.load_look``, ``lumatune.tuning.load_tuning``).
+"""Fuzz target: the look and tuning loaders (``lumatune.load_look``, ``lumatune.config.tuning.load_tuning``).
 
 Half the inputs are taken as raw TOML text (the parser, the line finder of error messages); the other half
 steer a generator that writes TOML documents shaped like real files: the stage blocks and keys of the params
@@ -28,10 +28,10 @@ with atheris.instrument_imports(include=["lumatune"]):
     import tomli_w
 
     from lumatune.errors import LumatuneError
-    from lumatune.look import builtin_looks, load_look
-    from lumatune.params import describe_params
+    from lumatune.config.look import builtin_looks, load_look
+    from lumatune.stages.params import describe_params
     from lumatune.pipeline import stages_of_side
-    from lumatune.tuning import load_tuning
+    from lumatune.config.tuning import load_tuning
 
 _FOLDER = Path(tempfile.mkdtemp(prefix="lumatune-fuzz-"))
 _LOOK, _BASE, _TUNING = _FOLDER / "look.toml", _FOLDER / "base.toml", _FOLDER / "tuning.toml"

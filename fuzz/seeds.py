@@ -61,7 +61,7 @@ enabled = true
 
 def toml_seeds(folder: Path) -> list[Path]:
     """The built-in looks, a look that inherits one, and a tuning file."""
-    from lumatune.look import builtin_looks
+    from lumatune.config.look import builtin_looks
 
     folder.mkdir(parents=True, exist_ok=True)
     seeds = []

@@ -115,7 +115,7 @@ def test_demo_writes_index_contact_sheet_and_every_look(tmp_path, capsys):
     assert code == 0, err
     files = {p.name for p in (tmp_path / "demo").iterdir()}
     assert {"index.html", "contact-sheet.jpg", "natural.dng", "colorchecker.dng"} <= files
-    from lumatune.look import builtin_looks
+    from lumatune.config.look import builtin_looks
 
     for look in builtin_looks():
         assert f"natural-{look}.jpg" in files and f"colorchecker-{look}.jpg" in files

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from lumatune.errors import BadFileError
-from lumatune.look import builtin_looks, load_look
-from lumatune.tuning import load_tuning
+from lumatune.config.look import builtin_looks, load_look
+from lumatune.config.tuning import load_tuning
 
 
 def test_builtins_load_and_round_trip_through_toml(tmp_path):

@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from lumatune.errors import BadFileError, OutputError
 from lumatune.io.lut import read_cube
-from lumatune.look import load_look
-from lumatune.look_cli import (
+from lumatune.config.look import load_look
+from lumatune.cli.looks import (
     _without_spatial,
     bake_look_lut,
     compare,

@@ -7,7 +7,7 @@ import pytest
 
 from lumatune.errors import BadFileError
 from lumatune.io.lut import Lut, write_cube
-from lumatune.look import load_look
+from lumatune.config.look import load_look
 
 
 def _identity_cube(path):

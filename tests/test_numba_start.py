@@ -7,7 +7,7 @@ import sys
 
 SCRIPT = """
 import sys
-from lumatune.numba_start import start_numba_in_background
+from lumatune.runtime.numba import start_numba_in_background
 start_numba_in_background().join()
 assert "scipy" not in sys.modules, "numba imported scipy while starting"
 import numpy as np
@@ -21,7 +21,7 @@ print("ok")
 
 
 MAIN_THREAD_IMPORT = """
-from lumatune.numba_start import start_numba_in_background
+from lumatune.runtime.numba import start_numba_in_background
 thread = start_numba_in_background()
 import scipy.linalg  # in the main thread while numba starts: scipy is hidden from the start thread only
 assert scipy.linalg.norm([3.0, 4.0]) == 5.0

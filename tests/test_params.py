@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from lumatune.errors import BadFileError
-from lumatune.params import describe_params, param, params_from_dict, params_to_dict
+from lumatune.stages.params import describe_params, param, params_from_dict, params_to_dict
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from synthetic import write_chart_dng
 import lumatune
 from lumatune import pipeline
 from lumatune.cli import main as cli_main
-from lumatune.look import load_look
+from lumatune.config.look import load_look
 from lumatune.stages.base import Frame
-from lumatune.tuning import default_tuning
+from lumatune.config.tuning import default_tuning
 
 
 def _run(dng, look="default", in_bands=False, **frame_options):

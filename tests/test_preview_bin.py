@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lumatune.preview import _bin, _bin_fast
+from lumatune.pipeline.preview import _bin, _bin_fast
 
 AGREEMENT = 1e-6  # relative; the sums are the same, their order differs
 

@@ -7,7 +7,7 @@ import pytest
 import rawpy
 from realraws import requires_shared, shared_raws
 
-from lumatune.raw import _visible_pattern
+from lumatune.raw.read import _visible_pattern
 from synthetic import write_chart_dng
 
 

@@ -9,11 +9,10 @@ from lumatune.errors import (
     UnsupportedError,
 )
 
-__version__ = "0.1.0"
-
-from lumatune.api import develop, open_raw, save  # noqa: E402
-from lumatune.look import load_look  # noqa: E402
-from lumatune.tuning import load_tuning  # noqa: E402
+from lumatune._version import __version__
+from lumatune.api import develop, open_raw, save
+from lumatune.config.look import load_look
+from lumatune.config.tuning import load_tuning
 
 __all__ = [
     "BadFileError",

@@ -12,10 +12,10 @@ import os
 
 import numpy as np
 
-from lumatune.look import Look, load_look
+from lumatune.config.look import Look, load_look
 from lumatune.raw import RawImage, open_raw
 from lumatune.stages.base import Frame
-from lumatune.tuning import Tuning, default_tuning, load_tuning
+from lumatune.config.tuning import Tuning, default_tuning, load_tuning
 
 __all__ = ["develop", "save", "open_raw"]
 
@@ -55,7 +55,7 @@ def develop(
     if not isinstance(raw, RawImage):
         raw = open_raw(raw)
     if preview:
-        from lumatune.preview import preview_raw
+        from lumatune.pipeline.preview import preview_raw
 
         raw = preview_raw(raw)
     if not isinstance(look, Look):

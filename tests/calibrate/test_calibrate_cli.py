@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from lumatune.calibrate.cli import app, parse_corners
+from lumatune.cli.calibrate import app, parse_corners
 from lumatune.errors import BadFileError, OutputError, UnsupportedError
-from lumatune.tuning import load_tuning
+from lumatune.config.tuning import load_tuning
 
 runner = CliRunner()
 

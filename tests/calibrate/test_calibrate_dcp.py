@@ -160,7 +160,7 @@ def test_exiftool_reads_the_dcp_of_the_calibrate_command(chart_raws, calibration
     """``lumatune calibrate colour ... --dcp`` (the command a tuning engineer runs), read by exiftool."""
     from typer.testing import CliRunner
 
-    from lumatune.calibrate.cli import app
+    from lumatune.cli.calibrate import app
 
     dcp = tmp_path / "camera.dcp"
     result = CliRunner().invoke(

@@ -44,7 +44,7 @@ import pytest
 
 from lumatune.io.dng import GainMap, encode_opcode_list, gain_map_opcode, parse_opcode_list, write_dng
 from lumatune.raw import open_raw
-import lumatune.raw as raw_module
+import lumatune.raw.read as raw_module
 
 GAIN_MAP_OPCODE_ID = 9
 """DNG 1.6 chapter 7: GainMap is opcode 9 (spelled out here, not imported from the code under test)."""

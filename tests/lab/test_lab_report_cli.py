@@ -12,7 +12,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from lumatune.errors import BadFileError, OutputError
-from lumatune.lab.cli import app, parse_corners
+from lumatune.cli.lab import app, parse_corners
 from lumatune.lab.measure import measure
 from lumatune.lab.report import write_report
 

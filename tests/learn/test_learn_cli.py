@@ -11,7 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from lumatune.errors import LumatuneError, OutputError
-from lumatune.learn.cli import diff_command, learn_command
+from lumatune.cli.learn import diff_command, learn_command
 
 LUT_SIZE = "9"
 

@@ -1,6 +1,6 @@
 """A batch work function for timeout tests: a raw that never finishes, as one that makes LibRaw hang would.
 
-It stands in for :func:`lumatune.batch.develop_batch_job` in the worker processes. An input with a file
+It stands in for :func:`lumatune.jobs.batch.develop_batch_job` in the worker processes. An input with a file
 ``NAME.hang`` beside it sleeps far past any test's ``--timeout``; any other input is "developed" by copying its
 bytes to the staging file, so that the pool, the time limit, the manifest and the resume logic run for real
 without waiting for the pipeline (or for numba to compile it on a cold cache).
@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 import time
 
-from lumatune.batch import BatchJob, BatchResult, file_sha256
+from lumatune.jobs.batch import BatchJob, BatchResult, file_sha256
 
 HANG_MARK = ".hang"
 """Suffix of the marker file that makes the input beside it hang."""

@@ -16,9 +16,9 @@ from synthetic import write_chart_dng
 from lumatune.cli import main as cli_main
 from lumatune.errors import BadFileError, UnreadableInputError, UnsupportedError
 from lumatune.io.dng import parse_opcode_list
-from lumatune.look import load_look
+from lumatune.config.look import load_look
 from lumatune.raw import read_dng_tags
-from lumatune.tuning import load_tuning
+from lumatune.config.tuning import load_tuning
 
 CHILD_TIMEOUT_S = 120
 

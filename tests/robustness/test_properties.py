@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 
 from lumatune.errors import BadFileError, LumatuneError
 from lumatune.io.dng import BAYER_PATTERNS, write_dng
-from lumatune.look import load_look
-from lumatune.params import describe_params
+from lumatune.config.look import load_look
+from lumatune.stages.params import describe_params
 from lumatune.pipeline import stages_of_side
 from lumatune.raw import open_raw, read_dng_tags
-from lumatune.tuning import load_tuning
+from lumatune.config.tuning import load_tuning
 
 FILE_EXAMPLES = 40
 """Generated look or tuning files per property."""

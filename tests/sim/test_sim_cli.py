@@ -1,4 +1,4 @@
-"""Tests of ``lumatune sim`` (lumatune.sim.cli.sim_command), mounted on a local typer app."""
+"""Tests of ``lumatune sim`` (lumatune.cli.sim.sim_command), mounted on a local typer app."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import typer
 from typer.testing import CliRunner
 
 from lumatune.errors import UnsupportedError
-from lumatune.sim.cli import parse_size, sim_command
+from lumatune.cli.sim import parse_size, sim_command
 from lumatune.sim.scenes import SCENES
 from lumatune.sim.spectra import CAMERAS
 
@@ -73,7 +73,7 @@ def test_bad_input_raises_a_lumatune_error(tmp_path, args, message):
 
 
 def test_importing_the_command_loads_no_simulator():
-    code = "import sys, lumatune.sim.cli; print(sorted({'colour', 'cv2', 'scipy'} & set(sys.modules)))"
+    code = "import sys, lumatune.cli.sim; print(sorted({'colour', 'cv2', 'scipy'} & set(sys.modules)))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lumatune.errors import BadFileError
-from lumatune.params import params_from_dict
+from lumatune.stages.params import params_from_dict
 from lumatune.stages.crop import CropParams, crop, crop_window, parse_aspect
 
 

@@ -71,9 +71,9 @@ def test_noise_model_table_interpolates_and_scales():
 
 def test_stage_is_off_by_default_and_runs_with_the_raw_noise_profile(tmp_path):
     import lumatune
-    from lumatune.blocks import BlockSet
+    from lumatune.config.blocks import BlockSet
     from lumatune.sim import simulate, write_sim
-    from lumatune.tuning import Tuning
+    from lumatune.config.tuning import Tuning
 
     dng, _ = write_sim(tmp_path / "flat.dng", simulate("flat-field", size=(96, 64), iso=3200), overwrite=True)
     assert DenoiseParams().strength == 0

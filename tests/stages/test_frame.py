@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lumatune.errors import BadFileError
-from lumatune.params import params_from_dict
+from lumatune.stages.params import params_from_dict
 from lumatune.stages.frame import FrameParams, add_frame, caption_text, frame_plan
 
 EXIF = {"make": "Acme", "model": "Acme X100", "focal_length": 35.0, "f_number": 2.8, "exposure_time": 0.004,

@@ -112,12 +112,12 @@ def test_tuning_grids_give_the_old_full_resolution_gain():
 
 
 def test_levels_while_numba_starts_gives_the_same_floats(monkeypatch):
-    import lumatune.numba_start
+    import lumatune.runtime.numba
 
     rng = np.random.default_rng(8)
     mosaic = (rng.random((14, 22)) * 16383).astype(np.uint16)
     plan = levels.LevelsPlan(black=np.array([[512.0, 500.0], [505.0, 498.0]]), scale=np.full((2, 2), 1 / 15871.0))
     fast = levels.STAGE.process(mosaic, plan)
-    monkeypatch.setattr(lumatune.numba_start, "numba_ready", lambda: False)
+    monkeypatch.setattr(lumatune.runtime.numba, "numba_ready", lambda: False)
     plain = levels.STAGE.process(mosaic, plan)
     np.testing.assert_array_equal(plain, fast)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lumatune.errors import BadFileError
-from lumatune.params import params_from_dict
+from lumatune.stages.params import params_from_dict
 from lumatune.stages.tone import (
     MID_GREY,
     ToneParams,

@@ -234,7 +234,7 @@ def _saturation_map(capture: Capture) -> np.ndarray:
 
 def _linear_preview(capture: Capture) -> tuple[np.ndarray, int]:
     """A small linear sRGB rendering of the raw (one pixel per CFA repeat, 99.5th percentile at 1), its block."""
-    from lumatune.camera_colour import as_shot_neutral, metadata_matrix_wb_camera_to_xyz_d65
+    from lumatune.colour.camera import as_shot_neutral, metadata_matrix_wb_camera_to_xyz_d65
     from lumatune.colour.spaces import matrix_xyz_to_rgb
 
     raw, mosaic = capture.raw, capture.mosaic

@@ -290,7 +290,7 @@ def estimate_illuminant(capture: Capture, neutral: np.ndarray) -> str:
     ------
     UnsupportedError : the raw has no colour model to estimate the white with.
     """
-    from lumatune.camera_colour import white_cct
+    from lumatune.colour.camera import white_cct
 
     cct = white_cct(capture.raw, neutral)
     if cct is None:
@@ -303,7 +303,7 @@ def estimate_illuminant(capture: Capture, neutral: np.ndarray) -> str:
 
 
 def _shot(capture: Capture, chart: ChartReading, illuminant: str) -> ColourShot:
-    from lumatune.camera_colour import as_shot_neutral, metadata_matrix_wb_camera_to_xyz_d65, white_cct
+    from lumatune.colour.camera import as_shot_neutral, metadata_matrix_wb_camera_to_xyz_d65, white_cct
 
     provisional = chart_reference_xyz("D65" if illuminant == "auto" else illuminant)
     neutral = camera_neutral_from_greys(chart.rgb, provisional)

@@ -15,10 +15,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from lumatune.blocks import check_version, parse_blocks, read_toml
+from lumatune.config.blocks import check_version, parse_blocks, read_toml
 from lumatune.errors import OutputError, UnsupportedError
 from lumatune.io.atomic import atomic_output
-from lumatune.tuning import Tuning
+from lumatune.config.tuning import Tuning
 
 __all__ = ["tuning_from_blocks", "write_tuning_blocks"]
 
@@ -26,7 +26,7 @@ _TOP_KEYS = {"version", "camera", "description"}
 
 
 def tuning_from_blocks(blocks: dict[str, dict], *, camera: str | None = None, description: str | None = None) -> Tuning:
-    """A validated :class:`~lumatune.tuning.Tuning` from raw block mappings (stage name -> keys).
+    """A validated :class:`~lumatune.config.tuning.Tuning` from raw block mappings (stage name -> keys).
 
     Raises
     ------

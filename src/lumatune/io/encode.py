@@ -188,7 +188,7 @@ class QuantisedRows:
 
     def __getitem__(self, rows: slice) -> np.ndarray:
         """Those rows' codes, made on the calling thread alone (the strips already keep every core busy)."""
-        from lumatune.numba_start import numba_threads
+        from lumatune.runtime.numba import numba_threads
 
         image = np.ascontiguousarray(self.image[rows], dtype=np.float32)
         codes = np.empty((*image.shape[:2], 4 if self.rgbx else 3), self.dtype)
@@ -273,7 +273,7 @@ def _strip_workers(codes) -> int:
     codes made on demand, :class:`QuantisedRows`) and numba's threading layer cannot take concurrent calls."""
     if isinstance(codes, np.ndarray):
         return available_workers()
-    from lumatune.numba_start import concurrent_kernels
+    from lumatune.runtime.numba import concurrent_kernels
 
     return available_workers() if concurrent_kernels() else 1
 

@@ -38,7 +38,7 @@ from fractions import Fraction
 from numbers import Real
 from typing import Any
 
-from lumatune import __version__
+from lumatune._version import __version__
 
 __all__ = [
     "EXIF_KEYS",

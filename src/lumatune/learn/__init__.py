@@ -8,7 +8,7 @@
     held-out error falls;
 -   :mod:`~lumatune.learn.report`: the held-out error end to end, the report files;
 -   :mod:`~lumatune.learn.diff`: two looks compared in numbers;
--   :mod:`~lumatune.learn.learner`: all of it for ``lumatune look learn``; :mod:`~lumatune.learn.cli` the
+-   :mod:`~lumatune.learn.learner`: all of it for ``lumatune look learn``; :mod:`~lumatune.cli.learn` the
     commands.
 
 Off the develop path: these modules may use scipy, colour-science and matplotlib. Public entry points

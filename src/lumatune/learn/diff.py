@@ -10,7 +10,7 @@
 -   **scene**: mean and 95th percentile CIEDE2000 between the two looks' developments of the virtual
     camera's ``natural`` scene (every stage, spatial ones included).
 
-The point-wise numbers go through :func:`lumatune.look_cli.render_colours` (the looks' own stages); the scene
+The point-wise numbers go through :func:`lumatune.cli.looks.render_colours` (the looks' own stages); the scene
 through :func:`lumatune.develop`.
 
 References
@@ -39,14 +39,14 @@ _HUE_LIGHTNESS, _HUE_CHROMA = 0.6, 0.1
 
 
 def _look(look):
-    from lumatune.look import Look, load_look
+    from lumatune.config.look import Look, load_look
 
     return look if isinstance(look, Look) else load_look(look)
 
 
 def tone_rows(a, b) -> list[dict]:
     """Display value (sRGB-encoded grey) of each look at each of :data:`TONE_STOPS`."""
-    from lumatune.look_cli import render_colours
+    from lumatune.cli.looks import render_colours
 
     greys = np.repeat((0.18 * 2.0 ** np.array(TONE_STOPS))[:, None], 3, axis=1)
     out_a, out_b = render_colours(_look(a), greys)[:, 1], render_colours(_look(b), greys)[:, 1]
@@ -63,7 +63,7 @@ def _display_oklab(encoded: np.ndarray) -> np.ndarray:
 
 def hue_rows(a, b) -> list[dict]:
     """Saturation (relative chroma over neutral's) and hue shift (degrees) of each look at each table hue."""
-    from lumatune.look_cli import render_colours
+    from lumatune.cli.looks import render_colours
     from lumatune.stages.look_colour import HUE_ANGLES, HUE_NAMES, oklab_to_rgb
 
     angles = np.radians(HUE_ANGLES)
@@ -101,7 +101,7 @@ def _colorchecker_rec2020() -> np.ndarray:
 
 def chart_difference(a, b) -> dict:
     """Mean and largest CIEDE2000 between the looks' renderings of the ColorChecker 24."""
-    from lumatune.look_cli import render_colours
+    from lumatune.cli.looks import render_colours
 
     checker = _colorchecker_rec2020()
     d = delta_e00(srgb_to_lab(render_colours(_look(a), checker)), srgb_to_lab(render_colours(_look(b), checker)))

@@ -56,7 +56,7 @@ from lumatune.learn.model import (
     vignetted,
 )
 from lumatune.learn.samples import Samples
-from lumatune.numba_start import numba_threads
+from lumatune.runtime.numba import numba_threads
 from lumatune.stages.look_colour import ColourParams
 from lumatune.stages.tone import display_transform_fast, monotone_cubic, monotone_slopes, tone_plan
 from lumatune.stages.vignette import VignetteParams

@@ -205,7 +205,7 @@ def _toml(document: dict) -> str:
 
 def look_text(look: LearnedLook, *, name: str, description: str, lut_file: str | None, comments=()) -> str:
     """The look TOML: ``base = "neutral"`` plus the blocks the fit set (every value written out)."""
-    from lumatune.params import params_to_dict
+    from lumatune.stages.params import params_to_dict
 
     document: dict = {"version": 1, "name": name, "description": description, "base": "neutral"}
     document["exposure"] = {"ev": round(float(look.ev), 4)}

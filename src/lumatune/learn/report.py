@@ -72,7 +72,7 @@ def evaluate_looks(parts: list[Part], looks: dict) -> tuple[dict, dict]:
     Parameters
     ----------
     parts : the held-out parts.
-    looks : report name -> a look (built-in name, file path or :class:`~lumatune.look.Look`).
+    looks : report name -> a look (built-in name, file path or :class:`~lumatune.config.look.Look`).
 
     Returns
     -------
@@ -108,7 +108,7 @@ def _crop_box(mask: np.ndarray) -> tuple[slice, slice]:
 
 def crops_sheet(parts: list[Part], renderings: dict):
     """A contact sheet (PIL image): per held-out part, crops of each look's rendering and of the target."""
-    from lumatune.sheet import contact_sheet
+    from lumatune.io.sheet import contact_sheet
 
     rows = []
     for index, part in enumerate(parts[:MAX_CROPS]):
@@ -149,8 +149,8 @@ def curve_figure(result: FitResult, samples: Samples):
     import matplotlib.pyplot as plt
 
     from lumatune.colour.spaces import decode_eotf
-    from lumatune.look import load_look
-    from lumatune.look_cli import render_colours
+    from lumatune.config.look import load_look
+    from lumatune.cli.looks import render_colours
 
     figure, (curve_ax, stage_ax) = plt.subplots(1, 2, figsize=(12, 4.8), constrained_layout=True)
     x = np.linspace(0.0, 1.0, 256)

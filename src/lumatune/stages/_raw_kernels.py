@@ -10,7 +10,7 @@ __all__ = ["affine_per_position_fast", "start_probe"]
 
 @njit(cache=True)
 def start_probe(x):
-    """The cheapest compiled call: loading it makes numba fill its registries (:mod:`lumatune.numba_start`)."""
+    """The cheapest compiled call: loading it makes numba fill its registries (:mod:`lumatune.runtime.numba`)."""
     return x + 1
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lumatune.errors import BadFileError
-from lumatune.params import param
+from lumatune.stages.params import param
 from lumatune.stages.base import ColourStatus, Frame, Stage
 
 __all__ = ["ColourMatrixParams", "apply_matrix", "STAGE"]
@@ -59,7 +59,7 @@ def _table(params: ColourMatrixParams) -> list[tuple[float, np.ndarray]]:
 
 
 def _plan(params: ColourMatrixParams, frame: Frame, image: np.ndarray) -> np.ndarray:
-    from lumatune.camera_colour import metadata_matrix_wb_camera_to_xyz_d65
+    from lumatune.colour.camera import metadata_matrix_wb_camera_to_xyz_d65
     from lumatune.colour.interpolate import interpolate_by_ct
     from lumatune.colour.spaces import MATRIX_XYZ_TO_REC2020
 

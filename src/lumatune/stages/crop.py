@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lumatune.params import param
+from lumatune.stages.params import param
 from lumatune.stages.base import Frame, Stage
 
 __all__ = ["STAGE", "CropParams", "crop", "crop_window", "parse_aspect"]

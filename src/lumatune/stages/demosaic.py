@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lumatune.errors import UnsupportedError
-from lumatune.params import param
+from lumatune.stages.params import param
 from lumatune.stages.base import Frame, Stage
 
 __all__ = [

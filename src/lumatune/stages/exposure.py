@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lumatune.params import param
+from lumatune.stages.params import param
 from lumatune.stages.base import Frame, Stage
 
 __all__ = ["ExposureParams", "scale_exposure", "STAGE"]

@@ -28,7 +28,7 @@ from lumatune.colour.spaces import (
     normalised_primary_matrix,
 )
 from lumatune.errors import BadFileError
-from lumatune.params import param
+from lumatune.stages.params import param
 from lumatune.stages.base import Frame, Stage
 
 __all__ = [

@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit, prange
 
 from lumatune.errors import BadFileError
-from lumatune.params import param
+from lumatune.stages.params import param
 from lumatune.stages.base import Frame, Stage
 
 __all__ = [

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lumatune.params import param
+from lumatune.stages.params import param
 from lumatune.stages._cfa import affine_per_position
 from lumatune.stages.base import Frame, Stage
 
@@ -46,7 +46,7 @@ def _process(data: np.ndarray, plan: LevelsPlan) -> np.ndarray:
     While numba is still starting in the background (the command line's first file), the plain twin does it
     instead, with the same floats, on the other core: the first stage need not wait for the compiler.
     """
-    from lumatune.numba_start import numba_ready
+    from lumatune.runtime.numba import numba_ready
 
     if not numba_ready():
         return normalise_levels(data, plan)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lumatune.params import param
+from lumatune.stages.params import param
 from lumatune.stages.base import Frame, Stage
 
 __all__ = ["LineariseParams", "linearise_table", "STAGE"]

@@ -29,7 +29,7 @@ from functools import lru_cache
 import numpy as np
 from numba import njit, prange
 
-from lumatune.params import param
+from lumatune.stages.params import param
 from lumatune.stages._fastmath import FASTMATH, clamp01, lookup
 from lumatune.stages.base import Frame, Stage
 

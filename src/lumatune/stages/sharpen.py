@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from lumatune.params import param
+from lumatune.stages.params import param
 from lumatune.stages._fastmath import FASTMATH
 from lumatune.stages.base import Frame, Stage
 

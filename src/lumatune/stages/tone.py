@@ -49,7 +49,7 @@ from itertools import pairwise
 import numpy as np
 from numba import njit, prange
 
-from lumatune.params import param
+from lumatune.stages.params import param
 from lumatune.stages._fastmath import FASTMATH, log_grid, lookup, lookup_log
 from lumatune.stages.base import Frame, Stage
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lumatune.params import param
+from lumatune.stages.params import param
 from lumatune.stages.base import Frame, Stage, WhiteBalanceStatus
 
 __all__ = ["WhiteBalanceParams", "apply_white_balance", "grey_world_neutral", "white_balance_gains", "STAGE"]
@@ -99,7 +99,7 @@ def _apply_fast(image: np.ndarray, plan: tuple[np.ndarray | None, np.ndarray]) -
 
 
 def _neutral(params: WhiteBalanceParams, frame: Frame, image: np.ndarray) -> tuple[np.ndarray, str]:
-    from lumatune.camera_colour import as_shot_neutral
+    from lumatune.colour.camera import as_shot_neutral
 
     raw = frame.raw
     if params.method == "manual":
@@ -122,7 +122,7 @@ def _neutral(params: WhiteBalanceParams, frame: Frame, image: np.ndarray) -> tup
 def _plan(params: WhiteBalanceParams, frame: Frame, image: np.ndarray):
     neutral, source = _neutral(params, frame, image)
     neutral = np.asarray(neutral, dtype=np.float64) / neutral[1]
-    from lumatune.camera_colour import white_cct
+    from lumatune.colour.camera import white_cct
 
     frame.white_balance = WhiteBalanceStatus(
         camera_neutral=neutral, gains=white_balance_gains(neutral), source=source, cct=white_cct(frame.raw, neutral)

@@ -54,7 +54,7 @@ def diff_command(
 ):
     """How two looks differ: tone curve, saturation and hue shift per hue, ΔE00 on a chart and a scene."""
     from lumatune.learn.diff import look_diff
-    from lumatune.look import load_look
+    from lumatune.config.look import load_look
 
     load_look(a), load_look(b)  # fail on a bad look before any work
     result = look_diff(a, b)

@@ -1,6 +1,6 @@
 """Look: the aesthetic side of the pipeline (exposure, tone, colour, ...), one block per stage, as TOML.
 
-Built-in looks are TOML files in ``lumatune/looks/``, written in the same format users write. A look may
+Built-in looks are TOML files in ``lumatune/config/looks/``, written in the same format users write. A look may
 inherit another with ``base = "name"``: the base's blocks are read first and the look's keys override them.
 A ``[lut] file`` is relative to the look file that names it, and is read when the look loads, so a missing or
 malformed table fails before any image. A ``.cube`` or Hald CLUT ``.png`` given as a look is the ``neutral``
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from lumatune.blocks import BlockSet, check_version, parse_blocks, read_toml, to_toml
+from lumatune.config.blocks import BlockSet, check_version, parse_blocks, read_toml, to_toml
 from lumatune.errors import BadFileError
 
 __all__ = ["Look", "load_look", "builtin_looks"]
@@ -48,7 +48,7 @@ class Look:
 
 def builtin_looks() -> dict[str, Path]:
     """Built-in look name -> its TOML file."""
-    folder = resources.files("lumatune") / "looks"
+    folder = resources.files("lumatune.config") / "looks"
     return {Path(str(p)).stem: Path(str(p)) for p in folder.iterdir() if str(p).endswith(".toml")}
 
 

@@ -72,7 +72,7 @@ def render_colours(look, rgb: np.ndarray, *, space: str = "srgb", scene_clip: fl
 
     Parameters
     ----------
-    look : a :class:`~lumatune.look.Look`.
+    look : a :class:`~lumatune.config.look.Look`.
     rgb : scene-referred linear Rec.2020 (D65), white-balanced, with the sensor clip at ``scene_clip``.
     space : output space ("srgb", "p3", "rec2020").
 
@@ -113,7 +113,7 @@ def bake_look_lut(look, size: int = 33, space: str = "srgb"):
 
 
 def _without_spatial(look):
-    from lumatune.blocks import BlockSet
+    from lumatune.config.blocks import BlockSet
 
     blocks = BlockSet(params=look.blocks.params, disabled=look.blocks.disabled | frozenset(SPATIAL_STAGES))
     return replace(look, blocks=blocks)
@@ -160,14 +160,14 @@ def look_character(look, *, chart=None) -> dict:
 
     Parameters
     ----------
-    look : a :class:`~lumatune.look.Look` or the name of one.
+    look : a :class:`~lumatune.config.look.Look` or the name of one.
     chart : ``(raw, truth_path)`` of a chart to reuse; by default one is simulated.
     """
     import tempfile
 
     from lumatune.api import develop
     from lumatune.lab.measure import measure
-    from lumatune.look import Look, load_look
+    from lumatune.config.look import Look, load_look
 
     look = look if isinstance(look, Look) else load_look(look)
     with tempfile.TemporaryDirectory() as folder:
@@ -214,7 +214,7 @@ def character_table(names) -> list[dict]:
     """:func:`look_character` of each look, on one simulated chart."""
     import tempfile
 
-    from lumatune.look import load_look
+    from lumatune.config.look import load_look
 
     with tempfile.TemporaryDirectory() as folder:
         chart = _chart_raw(Path(folder))
@@ -247,7 +247,7 @@ def chart_figure(look):
     import matplotlib.pyplot as plt
 
     from lumatune.colour.spaces import decode_eotf, matrix_rec2020_to
-    from lumatune.look import load_look
+    from lumatune.config.look import load_look
     from lumatune.stages.look_colour import oklab_to_rgb, rgb_to_oklab
 
     neutral = load_look("neutral")
@@ -315,7 +315,7 @@ def look_export(
     """Bake a look's colour and tone into a 3-D .cube LUT over the neutral rendering (for ffmpeg, Resolve, darktable)."""
     from lumatune.colour.spaces import SPACES
     from lumatune.io.lut import write_cube
-    from lumatune.look import load_look
+    from lumatune.config.look import load_look
 
     if output.suffix.lower() != ".cube":
         raise OutputError(f"{output}: look export writes .cube files")
@@ -332,7 +332,7 @@ def look_chart(
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing file"),
 ):
     """Chart a look in numbers: tone curve, saturation and hue shift per hue, ColorChecker a*b* before and after."""
-    from lumatune.look import load_look
+    from lumatune.config.look import load_look
 
     if output.suffix.lower() not in (".png", ".svg", ".pdf"):
         raise OutputError(f"{output}: look chart writes .png, .svg or .pdf")
@@ -346,7 +346,7 @@ def look_measure(
     speed: bool = typer.Option(False, "--speed", help="also time each look stage on a 6000 x 4000 image"),
 ):
     """Measure each look's character on the virtual camera's ColorChecker; print Markdown tables."""
-    from lumatune.look import builtin_looks, load_look
+    from lumatune.config.look import builtin_looks, load_look
 
     names = names or sorted(builtin_looks())
     looks = [load_look(name) for name in names]  # fail before measuring anything
@@ -418,9 +418,9 @@ def compare(
     """Develop one raw in several looks and write them side by side, labelled, on one sheet."""
     from lumatune.api import develop
     from lumatune.io.atomic import atomic_output
-    from lumatune.look import load_look
+    from lumatune.config.look import load_look
     from lumatune.raw import open_raw
-    from lumatune.sheet import contact_sheet
+    from lumatune.io.sheet import contact_sheet
 
     formats = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}
     if output.suffix.lower() not in formats:

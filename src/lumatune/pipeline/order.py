@@ -92,7 +92,7 @@ def run(frame: Frame, tuning, look, *, profile: dict | None = None, in_bands: bo
     Parameters
     ----------
     frame : the raw and the output options; stages write their status into it.
-    tuning, look : :class:`~lumatune.tuning.Tuning` and :class:`~lumatune.look.Look`.
+    tuning, look : :class:`~lumatune.config.tuning.Tuning` and :class:`~lumatune.config.look.Look`.
     profile : if given, filled with milliseconds per stage.
     in_bands : return a :class:`BandedImage` when the pipeline allows it (see there); else the image.
     """
@@ -149,7 +149,7 @@ class BandedImage:
         return self.shape[0]
 
     def __getitem__(self, rows: slice) -> np.ndarray:
-        from lumatune.numba_start import numba_threads
+        from lumatune.runtime.numba import numba_threads
 
         with numba_threads(1):
             return self._develop(rows, threads=1)

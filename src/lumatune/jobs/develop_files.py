@@ -111,7 +111,7 @@ def _one_line(job: DevelopJob, error: Exception) -> str:
 
 
 def _develop(job: DevelopJob) -> JobResult:
-    from lumatune import __version__
+    from lumatune._version import __version__
     from lumatune.api import develop, save
     from lumatune.io.encode import format_from_path
 
@@ -121,7 +121,7 @@ def _develop(job: DevelopJob) -> JobResult:
     raw = _open(job.source)
     read = time.perf_counter()
     if job.profile:  # so that the first stage's time is its own
-        from lumatune.numba_start import wait_for_numba
+        from lumatune.runtime.numba import wait_for_numba
 
         wait_for_numba()
     numba_ready = time.perf_counter()
@@ -138,7 +138,7 @@ def _develop(job: DevelopJob) -> JobResult:
     if not job.profile:
         return JobResult(source=job.source, target=job.target)
     end = time.perf_counter()
-    from lumatune.profiling import float32_pass_ms
+    from lumatune.runtime.profiling import float32_pass_ms
 
     bands = getattr(image, "bands", 0)
     profile = {
@@ -268,7 +268,7 @@ try:
     sys.path[:] = jobs.recv()
 except (EOFError, OSError):
     raise SystemExit(0)
-from lumatune.develop_files import serve_jobs
+from lumatune.jobs.develop_files import serve_jobs
 serve_jobs(jobs, Connection(int(sys.argv[2]), readable=False), int(sys.argv[3]), int(sys.argv[4]))
 """
 
@@ -475,6 +475,6 @@ def _limit_threads(threads: int) -> None:
     """Give each worker its share of the cores, so that workers x threads does not oversubscribe them; then
     start numba while the worker waits for its first job."""
     os.environ["NUMBA_NUM_THREADS"] = str(threads)
-    from lumatune.numba_start import start_numba_in_background
+    from lumatune.runtime.numba import start_numba_in_background
 
     start_numba_in_background()

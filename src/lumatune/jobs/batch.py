@@ -26,7 +26,7 @@ Each file has ``--timeout`` seconds in its worker process; a worker past it is k
 file fails. SIGINT or SIGTERM stops the batch: its workers are killed, the staging folder is removed, the
 manifest (synced record by record) stays as it is, and the command exits with one line and 128 + the signal
 number (130, 143). Workers end by themselves when the batch process dies, even by SIGKILL (see
-:mod:`lumatune.develop_files`).
+:mod:`lumatune.jobs.develop_files`).
 
 With ``--scheduler tcp://HOST:PORT`` the same jobs run on a Dask distributed cluster; INPUT_DIR and OUT_DIR
 must then be visible to every worker at the same paths (a shared filesystem; they are made absolute before they
@@ -147,7 +147,7 @@ class BatchJob:
     """One input: its manifest key (path relative to INPUT_DIR), the develop job into a staging file, the target."""
 
     key: str
-    develop: object  # lumatune.develop_files.DevelopJob whose target is the staging file
+    develop: object  # lumatune.jobs.develop_files.DevelopJob whose target is the staging file
     target: Path
 
 
@@ -212,7 +212,7 @@ class BatchStopped(BaseException):
 
 def develop_batch_job(job: BatchJob) -> BatchResult:
     """Worker side: develop one input into its staging file and hash input and output; never raises."""
-    from lumatune.develop_files import develop_file
+    from lumatune.jobs.develop_files import develop_file
 
     source, staging = job.develop.source, job.develop.target
     result = develop_file(job.develop)
@@ -382,7 +382,7 @@ def _sync_folder(folder: Path) -> None:
 
 
 def _record(result: BatchResult, settings: BatchSettings, output: Path) -> dict:
-    from lumatune import __version__
+    from lumatune._version import __version__
 
     return {
         "version": MANIFEST_VERSION,
@@ -403,7 +403,7 @@ def _failure_record(result: BatchResult, settings: BatchSettings, earlier: dict 
     """The record of an input that failed in its worker: the reason, and what decides whether it is tried again
     (the input's size and modification time, the settings). ``output`` stays the earlier record's, so that a
     file the batch wrote before remains its own."""
-    from lumatune import __version__
+    from lumatune._version import __version__
 
     try:
         info = result.source.stat()
@@ -493,7 +493,7 @@ def run_batch(
     BatchSummary : inputs developed, skipped and failed (with one-line reasons); ``stopped`` holds the signal
     when a :class:`BatchStopped` ended the run (its workers killed, its finished outputs kept and recorded).
     """
-    from lumatune.develop_files import run_jobs
+    from lumatune.jobs.develop_files import run_jobs
 
     if scheduler:  # the workers' working folders are not ours; a shared filesystem has the same absolute paths
         input_dir, out_dir = input_dir.absolute(), out_dir.absolute()
@@ -549,7 +549,7 @@ def _fresh_staging(out_dir: Path) -> Path:
 def _plan(input_dir, out_dir, staging, inputs, records, ours, settings, overwrite, retry_failed, summary) -> list[BatchJob]:
     """The jobs still to do; inputs already done go to ``summary.skipped``, impossible ones and (unless
     ``retry_failed``) those that failed before to ``failed``."""
-    from lumatune.develop_files import DevelopJob
+    from lumatune.jobs.develop_files import DevelopJob
 
     targets = output_paths(inputs, settings.extension)
     key = settings.key()
@@ -694,8 +694,8 @@ def batch_command(
     130 or 143.
     """
     from lumatune.io.encode import FORMATS, check_encoder_available, check_options
-    from lumatune.look import load_look
-    from lumatune.tuning import load_tuning
+    from lumatune.config.look import load_look
+    from lumatune.config.tuning import load_tuning
 
     if format not in FORMATS:
         raise OutputError(f"unknown format '{format}' (valid: {', '.join(FORMATS)})")

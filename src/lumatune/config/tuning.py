@@ -21,7 +21,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lumatune.blocks import BlockSet, check_version, parse_blocks, read_toml, to_toml
+from lumatune.config.blocks import BlockSet, check_version, parse_blocks, read_toml, to_toml
 
 __all__ = ["Tuning", "load_tuning", "default_tuning"]
 

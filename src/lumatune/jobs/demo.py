@@ -35,8 +35,8 @@ def _write_atomic_text(path: Path, text: str, overwrite: bool) -> None:
 def run_demo(folder: Path, *, overwrite: bool = True) -> Path:
     """Make the demo raws, develop them in every look, write images, a contact sheet and index.html."""
     from lumatune.api import develop, open_raw, save
-    from lumatune.look import builtin_looks, load_look
-    from lumatune.sheet import contact_sheet
+    from lumatune.config.look import builtin_looks, load_look
+    from lumatune.io.sheet import contact_sheet
     from lumatune.sim import simulate, write_sim
 
     folder = Path(folder)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lumatune.errors import BadFileError
-from lumatune.params import params_from_dict, params_to_dict
+from lumatune.stages.params import params_from_dict, params_to_dict
 
 __all__ = ["BlockSet", "read_toml", "parse_blocks", "to_toml", "line_of"]
 

@@ -58,10 +58,10 @@ def develop(
     preview: bool = typer.Option(False, "--preview", help="fast half-size preview (binned mosaic, no demosaic)"),
 ):
     """Develop raw files to JPEG, 16-bit TIFF or 16-bit PNG."""
-    from lumatune.develop_files import forget_prefetched, prefetch_raw
+    from lumatune.jobs.develop_files import forget_prefetched, prefetch_raw
 
     if jobs == 1 or len(inputs) == 1:  # else each worker process starts its own numba and reads its own files
-        from lumatune.numba_start import start_numba_in_background
+        from lumatune.runtime.numba import start_numba_in_background
 
         start_numba_in_background()  # both overlap loading the look below, and each other
         prefetch_raw(inputs[0])
@@ -73,9 +73,9 @@ def develop(
 
 
 def _develop_all(inputs, output, look, tuning, format, overwrite, jobs, profile, options) -> None:
-    from lumatune.develop_files import DevelopJob, run_jobs
-    from lumatune.look import load_look
-    from lumatune.tuning import load_tuning
+    from lumatune.jobs.develop_files import DevelopJob, run_jobs
+    from lumatune.config.look import load_look
+    from lumatune.config.tuning import load_tuning
 
     look_obj = load_look(look)  # fail once, before any file, on a bad look or tuning
     tuning_obj = load_tuning(tuning) if tuning is not None else None
@@ -155,7 +155,7 @@ def info(
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ):
     """Camera, lens, exposure, CFA, levels, white balance and matrices of a raw."""
-    from lumatune.info import raw_info
+    from lumatune.raw.info import raw_info
 
     facts = raw_info(input)
     if as_json:
@@ -176,7 +176,7 @@ def demo(
     overwrite: bool = typer.Option(True, "--overwrite/--no-overwrite", help="replace an earlier demo's files"),
 ):
     """Make raws with the virtual camera, develop them in every built-in look, write a contact sheet and index.html."""
-    from lumatune.demo import run_demo
+    from lumatune.jobs.demo import run_demo
 
     index = run_demo(folder, overwrite=overwrite)
     typer.echo(f"wrote {index}")
@@ -185,7 +185,7 @@ def demo(
 @app.command("looks")
 def looks_list():
     """List the built-in looks."""
-    from lumatune.look import builtin_looks, load_look
+    from lumatune.config.look import builtin_looks, load_look
 
     for name in sorted(builtin_looks()):
         typer.echo(f"{name:12s} {load_look(name).description}")
@@ -198,19 +198,19 @@ app.add_typer(look_app, name="look")
 @look_app.command("show")
 def look_show(name: str = typer.Argument(..., help="built-in look name or .toml file")):
     """Print a look as TOML, with every parameter written out."""
-    from lumatune.look import load_look
+    from lumatune.config.look import load_look
 
     typer.echo(load_look(name).to_toml(), nl=False)
 
 
 def _mount_optional_commands() -> None:
     """Sub-commands that live in their own modules (virtual camera, lab, calibration, look tools)."""
-    from lumatune import look_cli
-    from lumatune.batch import batch_command
-    from lumatune.calibrate.cli import app as calibrate_app
-    from lumatune.lab.cli import app as lab_app
-    from lumatune.learn.cli import diff_command, learn_command
-    from lumatune.sim.cli import sim_command
+    from lumatune.cli import looks as look_cli
+    from lumatune.jobs.batch import batch_command
+    from lumatune.cli.calibrate import app as calibrate_app
+    from lumatune.cli.lab import app as lab_app
+    from lumatune.cli.learn import diff_command, learn_command
+    from lumatune.cli.sim import sim_command
 
     app.command("batch")(batch_command)
     app.command("sim")(sim_command)

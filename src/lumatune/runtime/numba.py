@@ -46,7 +46,7 @@ class _HideScipy(importlib.abc.MetaPathFinder):
 
     def find_spec(self, name, path=None, target=None):
         if threading.get_ident() in self.threads and (name == "scipy" or name.startswith("scipy.")):
-            raise ModuleNotFoundError(f"{name} is hidden while numba starts (lumatune.numba_start)")
+            raise ModuleNotFoundError(f"{name} is hidden while numba starts (lumatune.runtime.numba)")
 
 
 _HIDER = _HideScipy()

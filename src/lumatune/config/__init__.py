@@ -1,0 +1,1 @@
+"""lumatune.config: the file schema: params blocks, tuning and look files (TOML), built-in looks."""

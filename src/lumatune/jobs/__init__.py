@@ -1,0 +1,1 @@
+"""lumatune.jobs: develop many files (develop_files, batch manifest, demo)."""

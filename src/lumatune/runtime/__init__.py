@@ -1,0 +1,1 @@
+"""lumatune.runtime: process-wide runtime helpers (numba start-up, profiling)."""
