@@ -104,7 +104,7 @@ def test_diff_of_a_look_with_itself_is_zero(app):
 
 def test_diff_says_what_differs():
     from lumatune.learn.diff import look_diff
-    from lumatune.stages.look_colour import HUE_NAMES
+    from lumatune.colour.oklab import HUE_NAMES
 
     numbers = look_diff("neutral", "vibrant", scene_size=(120, 80))
     saturation = {row["hue"]: row["saturation_b"] for row in numbers["hue"]}

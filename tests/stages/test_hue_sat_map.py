@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lumatune.stages.hue_sat_map import HueSatMap, apply_hue_sat_map, hsv_to_rgb, rgb_to_hsv
+from lumatune.colour.prophoto import hsv_to_rgb, rgb_to_hsv
+from lumatune.stages.hue_sat_map import HueSatMap, apply_hue_sat_map
 
 TOLERANCE = 1e-9
 
@@ -29,7 +30,7 @@ def test_identity_table_changes_nothing():
 
 
 def test_uniform_hue_shift_rotates_hue_and_keeps_greys():
-    from lumatune.stages.hue_sat_map import MATRIX_PROPHOTO_TO_XYZ_D50
+    from lumatune.colour.prophoto import MATRIX_PROPHOTO_TO_XYZ_D50
 
     rgb = np.array([[0.6, 0.3, 0.2], [0.4, 0.4, 0.4]])
     xyz = rgb @ MATRIX_PROPHOTO_TO_XYZ_D50.T
@@ -69,14 +70,14 @@ ROMM standard's rounded (0.3457, 0.3585): the matrices differ by 2.0e-4 (measure
 
 
 def _semantics_atol() -> float:
-    from lumatune.stages.hue_sat_map import MATRIX_PROPHOTO_TO_XYZ_D50
+    from lumatune.colour.prophoto import MATRIX_PROPHOTO_TO_XYZ_D50
 
     return FLOAT64_OPS * np.finfo(np.float64).eps * np.linalg.cond(MATRIX_PROPHOTO_TO_XYZ_D50)
 
 
 def _lumatune_in_prophoto(rgb: np.ndarray, table: np.ndarray) -> np.ndarray:
     """lumatune's map on ProPhoto RGB, through its own ProPhoto matrix (so only the map's semantics differ)."""
-    from lumatune.stages.hue_sat_map import MATRIX_PROPHOTO_TO_XYZ_D50 as to_xyz
+    from lumatune.colour.prophoto import MATRIX_PROPHOTO_TO_XYZ_D50 as to_xyz
 
     return apply_hue_sat_map(rgb @ to_xyz.T, HueSatMap(table)) @ np.linalg.inv(to_xyz).T
 
@@ -84,7 +85,7 @@ def _lumatune_in_prophoto(rgb: np.ndarray, table: np.ndarray) -> np.ndarray:
 def test_prophoto_matrix_matches_colour_science():
     from dng_hue_sat_reference import prophoto_to_xyz_d50
 
-    from lumatune.stages.hue_sat_map import MATRIX_PROPHOTO_TO_XYZ_D50
+    from lumatune.colour.prophoto import MATRIX_PROPHOTO_TO_XYZ_D50
 
     np.testing.assert_allclose(MATRIX_PROPHOTO_TO_XYZ_D50, prophoto_to_xyz_d50(), atol=PROPHOTO_MATRIX_ATOL)
 

@@ -5,16 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lumatune.colour.oklab import HUE_ANGLES, HUE_NAMES, oklab_to_rgb, rgb_to_oklab
 from lumatune.stages.look_colour import (
-    HUE_ANGLES,
-    HUE_NAMES,
     SKIN_HUE,
     ColourParams,
     adjust_colour,
     adjust_colour_fast,
     colour_plan,
-    oklab_to_rgb,
-    rgb_to_oklab,
 )
 
 OKLAB_TOLERANCE = 2e-4

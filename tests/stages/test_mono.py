@@ -8,7 +8,7 @@ import pytest
 from lumatune.colour.spaces import MATRIX_REC2020_TO_XYZ
 from lumatune.errors import BadFileError
 from lumatune.stages.params import params_from_dict
-from lumatune.stages.look_colour import rgb_to_oklab
+from lumatune.colour.oklab import rgb_to_oklab
 from lumatune.stages.mono import (
     FILTERS,
     MonoParams,

@@ -7,12 +7,12 @@ import pytest
 
 from lumatune.errors import BadFileError
 from lumatune.stages.params import params_from_dict
+from lumatune.colour.spaces import gamut_clip
 from lumatune.stages.tone import (
     MID_GREY,
     ToneParams,
     display_transform,
     display_transform_fast,
-    gamut_clip,
     make_curve,
     sigmoid_coefficients,
     sigmoid_curve,

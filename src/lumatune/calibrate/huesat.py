@@ -22,13 +22,8 @@ from __future__ import annotations
 import numpy as np
 
 from lumatune.colour.spaces import MATRIX_D65_TO_D50_BRADFORD, XYZ_to_Lab
-from lumatune.stages.hue_sat_map import (
-    MATRIX_PROPHOTO_TO_XYZ_D50,
-    HueSatMap,
-    apply_hue_sat_map,
-    hsv_to_rgb,
-    rgb_to_hsv,
-)
+from lumatune.colour.prophoto import MATRIX_PROPHOTO_TO_XYZ_D50, hsv_to_rgb, rgb_to_hsv
+from lumatune.stages.hue_sat_map import HueSatMap, apply_hue_sat_map
 
 __all__ = [
     "HUE_DIVISIONS",

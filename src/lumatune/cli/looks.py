@@ -248,7 +248,7 @@ def chart_figure(look):
 
     from lumatune.colour.spaces import decode_eotf, matrix_rec2020_to
     from lumatune.config.look import load_look
-    from lumatune.stages.look_colour import oklab_to_rgb, rgb_to_oklab
+    from lumatune.colour.oklab import oklab_to_rgb, rgb_to_oklab
 
     neutral = load_look("neutral")
     figure, (tone_ax, hue_ax, ab_ax) = plt.subplots(1, 3, figsize=(16, 5.2), constrained_layout=True)

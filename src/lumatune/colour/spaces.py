@@ -41,6 +41,7 @@ from numpy.typing import ArrayLike
 from lumatune.errors import UnsupportedError
 
 __all__ = [
+    "gamut_clip",
     "CCS_ILLUMINANTS",
     "XY_D50",
     "XY_D65",
@@ -276,6 +277,19 @@ _ENCODINGS: dict[str, tuple[Callable[[ArrayLike], np.ndarray], Callable[[ArrayLi
     "rec2020": (eotf_inverse_sRGB, eotf_sRGB),
 }
 """(encode, decode) transfer functions of each output space; see the module notes for Rec.2020."""
+
+
+def gamut_clip(rgb: np.ndarray, luminance: np.ndarray) -> np.ndarray:
+    """Bring negative components to 0 by desaturating towards the pixel's luminance, then clip to [0, 1].
+
+    ``luminance`` holds the space's Y weights (the middle row of its RGB -> XYZ matrix); float32 in, float32 out.
+    """
+    y = np.maximum(rgb @ luminance.astype(np.float32), 0.0)[..., None]
+    low = np.min(rgb, axis=-1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(low < 0, y / (y - low), 1.0)
+    out = y + (rgb - y) * t.astype(np.float32)
+    return np.clip(out, 0.0, 1.0)
 
 
 def encode_oetf(x: ArrayLike, space: str) -> np.ndarray:

@@ -55,7 +55,7 @@ def tone_rows(a, b) -> list[dict]:
 
 def _display_oklab(encoded: np.ndarray) -> np.ndarray:
     from lumatune.colour.spaces import decode_eotf, matrix_rec2020_to
-    from lumatune.stages.look_colour import rgb_to_oklab
+    from lumatune.colour.oklab import rgb_to_oklab
 
     linear = decode_eotf(encoded.astype(np.float32), "srgb").astype(np.float64)
     return rgb_to_oklab(np.maximum(linear @ np.linalg.inv(matrix_rec2020_to("srgb")).T, 0.0))
@@ -64,7 +64,7 @@ def _display_oklab(encoded: np.ndarray) -> np.ndarray:
 def hue_rows(a, b) -> list[dict]:
     """Saturation (relative chroma over neutral's) and hue shift (degrees) of each look at each table hue."""
     from lumatune.cli.looks import render_colours
-    from lumatune.stages.look_colour import HUE_ANGLES, HUE_NAMES, oklab_to_rgb
+    from lumatune.colour.oklab import HUE_ANGLES, HUE_NAMES, oklab_to_rgb
 
     angles = np.radians(HUE_ANGLES)
     lab = np.stack([np.full(8, _HUE_LIGHTNESS), _HUE_CHROMA * np.cos(angles), _HUE_CHROMA * np.sin(angles)], -1)

@@ -354,7 +354,7 @@ def _lut_inputs(look: LearnedLook, scene: np.ndarray) -> np.ndarray:
     """What the LUT stage sees: the graded scene as display-encoded Rec.2020, gamut-clipped, in [0, 1]."""
     from lumatune.colour.spaces import encode_oetf, matrix_rgb_to_xyz
     from lumatune.stages.look_colour import adjust_colour_fast, colour_plan
-    from lumatune.stages.tone import gamut_clip
+    from lumatune.colour.spaces import gamut_clip
 
     image = as_image(scene)
     image *= np.float32(2.0**look.ev)

@@ -27,6 +27,7 @@ from lumatune.colour.spaces import (
     XY_D50,
     normalised_primary_matrix,
 )
+from lumatune.colour.prophoto import MATRIX_PROPHOTO_TO_XYZ_D50, hsv_to_rgb, rgb_to_hsv
 from lumatune.errors import BadFileError
 from lumatune.stages.params import param
 from lumatune.stages.base import Frame, Stage
@@ -34,19 +35,10 @@ from lumatune.stages.base import Frame, Stage
 __all__ = [
     "HueSatMap",
     "HueSatMapParams",
-    "MATRIX_PROPHOTO_TO_XYZ_D50",
     "apply_hue_sat_map",
     "apply_hue_sat_map_rec2020",
-    "hsv_to_rgb",
-    "rgb_to_hsv",
     "STAGE",
 ]
-
-MATRIX_PROPHOTO_TO_XYZ_D50 = normalised_primary_matrix(
-    np.array([[0.7347, 0.2653], [0.1596, 0.8404], [0.0366, 0.0001]]), XY_D50
-)
-"""Linear ProPhoto (ROMM) RGB -> XYZ D50 (ANSI/I3A IT10.7666)."""
-
 
 @dataclass(frozen=True)
 class HueSatMap:
@@ -59,35 +51,6 @@ class HueSatMap:
     def dims(self) -> tuple[int, int, int]:
         """ProfileHueSatMapDims: (hue divisions, saturation divisions, value divisions)."""
         return self.table.shape[1], self.table.shape[2], self.table.shape[0]
-
-
-def rgb_to_hsv(rgb: np.ndarray) -> np.ndarray:
-    """HSV of non-negative RGB, hue in [0, 6) (the DNG SDK's convention), last axis."""
-    rgb = np.maximum(np.asarray(rgb, dtype=np.float64), 0.0)
-    r, g, b = np.moveaxis(rgb, -1, 0)
-    v = rgb.max(axis=-1)
-    span = v - rgb.min(axis=-1)
-    s = np.where(v > 0, span / np.where(v > 0, v, 1), 0.0)
-    safe = np.where(span > 0, span, 1)
-    h = np.where(v == r, (g - b) / safe, np.where(v == g, 2 + (b - r) / safe, 4 + (r - g) / safe))
-    h = np.where(span > 0, h % 6, 0.0)
-    return np.stack([h, s, v], axis=-1)
-
-
-def hsv_to_rgb(hsv: np.ndarray) -> np.ndarray:
-    """RGB of HSV with hue in [0, 6), last axis."""
-    h, s, v = np.moveaxis(np.asarray(hsv, dtype=np.float64), -1, 0)
-    h = h % 6
-    sector = np.floor(h).astype(int) % 6
-    f = h - np.floor(h)
-    p, q, t = v * (1 - s), v * (1 - s * f), v * (1 - s * (1 - f))
-    choices = [(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)]
-    out = np.zeros(h.shape + (3,))
-    for k, channels in enumerate(choices):
-        mask = sector == k
-        for c in range(3):
-            out[..., c] = np.where(mask, channels[c], out[..., c])
-    return out
 
 
 def _lookup(hsm: HueSatMap, hsv: np.ndarray) -> np.ndarray:

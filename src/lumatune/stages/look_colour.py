@@ -37,6 +37,16 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
+from lumatune.colour.oklab import (
+    HUE_ANGLES,
+    HUE_NAMES,
+    MATRIX_LMS_TO_OKLAB,
+    MATRIX_LMS_TO_REC2020,
+    MATRIX_OKLAB_TO_LMS,
+    MATRIX_REC2020_TO_LMS,
+    oklab_to_rgb,
+    rgb_to_oklab,
+)
 from lumatune.stages.params import param
 from lumatune.stages._fastmath import (
     FASTMATH,
@@ -48,22 +58,13 @@ from lumatune.stages._fastmath import (
 from lumatune.stages.base import Frame, Stage
 
 __all__ = [
-    "HUE_ANGLES",
-    "HUE_NAMES",
     "STAGE",
     "ColourParams",
     "ColourPlan",
     "adjust_colour",
     "adjust_colour_fast",
     "hue_table",
-    "oklab_to_rgb",
-    "rgb_to_oklab",
 ]
-
-HUE_NAMES = ("red", "orange", "yellow", "green", "aqua", "blue", "purple", "magenta")
-HUE_ANGLES = (29.0, 55.0, 110.0, 142.0, 195.0, 264.0, 294.0, 328.0)
-"""Oklab hue angles (degrees) of the table's hues: sRGB red, (1, 0.5, 0), yellow, green, cyan, blue, (0.5, 0, 1),
-magenta."""
 
 SKIN_HUE = 45.0
 """Oklab hue of skin (the ColorChecker light and dark skin patches: 45.6 and 43.9 degrees)."""
@@ -78,40 +79,8 @@ LIGHTNESS_CHROMA = 0.03
 HUE_TABLE_SIZE = 1024
 """Intervals of the fast path's hue table over the pseudo-angle [0, 4)."""
 
-_OKLAB_M1 = np.array(
-    [
-        [0.8189330101, 0.3618667424, -0.1288597137],
-        [0.0329845436, 0.9293118715, 0.0361456387],
-        [0.0482003018, 0.2643662691, 0.6338517070],
-    ]
-)
-_OKLAB_M2 = np.array(
-    [
-        [0.2104542553, 0.7936177850, -0.0040720468],
-        [1.9779984951, -2.4285922050, 0.4505937099],
-        [0.0259040371, 0.7827717662, -0.8086757660],
-    ]
-)
-
 Eight = tuple[float, float, float, float, float, float, float, float]
 _ZEROS = (0.0,) * 8
-
-
-def _rec2020_to_lms() -> np.ndarray:
-    """Oklab's M1 after Rec.2020 -> XYZ, rows rescaled so that the working white has LMS (1, 1, 1) exactly.
-
-    The rescaling (at most 5e-4) absorbs the rounding of the published matrix and of the D65 chromaticity, so
-    that greys have a = b = 0 and no edit can tint them.
-    """
-    from lumatune.colour.spaces import MATRIX_REC2020_TO_XYZ
-
-    matrix = _OKLAB_M1 @ MATRIX_REC2020_TO_XYZ
-    return matrix / matrix.sum(axis=1, keepdims=True)
-
-
-_TO_LMS = _rec2020_to_lms()
-_FROM_LMS = np.linalg.inv(_TO_LMS)
-_FROM_LAB = np.linalg.inv(_OKLAB_M2)
 
 
 @dataclass(frozen=True)
@@ -136,16 +105,6 @@ class ColourPlan:
     params: ColourParams
     table: np.ndarray  # (4, HUE_TABLE_SIZE + 1) on the pseudo-angle grid: hue shift (rad), saturation change, lightness EV, skin weight
     split: np.ndarray  # (5,): shadows tint a, b; highlights tint a, b; Y of the crossover
-
-
-def rgb_to_oklab(rgb: np.ndarray) -> np.ndarray:
-    """Linear Rec.2020 (D65, Y = 1 white) -> Oklab (float64; white at L = 1, a = b = 0 exactly)."""
-    return np.cbrt(np.asarray(rgb, np.float64) @ _TO_LMS.T) @ _OKLAB_M2.T
-
-
-def oklab_to_rgb(lab: np.ndarray) -> np.ndarray:
-    """Oklab -> linear Rec.2020 (float64)."""
-    return ((np.asarray(lab, np.float64) @ _FROM_LAB.T) ** 3) @ _FROM_LMS.T
 
 
 def _smoothstep(x: np.ndarray) -> np.ndarray:
@@ -281,10 +240,10 @@ def adjust_colour_fast(rgb: np.ndarray, plan: ColourPlan) -> np.ndarray:
     f32 = np.float32
     return _colour_kernel(
         rgb,
-        _TO_LMS.astype(f32),
-        _OKLAB_M2.astype(f32),
-        _FROM_LAB.astype(f32),
-        _FROM_LMS.astype(f32),
+        MATRIX_REC2020_TO_LMS.astype(f32),
+        MATRIX_LMS_TO_OKLAB.astype(f32),
+        MATRIX_OKLAB_TO_LMS.astype(f32),
+        MATRIX_LMS_TO_REC2020.astype(f32),
         *plan.table,
         f32(p.saturation),
         f32(p.vibrance),

@@ -121,8 +121,7 @@ def _apply_table(values: np.ndarray, plan: LutPlan) -> np.ndarray:
 
 def apply_lut(rgb: np.ndarray, plan: LutPlan) -> np.ndarray:
     """The table on linear Rec.2020 ``rgb`` (plain numpy, exact transfer curves); float32 out."""
-    from lumatune.colour.spaces import decode_eotf, encode_oetf
-    from lumatune.stages.tone import gamut_clip
+    from lumatune.colour.spaces import decode_eotf, encode_oetf, gamut_clip
 
     rgb = np.asarray(rgb, np.float32)
     if plan.space == "rec2020_linear":

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
+from lumatune.colour.oklab import oklab_to_rgb
 from lumatune.stages.params import param
 from lumatune.stages._fastmath import FASTMATH
 from lumatune.stages.base import Frame, Stage
@@ -81,7 +82,6 @@ def mono_weights(params: MonoParams) -> np.ndarray:
 def tint_colour(hue_degrees: float, amount: float) -> np.ndarray:
     """Linear Rec.2020 colour of luminance 1 whose Oklab hue is ``hue_degrees`` and chroma ``amount * L``."""
     from lumatune.colour.spaces import MATRIX_REC2020_TO_XYZ
-    from lumatune.stages.look_colour import oklab_to_rgb
 
     angle = math.radians(hue_degrees)
     rgb = oklab_to_rgb(np.array([1.0, amount * math.cos(angle), amount * math.sin(angle)]))

@@ -49,6 +49,14 @@ from itertools import pairwise
 import numpy as np
 from numba import njit, prange
 
+from lumatune.colour.spaces import (
+    encode_oetf,
+    eotf_inverse_sRGB,
+    eotf_sRGB,
+    gamut_clip,
+    matrix_rec2020_to,
+    matrix_rgb_to_xyz,
+)
 from lumatune.stages.params import param
 from lumatune.stages._fastmath import FASTMATH, log_grid, lookup, lookup_log
 from lumatune.stages.base import Frame, Stage
@@ -60,7 +68,6 @@ __all__ = [
     "ToneParams",
     "display_transform",
     "display_transform_fast",
-    "gamut_clip",
     "make_curve",
     "monotone_cubic",
     "monotone_slopes",
@@ -234,7 +241,6 @@ class PointsCurve:
     white: float
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        from lumatune.colour.spaces import eotf_inverse_sRGB, eotf_sRGB
 
         x = np.asarray(x, np.float32)
         encoded = eotf_inverse_sRGB(np.clip(x / np.float32(self.white), 0.0, 1.0))
@@ -254,16 +260,6 @@ class TonePlan:
     space: str
 
 
-def gamut_clip(rgb: np.ndarray, luminance: np.ndarray) -> np.ndarray:
-    """Bring negative components to 0 by desaturating towards the pixel's luminance, then clip to [0, 1]."""
-    y = np.maximum(rgb @ luminance.astype(np.float32), 0.0)[..., None]
-    low = np.min(rgb, axis=-1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.where(low < 0, y / (y - low), 1.0)
-    out = y + (rgb - y) * t.astype(np.float32)
-    return np.clip(out, 0.0, 1.0)
-
-
 def _apply_curve(rgb: np.ndarray, curve: Callable, hue_preservation: float) -> np.ndarray:
     per_channel = curve(rgb)
     if hue_preservation <= 0:
@@ -275,7 +271,6 @@ def _apply_curve(rgb: np.ndarray, curve: Callable, hue_preservation: float) -> n
 
 def display_transform(rgb: np.ndarray, plan: TonePlan) -> np.ndarray:
     """Tone curve, primaries to the output space, gamut clip, OETF (plain numpy, exact curve)."""
-    from lumatune.colour.spaces import encode_oetf
 
     rgb = np.asarray(rgb, np.float32)
     if plan.curve is not None:
@@ -286,7 +281,6 @@ def display_transform(rgb: np.ndarray, plan: TonePlan) -> np.ndarray:
 
 @lru_cache(maxsize=4)
 def _oetf_table(space: str) -> np.ndarray:
-    from lumatune.colour.spaces import encode_oetf
 
     return encode_oetf(np.linspace(0.0, 1.0, OETF_TABLE_SIZE + 1, dtype=np.float64), space).astype(np.float32)
 
@@ -374,7 +368,6 @@ def make_curve(params: ToneParams, scene_clip: float) -> tuple[Callable | None, 
 
 def tone_plan(params: ToneParams, scene_clip: float, space: str) -> TonePlan:
     """The plan for a scene whose sensor clip is at ``scene_clip``, rendered to ``space``."""
-    from lumatune.colour.spaces import matrix_rec2020_to, matrix_rgb_to_xyz
 
     curve, white = make_curve(params, scene_clip)
     knots, first = log_grid(*CURVE_TABLE_OCTAVES)
