@@ -1,9 +1,9 @@
-"""Fuzz target: the DNG tag reader and the opcode-list parsers.
+"""Fuzz target: the DNG tag reader and the opcode-list parser.
 
 ``lumatune.raw.read_dng_tags`` reads the colour tags of whatever file it is given (through tifffile), and the
-opcode-list parsers (``lumatune.raw`` for GainMaps, ``lumatune.io.dng.parse_opcode_list``) read bytes straight
-from a tag. For any input they must return or raise a :class:`lumatune.errors.LumatuneError`; any other
-exception, a hang (``-timeout``) or a memory blow-up (``-rss_limit_mb``) is a crash.
+opcode-list parser (``lumatune.raw.opcodes.parse_opcode_list``, the one the reader runs on OpcodeList2) reads
+bytes straight from a tag. For any input they must return or raise a :class:`lumatune.errors.LumatuneError`; any
+other exception, a hang (``-timeout``) or a memory blow-up (``-rss_limit_mb``) is a crash.
 
 Run: ``python fuzz/fuzz_dng_tags.py [libFuzzer options] CORPUS_DIR [SEED_DIR ...]`` (see ``fuzz/run.py``).
 
@@ -23,16 +23,15 @@ import atheris
 
 with atheris.instrument_imports(include=["lumatune", "tifffile"]):
     from lumatune.errors import LumatuneError
-    from lumatune.io.dng import parse_opcode_list
-    from lumatune.raw.read import _gain_maps, read_dng_tags
+    from lumatune.raw import read_dng_tags
+    from lumatune.raw.opcodes import parse_opcode_list
 
 _FILE = Path(tempfile.mkdtemp(prefix="lumatune-fuzz-")) / "input.dng"
-_UNDEFINED = 7
 
 
 def TestOneInput(data: bytes) -> None:
     _FILE.write_bytes(data)
-    for parse in (lambda: read_dng_tags(_FILE), lambda: parse_opcode_list(data), lambda: _gain_maps(_FILE, (_UNDEFINED, len(data), data))):
+    for parse in (lambda: read_dng_tags(_FILE), lambda: parse_opcode_list(data)):
         try:
             parse()
         except LumatuneError:

@@ -2,6 +2,11 @@
 
 A fuzzer mutates its seeds, so each seed here carries as many of the structures the target parses as it can:
 a DNG with every colour tag lumatune reads and a GainMap opcode list; the built-in looks and a tuning file.
+
+The imports sit at the top, so that ``fuzz/run.py`` (which imports this module first) loads lumatune in its main
+thread: its pool threads then write the seeds without importing. Two threads making the first imports of two
+lumatune modules deadlock on Python's module locks (``_DeadlockError``): each holds its module's lock while the
+package ``lumatune`` it needs is being imported by the other, whose ``__init__`` wants the first module.
 """
 
 from __future__ import annotations
@@ -10,14 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
+from lumatune.config.look import builtin_looks
+from lumatune.io.dng import write_dng
+from lumatune.raw.opcodes import encode_opcode_list, gain_map_opcode
+
 SHARED_DNG = Path(__file__).resolve().parents[2] / "shared" / "data" / "raw" / "lg_g4_h815_lossy_linear.dng"
 """A real phone DNG beside the project, added to the DNG seeds when present."""
 
 
 def dng_seeds(folder: Path) -> list[Path]:
     """Small DNGs with every tag :func:`lumatune.raw.read_dng_tags` reads (8 x 8 pixels keep them short)."""
-    from lumatune.io.dng import encode_opcode_list, gain_map_opcode, write_dng
-
     folder.mkdir(parents=True, exist_ok=True)
     mosaic = np.arange(64, dtype=np.uint16).reshape(8, 8) * 60 + 64
     matrix_1 = [[0.7, -0.2, -0.05], [-0.4, 1.2, 0.2], [-0.1, 0.2, 0.6]]
@@ -61,8 +68,6 @@ enabled = true
 
 def toml_seeds(folder: Path) -> list[Path]:
     """The built-in looks, a look that inherits one, and a tuning file."""
-    from lumatune.config.look import builtin_looks
-
     folder.mkdir(parents=True, exist_ok=True)
     seeds = []
     for name, path in sorted(builtin_looks().items()):

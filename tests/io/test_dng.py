@@ -10,18 +10,10 @@ import pytest
 import rawpy
 import tifffile
 
-from lumatune.errors import OutputError, UnsupportedError
+from lumatune.errors import OutputError, UnreadableInputError, UnsupportedError
 from lumatune.io import dng
-from lumatune.io.dng import (
-    BAYER_PATTERNS,
-    GainMap,
-    Opcode,
-    cfa_pattern_array,
-    encode_opcode_list,
-    gain_map_opcode,
-    parse_opcode_list,
-    write_dng,
-)
+from lumatune.io.dng import BAYER_PATTERNS, cfa_pattern_array, write_dng
+from lumatune.raw.opcodes import GainMap, Opcode, encode_opcode_list, gain_map_opcode, parse_opcode_list
 
 RATIONAL_ATOL = 1e-6
 """Largest error allowed on a value written as a (S)RATIONAL (the spec asks for 1e-4 or better)."""
@@ -272,7 +264,7 @@ def test_gain_map_opcodes_round_trip():
 
 def test_truncated_opcode_list_is_refused():
     data = encode_opcode_list([gain_map_opcode(np.ones((2, 2), np.float32), (8, 8))])
-    with pytest.raises(UnsupportedError, match="truncated"):
+    with pytest.raises(UnreadableInputError, match="cut short inside opcode 1 of 1"):
         parse_opcode_list(data[:-3])
 
 

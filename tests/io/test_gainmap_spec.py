@@ -1,6 +1,6 @@
 """GainMap opcode bytes checked against the DNG specification's field table, not against our own codec.
 
-Every other GainMap test writes with ``lumatune.io.dng`` and reads back with lumatune, and LibRaw ignores
+Every other GainMap test writes with ``lumatune.raw.opcodes`` and reads back with lumatune, and LibRaw ignores
 the opcode, so a field-order mistake shared by writer and reader would pass them all. Here the bytes are
 laid out by hand with :mod:`struct`, straight from the specification's table:
 
@@ -42,9 +42,9 @@ import struct
 import numpy as np
 import pytest
 
-from lumatune.io.dng import GainMap, encode_opcode_list, gain_map_opcode, parse_opcode_list, write_dng
+from lumatune.io.dng import write_dng
 from lumatune.raw import open_raw
-import lumatune.raw.read as raw_module
+from lumatune.raw.opcodes import GainMap, encode_opcode_list, gain_map_opcode, parse_opcode_list
 
 GAIN_MAP_OPCODE_ID = 9
 """DNG 1.6 chapter 7: GainMap is opcode 9 (spelled out here, not imported from the code under test)."""
@@ -113,18 +113,12 @@ def test_hand_built_bytes_have_the_size_the_table_gives():
     assert len(data) == 4 + 16 + GAIN_MAP_FIXED_SIZE + 4 * gains.size
 
 
-def test_io_dng_parser_reads_the_specification_layout():
+def test_parser_reads_the_specification_layout():
+    """The one opcode-list parser (the one ``open_raw`` uses for OpcodeList2), fed the bytes directly."""
     gains = _spec_gains(3, 5, 2)
     (entry,) = parse_opcode_list(_hand_built_opcode_list(SPEC_FIELDS, gains, flags=1))
     assert isinstance(entry, GainMap)
     assert entry.flags == 1
-    _assert_matches_spec_fields(entry, SPEC_FIELDS, gains)
-
-
-def test_raw_reader_parser_reads_the_specification_layout():
-    """The parser ``open_raw`` uses for OpcodeList2 (``lumatune.raw``), fed the bytes directly."""
-    gains = _spec_gains(3, 5, 2)
-    (entry,) = tuple(raw_module._parse_gain_maps(_hand_built_opcode_list(SPEC_FIELDS, gains)))
     _assert_matches_spec_fields(entry, SPEC_FIELDS, gains)
 
 
@@ -158,8 +152,6 @@ def test_other_opcodes_are_skipped_by_their_byte_count():
     gain_maps = [e for e in parse_opcode_list(data) if isinstance(e, GainMap)]
     assert len(gain_maps) == 1
     _assert_matches_spec_fields(gain_maps[0], fields, gains)
-    (entry,) = tuple(raw_module._parse_gain_maps(data))
-    _assert_matches_spec_fields(entry, fields, gains)
 
 
 @pytest.mark.parametrize("shape, top, left, pitch, flags", [((3, 5, 1), 0, 1, 2, 1), ((4, 2, 3), 1, 0, 1, 0)])

@@ -22,7 +22,7 @@ import numpy as np
 import tifffile
 from synthetic import write_chart_dng
 
-from lumatune.io.dng import encode_opcode_list, gain_map_opcode
+from lumatune.raw.opcodes import encode_opcode_list, gain_map_opcode
 
 __all__ = [
     "CORRUPT_DNGS",

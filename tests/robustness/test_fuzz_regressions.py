@@ -14,11 +14,11 @@ from robustness.hostile import patch_entry
 from synthetic import write_chart_dng
 
 from lumatune.cli import main as cli_main
-from lumatune.errors import BadFileError, UnreadableInputError, UnsupportedError
-from lumatune.io.dng import parse_opcode_list
 from lumatune.config.look import load_look
-from lumatune.raw import read_dng_tags
 from lumatune.config.tuning import load_tuning
+from lumatune.errors import BadFileError, UnreadableInputError
+from lumatune.raw import read_dng_tags
+from lumatune.raw.opcodes import parse_opcode_list
 
 CHILD_TIMEOUT_S = 120
 
@@ -35,19 +35,21 @@ def test_dng_tag_with_no_values(tmp_path):
 @pytest.mark.parametrize("size", [0, 40, 75])
 def test_gain_map_opcode_shorter_than_its_header(size):
     """fuzz_dng_tags: ``io.dng.parse_opcode_list`` unpacked 76 header bytes from a shorter GainMap (struct.error).
-    Fix: io/dng.py checks the length first and raises the documented UnsupportedError."""
+    Fix: the length is checked first. That parser is gone; the one left (``raw.opcodes``, the reader's) is held
+    to the same input."""
     opcode = struct.pack(">I4BII", 9, 1, 3, 0, 0, 0, size) + bytes(size)
-    with pytest.raises(UnsupportedError, match=f"GainMap opcode: {size} parameter bytes, 76 needed"):
+    with pytest.raises(UnreadableInputError, match=f"GainMap \\(opcode 1\\) has {size} parameter bytes, fewer than 76"):
         parse_opcode_list(struct.pack(">I", 1) + opcode)
 
 
 @pytest.mark.parametrize("points", [(0, 0, 1), (2**32 - 1, 2**32 - 1, 0), (3, 3, 0)])
 def test_gain_map_opcode_with_an_empty_map(points):
     """fuzz_dng_tags (10-minute run): MapPlanes 0 with huge MapPointsV/H made ``reshape`` raise ValueError
-    ("array is too big"). Fix: io/dng.py refuses an empty map (the specification asks for at least one point)."""
+    ("array is too big"). Fix: an empty map is refused (the specification asks for at least one point); held now
+    against the one parser left (``raw.opcodes``, the reader's)."""
     header = struct.pack(">10I4dI", 0, 0, 8, 8, 0, 1, 1, 1, points[0], points[1], 1.0, 1.0, 0.0, 0.0, points[2])
     opcode = struct.pack(">I4BII", 9, 1, 3, 0, 0, 0, len(header)) + header
-    with pytest.raises(UnsupportedError, match="GainMap opcode: empty map"):
+    with pytest.raises(UnreadableInputError, match="has a zero plane count, pitch or map size"):
         parse_opcode_list(struct.pack(">I", 1) + opcode)
 
 
@@ -112,7 +114,7 @@ EXTREME_TUNINGS = {
 @pytest.mark.parametrize("case", list(EXTREME_TUNINGS))
 def test_extreme_tuning_values_do_not_crash_the_process(tmp_path, case):
     """Hostile-tuning probe: these tunings load (the values are within their declared ranges) but overflowed
-    float32 to inf/NaN, and the display kernel's table lookup (stages/_fastmath.lookup) indexed with int32(NaN):
+    float32 to inf/NaN, and the display kernel's table lookup (stages/_jit.lookup) indexed with int32(NaN):
     SIGSEGV. Fixed there (NaN reads as 0). Run in a child, so that a crash is a failure here, not of pytest."""
     tuning = tmp_path / "tuning.toml"
     tuning.write_text("version = 1\n" + EXTREME_TUNINGS[case])

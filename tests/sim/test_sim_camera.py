@@ -15,7 +15,7 @@ from scipy.optimize import curve_fit
 from scipy.stats import norm
 
 from lumatune.errors import OutputError, UnsupportedError
-from lumatune.io.dng import parse_opcode_list
+from lumatune.raw.opcodes import parse_opcode_list
 from lumatune.sim import Optics, Sensor, simulate, spectra, write_sim
 from lumatune.sim import camera as sim_camera
 from lumatune.sim import optics as sim_optics

@@ -16,7 +16,7 @@ import numpy as np
 from lumatune.colour import dng as dng_model
 from lumatune.colour import spaces
 from lumatune.errors import LumatuneError
-from lumatune.raw import RawImage
+from lumatune.raw.image import RawImage
 
 __all__ = ["as_shot_neutral", "metadata_matrix_wb_camera_to_xyz_d65", "white_cct"]
 

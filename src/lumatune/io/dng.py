@@ -1,10 +1,11 @@
-"""Write CFA mosaics as Digital Negative (DNG) files, and build or parse DNG opcode lists.
+"""Write CFA mosaics as Digital Negative (DNG) files.
 
 The writer puts one uncompressed CFA image in IFD 0 together with the DNG colour tags, and the
 capture settings (exposure time, f-number, ISO, focal length, date, lens) in an EXIF IFD: LibRaw
 reads ISO and DateTimeOriginal of a DNG only from there, although TIFF/EP allows them in IFD 0.
 It is the project's own source of test raws (the virtual camera writes through it), so every tag
-it writes is read back in the tests by both LibRaw (rawpy) and tifffile.
+it writes is read back in the tests by both LibRaw (rawpy) and tifffile. Tag codes come from the one
+tag table (:mod:`lumatune.raw.dng_tags`); opcode lists are built with :mod:`lumatune.raw.opcodes`.
 
 References
 ----------
@@ -20,7 +21,6 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import struct
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -29,18 +29,9 @@ import tifffile
 
 from lumatune.errors import UnsupportedError
 from lumatune.io.atomic import atomic_output
+from lumatune.raw.dng_tags import ASCII, BYTE, DOUBLE, LONG, RATIONAL, SHORT, SRATIONAL, TAGS, UNDEFINED
 
-__all__ = [
-    "BAYER_PATTERNS",
-    "GAIN_MAP_OPCODE_ID",
-    "GainMap",
-    "Opcode",
-    "cfa_pattern_array",
-    "encode_opcode_list",
-    "gain_map_opcode",
-    "parse_opcode_list",
-    "write_dng",
-]
+__all__ = ["BAYER_PATTERNS", "cfa_pattern_array", "write_dng"]
 
 BAYER_PATTERNS: dict[str, np.ndarray] = {
     "RGGB": np.array([[0, 1], [1, 2]], dtype=np.uint8),
@@ -49,12 +40,6 @@ BAYER_PATTERNS: dict[str, np.ndarray] = {
     "GBRG": np.array([[1, 2], [0, 1]], dtype=np.uint8),
 }
 """Bayer patterns by name, as (2, 2) arrays of channel indices 0=R, 1=G, 2=B."""
-
-GAIN_MAP_OPCODE_ID = 9
-"""Opcode id of GainMap, DNG 1.6 section 7."""
-
-_OPCODE_DNG_VERSION = (1, 3, 0, 0)
-"""DNG version that introduced opcode lists; written in each opcode header."""
 
 _RATIONAL_MAX_DENOMINATOR = 10**9
 """Largest denominator tried when writing a (S)RATIONAL; precision is 1e-9 where the value allows."""
@@ -66,50 +51,6 @@ _EXIF_PLACEHOLDER_TAG = 34664
 
 _BYTEORDER = "<"
 """Byte order of the files written (little-endian, "II")."""
-
-# TIFF field types (TIFF 6.0 section 2).
-_BYTE, _ASCII, _SHORT, _LONG, _RATIONAL, _UNDEFINED, _SRATIONAL, _DOUBLE = 1, 2, 3, 4, 5, 7, 10, 12
-
-# Tag codes: DNG 1.6 chapter 4, TIFF/EP and EXIF 2.3.
-_TAG = {
-    "Make": 271,
-    "Model": 272,
-    "Orientation": 274,
-    "CFARepeatPatternDim": 33421,
-    "CFAPattern": 33422,
-    "ExposureTime": 33434,
-    "ExifIFD": 34665,
-    "FNumber": 33437,
-    "ISOSpeedRatings": 34855,
-    "DateTimeOriginal": 36867,
-    "ExifVersion": 36864,
-    "FocalLength": 37386,
-    "LensModel": 42036,
-    "DNGVersion": 50706,
-    "DNGBackwardVersion": 50707,
-    "UniqueCameraModel": 50708,
-    "CFAPlaneColor": 50710,
-    "CFALayout": 50711,
-    "LinearizationTable": 50712,
-    "BlackLevelRepeatDim": 50713,
-    "BlackLevel": 50714,
-    "WhiteLevel": 50717,
-    "DefaultCropOrigin": 50719,
-    "DefaultCropSize": 50720,
-    "ColorMatrix1": 50721,
-    "ColorMatrix2": 50722,
-    "CameraCalibration1": 50723,
-    "CameraCalibration2": 50724,
-    "AnalogBalance": 50727,
-    "AsShotNeutral": 50728,
-    "BaselineExposure": 50730,
-    "CalibrationIlluminant1": 50778,
-    "CalibrationIlluminant2": 50779,
-    "ForwardMatrix1": 50964,
-    "ForwardMatrix2": 50965,
-    "OpcodeList2": 51009,
-    "NoiseProfile": 51041,
-}
 
 
 def cfa_pattern_array(cfa_pattern: str | np.ndarray) -> np.ndarray:
@@ -171,7 +112,7 @@ def _matrix_tag(name: str, matrix: np.ndarray | Sequence[Sequence[float]]) -> tu
     array = np.asarray(matrix, dtype=np.float64)
     if array.shape != (3, 3):
         raise UnsupportedError(f"DNG tag {name}: expected a 3x3 matrix, got shape {array.shape}")
-    return (_TAG[name], _SRATIONAL, 9, _rationals(array, signed=True), True)
+    return (TAGS[name], SRATIONAL, 9, _rationals(array, signed=True), True)
 
 
 def _vector_tag(name: str, values: Sequence[float] | np.ndarray, *, signed: bool = False) -> tuple:
@@ -179,7 +120,7 @@ def _vector_tag(name: str, values: Sequence[float] | np.ndarray, *, signed: bool
     array = np.asarray(values, dtype=np.float64).ravel()
     if array.shape != (3,):
         raise UnsupportedError(f"DNG tag {name}: expected 3 values, got {array.size}")
-    return (_TAG[name], _SRATIONAL if signed else _RATIONAL, 3, _rationals(array, signed=signed), True)
+    return (TAGS[name], SRATIONAL if signed else RATIONAL, 3, _rationals(array, signed=signed), True)
 
 
 def _ascii_tag(name: str, text: str) -> tuple:
@@ -188,7 +129,7 @@ def _ascii_tag(name: str, text: str) -> tuple:
         encoded = text.encode("ascii")
     except UnicodeEncodeError:
         raise UnsupportedError(f"DNG tag {name}: {text!r} is not 7-bit ASCII") from None
-    return (_TAG[name], _ASCII, len(encoded) + 1, encoded, True)
+    return (TAGS[name], ASCII, len(encoded) + 1, encoded, True)
 
 
 def _black_level_tags(black_level: float | Sequence[float] | np.ndarray, pattern: np.ndarray) -> list:
@@ -210,20 +151,20 @@ def _black_level_tags(black_level: float | Sequence[float] | np.ndarray, pattern
             f"DNG tag BlackLevel: expected 1, 3 (R, G, B) or 4 (Bayer sites) values, got {levels.size}"
         )
     if np.all(per_site == np.round(per_site)) and per_site.min() >= 0:
-        value = (_TAG["BlackLevel"], _LONG, per_site.size, [int(v) for v in per_site], True)
+        value = (TAGS["BlackLevel"], LONG, per_site.size, [int(v) for v in per_site], True)
     else:
-        value = (_TAG["BlackLevel"], _RATIONAL, per_site.size, _rationals(per_site, signed=False), True)
-    return [(_TAG["BlackLevelRepeatDim"], _SHORT, 2, repeat, True), value]
+        value = (TAGS["BlackLevel"], RATIONAL, per_site.size, _rationals(per_site, signed=False), True)
+    return [(TAGS["BlackLevelRepeatDim"], SHORT, 2, repeat, True), value]
 
 
 def _cfa_tags(pattern: np.ndarray) -> list:
     """Return CFARepeatPatternDim, CFAPattern, CFAPlaneColor and CFALayout (rectangular)."""
     rows, cols = pattern.shape
     return [
-        (_TAG["CFARepeatPatternDim"], _SHORT, 2, (rows, cols), True),
-        (_TAG["CFAPattern"], _BYTE, pattern.size, bytes(pattern.ravel().tolist()), True),
-        (_TAG["CFAPlaneColor"], _BYTE, 3, b"\x00\x01\x02", True),
-        (_TAG["CFALayout"], _SHORT, 1, 1, True),
+        (TAGS["CFARepeatPatternDim"], SHORT, 2, (rows, cols), True),
+        (TAGS["CFAPattern"], BYTE, pattern.size, bytes(pattern.ravel().tolist()), True),
+        (TAGS["CFAPlaneColor"], BYTE, 3, b"\x00\x01\x02", True),
+        (TAGS["CFALayout"], SHORT, 1, 1, True),
     ]
 
 
@@ -250,23 +191,23 @@ def _exif_entries(
     """
 
     def rational(code: int, value: float) -> tuple[int, int, int, bytes]:
-        return (code, _RATIONAL, 1, struct.pack(f"{byteorder}2I", *_rational(value, signed=False)))
+        return (code, RATIONAL, 1, struct.pack(f"{byteorder}2I", *_rational(value, signed=False)))
 
     def ascii_entry(name: str, text: str) -> tuple[int, int, int, bytes]:
         encoded = _ascii_tag(name, text)[3] + b"\x00"
-        return (_TAG[name], _ASCII, len(encoded), encoded)
+        return (TAGS[name], ASCII, len(encoded), encoded)
 
-    entries = [(_TAG["ExifVersion"], _UNDEFINED, 4, b"0231")]
+    entries = [(TAGS["ExifVersion"], UNDEFINED, 4, b"0231")]
     if exposure_time is not None:
-        entries.append(rational(_TAG["ExposureTime"], exposure_time))
+        entries.append(rational(TAGS["ExposureTime"], exposure_time))
     if f_number is not None:
-        entries.append(rational(_TAG["FNumber"], f_number))
+        entries.append(rational(TAGS["FNumber"], f_number))
     if iso is not None:
-        entries.append((_TAG["ISOSpeedRatings"], _SHORT, 1, struct.pack(f"{byteorder}H", int(iso))))
+        entries.append((TAGS["ISOSpeedRatings"], SHORT, 1, struct.pack(f"{byteorder}H", int(iso))))
     if datetime_original is not None:
         entries.append(ascii_entry("DateTimeOriginal", _exif_datetime(datetime_original)))
     if focal_length is not None:
-        entries.append(rational(_TAG["FocalLength"], focal_length))
+        entries.append(rational(TAGS["FocalLength"], focal_length))
     if lens_model is not None:
         entries.append(ascii_entry("LensModel", lens_model))
     return entries if len(entries) > 1 else []
@@ -308,7 +249,7 @@ def _append_exif_ifd(path: Path, entries: list[tuple[int, int, int, bytes]]) -> 
         exif_offset = end + end % 2
         file.write(b"\x00" * (exif_offset - end) + _encode_ifd(entries, exif_offset, byteorder))
         file.seek(entry_offset)
-        file.write(struct.pack(f"{byteorder}HHII", _TAG["ExifIFD"], _LONG, 1, exif_offset))
+        file.write(struct.pack(f"{byteorder}HHII", TAGS["ExifIFD"], LONG, 1, exif_offset))
 
 
 def _validate_mosaic(mosaic: np.ndarray, pattern: np.ndarray) -> np.ndarray:
@@ -354,18 +295,18 @@ def _dng_tags(
         raise UnsupportedError("DNG tag ColorMatrix2 given without CalibrationIlluminant2")
     backward = (1, 3, 0, 0) if opcode_list_2 is not None else (1, 1, 0, 0)
     tags = [
-        (_TAG["DNGVersion"], _BYTE, 4, bytes(_DNG_VERSION), True),
-        (_TAG["DNGBackwardVersion"], _BYTE, 4, bytes(backward), True),
+        (TAGS["DNGVersion"], BYTE, 4, bytes(_DNG_VERSION), True),
+        (TAGS["DNGBackwardVersion"], BYTE, 4, bytes(backward), True),
         _ascii_tag("Make", make),
         _ascii_tag("Model", model),
         _ascii_tag("UniqueCameraModel", unique_camera_model or f"{make} {model}"),
-        (_TAG["Orientation"], _SHORT, 1, int(orientation), True),
+        (TAGS["Orientation"], SHORT, 1, int(orientation), True),
         *_cfa_tags(pattern),
         *_black_level_tags(black_level, pattern),
-        (_TAG["WhiteLevel"], _LONG, 1, int(white_level), True),
+        (TAGS["WhiteLevel"], LONG, 1, int(white_level), True),
         _matrix_tag("ColorMatrix1", color_matrix_1),
-        (_TAG["CalibrationIlluminant1"], _SHORT, 1, int(calibration_illuminant_1), True),
-        (_TAG["BaselineExposure"], _SRATIONAL, 1, _rationals([baseline_exposure], signed=True), True),
+        (TAGS["CalibrationIlluminant1"], SHORT, 1, int(calibration_illuminant_1), True),
+        (TAGS["BaselineExposure"], SRATIONAL, 1, _rationals([baseline_exposure], signed=True), True),
     ]
     optional_matrices = {
         "ColorMatrix2": color_matrix_2,
@@ -376,7 +317,7 @@ def _dng_tags(
     }
     tags += [_matrix_tag(name, m) for name, m in optional_matrices.items() if m is not None]
     if calibration_illuminant_2 is not None:
-        tags.append((_TAG["CalibrationIlluminant2"], _SHORT, 1, int(calibration_illuminant_2), True))
+        tags.append((TAGS["CalibrationIlluminant2"], SHORT, 1, int(calibration_illuminant_2), True))
     if analog_balance is not None:
         tags.append(_vector_tag("AnalogBalance", analog_balance))
     if as_shot_neutral is not None:
@@ -387,13 +328,13 @@ def _dng_tags(
             raise UnsupportedError(
                 f"DNG tag NoiseProfile: expected 1 or 3 (S, O) pairs, got {profile.size} values"
             )
-        tags.append((_TAG["NoiseProfile"], _DOUBLE, profile.size, profile.tolist(), True))
+        tags.append((TAGS["NoiseProfile"], DOUBLE, profile.size, profile.tolist(), True))
     if linearization_table is not None:
         table = np.asarray(linearization_table, dtype=np.uint16).ravel()
-        tags.append((_TAG["LinearizationTable"], _SHORT, table.size, table.tolist(), True))
+        tags.append((TAGS["LinearizationTable"], SHORT, table.size, table.tolist(), True))
     tags += _crop_tags(default_crop, shape)
     if opcode_list_2 is not None:
-        tags.append((_TAG["OpcodeList2"], _UNDEFINED, len(opcode_list_2), bytes(opcode_list_2), True))
+        tags.append((TAGS["OpcodeList2"], UNDEFINED, len(opcode_list_2), bytes(opcode_list_2), True))
     return tags
 
 
@@ -408,8 +349,8 @@ def _crop_tags(default_crop, shape: tuple[int, int]) -> list:
             f"DNG DefaultCrop {tuple(default_crop)} does not fit a {cols}x{rows} mosaic"
         )
     return [
-        (_TAG["DefaultCropOrigin"], _LONG, 2, (x, y), True),
-        (_TAG["DefaultCropSize"], _LONG, 2, (width, height), True),
+        (TAGS["DefaultCropOrigin"], LONG, 2, (x, y), True),
+        (TAGS["DefaultCropSize"], LONG, 2, (width, height), True),
     ]
 
 
@@ -482,7 +423,7 @@ def write_dng(
     default_crop
         (x, y, width, height) written as DefaultCropOrigin and DefaultCropSize.
     opcode_list_2
-        OpcodeList2 as bytes (see :func:`encode_opcode_list`), applied to the linearised mosaic.
+        OpcodeList2 as bytes (see :func:`lumatune.raw.opcodes.encode_opcode_list`), applied to the linearised mosaic.
     make, model, unique_camera_model
         Make, Model and UniqueCameraModel ("make model" when omitted).
     exposure_time, f_number, iso, focal_length, datetime_original, lens_model
@@ -556,7 +497,7 @@ def write_dng(
         exposure_time, f_number, iso, focal_length, datetime_original, lens_model, _BYTEORDER
     )
     if exif:
-        tags.append((_EXIF_PLACEHOLDER_TAG, _LONG, 1, 0, True))
+        tags.append((_EXIF_PLACEHOLDER_TAG, LONG, 1, 0, True))
 
     with atomic_output(destination, overwrite) as temp:
         with tifffile.TiffWriter(temp, bigtiff=False, byteorder=_BYTEORDER) as tiff:
@@ -571,251 +512,3 @@ def write_dng(
         if exif:
             _append_exif_ifd(temp, exif)
     return destination
-
-
-@dataclass(frozen=True)
-class Opcode:
-    """One opcode of a DNG opcode list that is not parsed further.
-
-    Attributes
-    ----------
-    opcode_id : int
-        Opcode id (DNG 1.6 section 7, e.g. 1 WarpRectilinear, 9 GainMap).
-    dng_version : tuple of int
-        The DNG version the opcode was defined in.
-    flags : int
-        Bit 0: optional; bit 1: may be skipped for preview.
-    parameters : bytes
-        The opcode's big-endian parameter bytes.
-    """
-
-    opcode_id: int
-    dng_version: tuple[int, int, int, int]
-    flags: int
-    parameters: bytes
-
-
-@dataclass(frozen=True)
-class GainMap:
-    """A GainMap opcode (id 9): a grid of gains multiplied into one area of the image.
-
-    Attributes
-    ----------
-    top, left, bottom, right : int
-        The image area the map applies to, half-open, in pixels of the stored image.
-    plane, planes : int
-        First image plane and number of planes (a CFA image has one plane, 0).
-    row_pitch, col_pitch : int
-        Apply to every ``row_pitch``-th row and ``col_pitch``-th column of the area (2, 2 with
-        ``top``/``left`` offsets selects one Bayer site).
-    map_spacing : tuple of float
-        (vertical, horizontal) distance between map points, relative to the area size.
-    map_origin : tuple of float
-        (vertical, horizontal) position of the first map point, relative to the area.
-    gains : numpy.ndarray
-        float32 array (map points vertical, map points horizontal, map planes).
-    flags : int
-        Opcode flags (bit 0 optional, bit 1 skippable for preview).
-
-    References
-    ----------
-    .. [1] Adobe, DNG Specification 1.6.0.0, section 7, "GainMap".
-    """
-
-    top: int
-    left: int
-    bottom: int
-    right: int
-    plane: int
-    planes: int
-    row_pitch: int
-    col_pitch: int
-    map_spacing: tuple[float, float]
-    map_origin: tuple[float, float]
-    gains: np.ndarray
-    flags: int = 0
-
-
-_GAIN_MAP_HEADER = struct.Struct(">10I4dI")
-"""GainMap parameters before the gains: area, plane(s), pitches, map points, spacing, origin, planes."""
-
-_OPCODE_HEADER = struct.Struct(">I4BII")
-"""Opcode id, DNG version (4 bytes), flags, parameter byte count."""
-
-
-def _encode_opcode(opcode_id: int, flags: int, parameters: bytes) -> bytes:
-    """Return one opcode: its big-endian header followed by its parameters."""
-    return _OPCODE_HEADER.pack(opcode_id, *_OPCODE_DNG_VERSION, flags, len(parameters)) + parameters
-
-
-def _encode_gain_map(gain_map: GainMap) -> bytes:
-    """Return the bytes of one GainMap opcode (header included)."""
-    gains = np.asarray(gain_map.gains, dtype=">f4")
-    points_v, points_h, map_planes = gains.shape
-    parameters = _GAIN_MAP_HEADER.pack(
-        gain_map.top,
-        gain_map.left,
-        gain_map.bottom,
-        gain_map.right,
-        gain_map.plane,
-        gain_map.planes,
-        gain_map.row_pitch,
-        gain_map.col_pitch,
-        points_v,
-        points_h,
-        *gain_map.map_spacing,
-        *gain_map.map_origin,
-        map_planes,
-    )
-    return _encode_opcode(GAIN_MAP_OPCODE_ID, gain_map.flags, parameters + gains.tobytes())
-
-
-def gain_map_opcode(
-    gains: np.ndarray,
-    image_size: tuple[int, int],
-    *,
-    top: int = 0,
-    left: int = 0,
-    row_pitch: int = 1,
-    col_pitch: int = 1,
-    plane: int = 0,
-    flags: int = 0,
-) -> bytes:
-    """Return one GainMap opcode whose map points span the whole image evenly.
-
-    Parameters
-    ----------
-    gains
-        float array (map points vertical, map points horizontal, map planes); a 2-D array is one
-        map plane. At least 2 points in each direction; the corners of the grid sit on the corners
-        of the image.
-    image_size
-        (width, height) of the stored image the opcode applies to.
-    top, left, row_pitch, col_pitch
-        Area offset and pitch; ``row_pitch = col_pitch = 2`` with ``top``/``left`` in {0, 1} makes a
-        map for one site of a Bayer mosaic.
-    plane, flags
-        First image plane (0 for a CFA image) and opcode flags.
-
-    Returns
-    -------
-    bytes
-        The opcode, to be passed (with others) to :func:`encode_opcode_list`.
-
-    References
-    ----------
-    .. [1] Adobe, DNG Specification 1.6.0.0, section 7, "GainMap" (opcode id 9).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> opcode = gain_map_opcode(np.ones((3, 4), np.float32), (64, 48))
-    >>> parse_opcode_list(encode_opcode_list([opcode]))[0].gains.shape
-    (3, 4, 1)
-    """
-    grid = np.asarray(gains, dtype=np.float32)
-    if grid.ndim == 2:
-        grid = grid[:, :, None]
-    if grid.ndim != 3 or grid.shape[0] < 2 or grid.shape[1] < 2:
-        raise UnsupportedError(f"GainMap: expected a (V>=2, H>=2, planes) grid, got shape {grid.shape}")
-    width, height = image_size
-    gain_map = GainMap(
-        top=top,
-        left=left,
-        bottom=height,
-        right=width,
-        plane=plane,
-        planes=grid.shape[2],
-        row_pitch=row_pitch,
-        col_pitch=col_pitch,
-        map_spacing=(1.0 / (grid.shape[0] - 1), 1.0 / (grid.shape[1] - 1)),
-        map_origin=(0.0, 0.0),
-        gains=grid,
-        flags=flags,
-    )
-    return _encode_gain_map(gain_map)
-
-
-def encode_opcode_list(opcodes: Sequence[bytes]) -> bytes:
-    """Return an opcode list (OpcodeList1/2/3 tag value): a big-endian count, then the opcodes.
-
-    References
-    ----------
-    .. [1] Adobe, DNG Specification 1.6.0.0, section 7, "Opcode List Processing".
-    """
-    return struct.pack(">I", len(opcodes)) + b"".join(opcodes)
-
-
-def _parse_gain_map(parameters: bytes, flags: int) -> GainMap:
-    """Return the GainMap held in ``parameters``."""
-    if len(parameters) < _GAIN_MAP_HEADER.size:
-        raise UnsupportedError(f"GainMap opcode: {len(parameters)} parameter bytes, {_GAIN_MAP_HEADER.size} needed")
-    header = _GAIN_MAP_HEADER.unpack_from(parameters)
-    top, left, bottom, right, plane, planes, row_pitch, col_pitch, points_v, points_h = header[:10]
-    spacing_v, spacing_h, origin_v, origin_h, map_planes = header[10:]
-    if min(points_v, points_h, map_planes) < 1:
-        raise UnsupportedError(f"GainMap opcode: empty map of {points_v}x{points_h}x{map_planes} points")
-    count = points_v * points_h * map_planes
-    expected = _GAIN_MAP_HEADER.size + 4 * count
-    if len(parameters) < expected:
-        raise UnsupportedError(
-            f"GainMap opcode: {len(parameters)} parameter bytes, {expected} needed"
-        )
-    gains = np.frombuffer(parameters, dtype=">f4", count=count, offset=_GAIN_MAP_HEADER.size)
-    return GainMap(
-        top=top,
-        left=left,
-        bottom=bottom,
-        right=right,
-        plane=plane,
-        planes=planes,
-        row_pitch=row_pitch,
-        col_pitch=col_pitch,
-        map_spacing=(spacing_v, spacing_h),
-        map_origin=(origin_v, origin_h),
-        gains=gains.astype(np.float32).reshape(points_v, points_h, map_planes),
-        flags=flags,
-    )
-
-
-def parse_opcode_list(data: bytes) -> list[GainMap | Opcode]:
-    """Parse an opcode list (OpcodeList1/2/3) into GainMap entries and other opcodes.
-
-    Parameters
-    ----------
-    data
-        The tag's bytes, big-endian as the DNG specification requires whatever the file's byte order.
-
-    Returns
-    -------
-    list
-        One entry per opcode in order: a :class:`GainMap` for id 9, an :class:`Opcode` otherwise.
-
-    Raises
-    ------
-    UnsupportedError
-        The bytes are truncated or inconsistent.
-
-    References
-    ----------
-    .. [1] Adobe, DNG Specification 1.6.0.0, section 7, "Opcode List Processing" and "GainMap".
-    """
-    data = bytes(data)
-    if len(data) < 4:
-        raise UnsupportedError(f"opcode list of {len(data)} bytes is too short")
-    (count,) = struct.unpack_from(">I", data)
-    offset, entries = 4, []
-    for index in range(count):
-        if offset + _OPCODE_HEADER.size > len(data):
-            raise UnsupportedError(f"opcode list truncated at opcode {index} of {count}")
-        opcode_id, *version, flags, size = _OPCODE_HEADER.unpack_from(data, offset)
-        offset += _OPCODE_HEADER.size
-        parameters = data[offset : offset + size]
-        if len(parameters) != size:
-            raise UnsupportedError(f"opcode list truncated in opcode {index} (id {opcode_id})")
-        offset += size
-        if opcode_id == GAIN_MAP_OPCODE_ID:
-            entries.append(_parse_gain_map(parameters, flags))
-        else:
-            entries.append(Opcode(opcode_id, tuple(version), flags, parameters))
-    return entries

@@ -28,10 +28,12 @@ import numpy as np
 
 from lumatune.errors import OutputError, UnsupportedError
 from lumatune.io.atomic import atomic_output
-from lumatune.io.dng import BAYER_PATTERNS, encode_opcode_list, gain_map_opcode, write_dng
+from lumatune.io.dng import BAYER_PATTERNS, write_dng
+from lumatune.raw.opcodes import encode_opcode_list, gain_map_opcode
 from lumatune.sim import colorimetry, optics as optics_model, sensor as sensor_model, spectra
 from lumatune.sim.optics import Optics
-from lumatune.sim.scenes import ChartPlacement, Scene, make_scene
+from lumatune.sim.scene_types import Scene
+from lumatune.sim.scenes import ChartPlacement, make_scene
 from lumatune.sim.sensor import Sensor
 
 __all__ = [

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from lumatune.sim import spectra
-from lumatune.sim.scenes import Scene, ScenePatch, safe_box
+from lumatune.sim.scene_types import Scene, ScenePatch, safe_box
 
 __all__ = ["natural"]
 

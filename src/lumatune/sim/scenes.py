@@ -26,17 +26,13 @@ import numpy as np
 
 from lumatune.errors import UnsupportedError
 from lumatune.sim import spectra
+from lumatune.sim.scene_types import BOX_SHRINK, Scene, SceneEdge, ScenePatch, SceneStep, safe_box
 
 __all__ = [
     "SCENES",
     "ChartPlacement",
-    "Scene",
-    "SceneEdge",
-    "ScenePatch",
-    "SceneStep",
     "make_scene",
     "random_placement",
-    "safe_box",
 ]
 
 EDGE_ANGLE_DEG = 5.0
@@ -44,9 +40,6 @@ EDGE_ANGLE_DEG = 5.0
 
 EDGE_REFLECTANCES = (0.1, 0.8)
 """Dark and light sides of the slanted edge, 8:1 in reflectance, about 4:1 after flare (ISO 12233)."""
-
-BOX_SHRINK = 0.2
-"""Fraction of a patch's size removed on each side to make its safe box."""
 
 WEDGE_STEPS = 36
 WEDGE_STEP_EV = 0.5
@@ -92,63 +85,6 @@ class ChartPlacement:
     angle_deg: float = 0.0
 
 
-@dataclass(frozen=True)
-class ScenePatch:
-    """A uniform patch: where to measure it (safe box) and what it is (label and shading)."""
-
-    name: str
-    box: tuple[int, int, int, int]
-    neutral: bool
-    label: int
-    shading: float = 1.0
-    centre: tuple[float, float] | None = None
-    """Exact centre (x, y) in pixels (pixel edges at integers), given for a placed chart."""
-
-
-@dataclass(frozen=True)
-class SceneEdge:
-    """The slanted edge's measurement box and tilt from vertical."""
-
-    box: tuple[int, int, int, int]
-    angle_deg: float
-
-
-@dataclass(frozen=True)
-class SceneStep:
-    """A wedge step: its box and its luminance relative to a perfect white (label and shading)."""
-
-    box: tuple[int, int, int, int]
-    label: int
-    shading: float
-
-
-@dataclass(frozen=True)
-class Scene:
-    """A scene as labels, reflectance spectra and shading, with its measurable parts.
-
-    Attributes
-    ----------
-    name : str
-        The scene's name in :data:`SCENES`.
-    labels : numpy.ndarray
-        (H, W) uint16 indices into ``reflectances``.
-    reflectances : numpy.ndarray
-        (N, wavelengths) float64 reflectance spectra.
-    shading : numpy.ndarray or None
-        (H, W) float32 multiplier of the reflectance (may exceed 1 for light sources, speculars).
-    patches, edge, wedge
-        The measurable parts, in pixel coordinates of the scene.
-    """
-
-    name: str
-    labels: np.ndarray
-    reflectances: np.ndarray
-    shading: np.ndarray | None
-    patches: tuple[ScenePatch, ...] = ()
-    edge: SceneEdge | None = None
-    wedge: tuple[SceneStep, ...] = ()
-
-
 def _flat(value: float) -> np.ndarray:
     """A spectrally flat (neutral) reflectance."""
     return np.full(spectra.WAVELENGTHS.size, value)
@@ -159,12 +95,6 @@ def _pixel_centres(width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
     x = np.arange(width, dtype=np.float32) + 0.5 - width / 2
     y = np.arange(height, dtype=np.float32) + 0.5 - height / 2
     return x[None, :], y[:, None]
-
-
-def safe_box(x0: float, y0: float, x1: float, y1: float, fraction: float = BOX_SHRINK) -> tuple[int, int, int, int]:
-    """The safe box of a rectangle: ``fraction`` of its size removed on each side, rounded inward."""
-    dx, dy = (x1 - x0) * fraction, (y1 - y0) * fraction
-    return (int(np.ceil(x0 + dx)), int(np.ceil(y0 + dy)), int(np.floor(x1 - dx)), int(np.floor(y1 - dy)))
 
 
 def _patch_rectangles(
@@ -481,7 +411,7 @@ def flat_field(width: int, height: int) -> Scene:
 
 
 def _natural(width: int, height: int) -> Scene:
-    from lumatune.sim.natural import natural
+    from lumatune.sim.natural import natural  # lazy: cv2 (~50 ms measured) stays out of importing `lumatune sim`
 
     return natural(width, height)
 
