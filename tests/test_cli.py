@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
+import cv2
 import numpy as np
 import pytest
+import tifffile
 from PIL import Image
 
-from lumatune.cli import main as cli_main
 from synthetic import write_chart_dng
+
+from lumatune.cli import main as cli_main
+from lumatune.config.look import builtin_looks
+from lumatune.errors import UnreadableInputError
 
 
 def _run(argv, capsys) -> tuple[int, str]:
@@ -32,12 +39,8 @@ def test_format_follows_extension(tmp_path, dng, capsys, suffix, mode):
         with Image.open(out) as image:
             assert image.format == "JPEG" and image.size == (96, 72)
     elif suffix == ".png":
-        import cv2
-
         assert cv2.imread(str(out), cv2.IMREAD_UNCHANGED).dtype == np.uint16
     else:
-        import tifffile
-
         assert tifffile.imread(out).dtype == np.uint16
 
 
@@ -104,8 +107,6 @@ def test_missing_output_folder_and_bad_look(tmp_path, dng, capsys):
 
 
 def test_debug_shows_the_traceback(tmp_path, capsys):
-    from lumatune.errors import UnreadableInputError
-
     with pytest.raises(UnreadableInputError):
         cli_main(["--debug", "develop", str(tmp_path / "missing.dng"), "-o", str(tmp_path / "x.jpg")])
 
@@ -115,8 +116,6 @@ def test_demo_writes_index_contact_sheet_and_every_look(tmp_path, capsys):
     assert code == 0, err
     files = {p.name for p in (tmp_path / "demo").iterdir()}
     assert {"index.html", "contact-sheet.jpg", "natural.dng", "colorchecker.dng"} <= files
-    from lumatune.config.look import builtin_looks
-
     for look in builtin_looks():
         assert f"natural-{look}.jpg" in files and f"colorchecker-{look}.jpg" in files
     html = (tmp_path / "demo" / "index.html").read_text()
@@ -135,3 +134,35 @@ def test_profile_prints_every_step_and_the_bandwidth_bound(tmp_path, dng, capsys
     bound = printed.split("both cores:")[1].split("ms")[0]
     assert float(bound) > 0
     assert out.exists()
+
+
+HOT_PATH = """
+import sys
+from lumatune.cli import main
+try:
+    main(["develop", "--help"])
+except SystemExit:
+    pass
+print(" ".join(sorted(sys.modules)), file=sys.stderr)  # stdout holds the help
+"""
+
+OTHER_COMMANDS = ("batch", "calibrate", "demo", "info", "lab", "learn", "looks", "sim")
+HEAVY = ("colour", "cv2", "matplotlib", "numba", "scipy")
+
+
+def test_develop_imports_no_other_command_and_nothing_heavy():
+    """``lumatune develop`` mounts only itself; numba starts in the background later, not at import."""
+    result = subprocess.run([sys.executable, "-c", HOT_PATH], capture_output=True, text=True, timeout=120, check=True)
+    loaded = set(result.stderr.split())
+    assert "lumatune.cli.develop" in loaded
+    assert not {f"lumatune.cli.{name}" for name in OTHER_COMMANDS} & loaded
+    assert not set(HEAVY) & loaded
+
+
+def test_jobs_import_no_command_line():
+    """The jobs are the engine under the command line (and the studio): no typer, no lumatune.cli."""
+    code = "import sys, lumatune.jobs.batch, lumatune.jobs.cluster, lumatune.jobs.demo, lumatune.jobs.develop_files;" \
+        " print(' '.join(sorted(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    loaded = set(result.stdout.split())
+    assert "typer" not in loaded and not any(name.startswith("lumatune.cli") for name in loaded)

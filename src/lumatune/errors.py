@@ -6,6 +6,7 @@ The CLI turns every :class:`LumatuneError` into one line on stderr and a non-zer
 from __future__ import annotations
 
 __all__ = [
+    "one_line",
     "LumatuneError",
     "UnreadableInputError",
     "BadFileError",
@@ -37,3 +38,16 @@ class OutputError(LumatuneError):
 
 class TooLargeError(UnreadableInputError):
     """The input declares an image that would need more memory than the configured cap."""
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: carriage returns and line feeds written out as ``\\r`` and ``\\n``.
+
+    A message names files, and a file name may hold a line break; escaping it keeps one error one line.
+
+    Examples
+    --------
+    >>> one_line("IMG\\n1.dng: cannot read")
+    'IMG\\\\n1.dng: cannot read'
+    """
+    return text.replace("\r", "\\r").replace("\n", "\\n")

@@ -35,8 +35,8 @@ from lumatune.jobs.batch import (
     run_batch,
 )
 from lumatune.cli import main as cli_main
-from lumatune.jobs.develop_files import run_jobs
 from lumatune.config.look import load_look
+from lumatune.jobs.develop_files import run_jobs
 
 BATCH_TIMEOUT_S = 120
 """Longest one batch of a dozen tiny raws may take (pool start-up included)."""
@@ -454,9 +454,7 @@ class SilentHTTPHandler(http.server.BaseHTTPRequestHandler):
 def test_an_address_without_a_dask_scheduler_fails_in_one_line_within_the_timeout(tree, tmp_path, capfd, monkeypatch,
                                                                                   listener):
     pytest.importorskip("dask.distributed", reason="dask[distributed] is not installed")
-    import lumatune.jobs.batch
-
-    monkeypatch.setattr(lumatune.jobs.batch, "_SCHEDULER_TIMEOUT_S", SCHEDULER_TIMEOUT_S)
+    monkeypatch.setattr("lumatune.jobs.cluster.SCHEDULER_TIMEOUT_S", SCHEDULER_TIMEOUT_S)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SilentHTTPHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:

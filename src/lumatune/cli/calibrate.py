@@ -14,6 +14,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
+from lumatune.calibrate.tuningfile import write_tuning_blocks
 from lumatune.errors import BadFileError, OutputError
 
 __all__ = ["app", "parse_corners"]
@@ -30,8 +31,6 @@ ReportOption = Annotated[Path | None, typer.Option("--report", help="Also write 
 
 def parse_corners(text: str | None):
     """Parse ``"x1,y1,x2,y2,x3,y3,x4,y4"`` (commas or spaces) into a (4, 2) array; None passes through."""
-    import numpy as np
-
     if text is None:
         return None
     try:
@@ -93,9 +92,8 @@ def colour(
     overwrite: OverwriteOption = False,
 ) -> None:
     """Fit the colour matrix per illuminant (least mean ΔE2000, white preserved) into [colour_matrix]."""
-    from lumatune.calibrate.chart import CHART_NAMES, LOCATE_METHODS
+    from lumatune.calibrate.chart import CHART_NAMES, LOCATE_METHODS  # lazy: cv2 (~60 ms)
     from lumatune.calibrate.colour import calibrate_colour
-    from lumatune.calibrate.tuningfile import write_tuning_blocks
 
     if chart not in CHART_NAMES:
         raise BadFileError(f"--chart: '{chart}' is not one of {', '.join(CHART_NAMES)}")
@@ -106,20 +104,20 @@ def colour(
     calibration = calibrate_colour(raws, illuminants=illuminants, corners=parse_corners(corners), locate=locate)
     maps, hue_sat_de00 = (), None
     if hue_sat_map:
-        from lumatune.calibrate.huesat import fit_calibration_hue_sat_maps
+        from lumatune.calibrate.huesat import fit_calibration_hue_sat_maps  # lazy: ~10 ms for every other command
 
         maps, hue_sat_de00 = fit_calibration_hue_sat_maps(calibration)
     profile = None
     if dcp is not None:
-        from lumatune.calibrate.dcp import profile_from_calibration
+        from lumatune.calibrate.dcp import profile_from_calibration  # lazy: cv2 (~60 ms)
 
         profile = profile_from_calibration(calibration, hue_sat_maps=maps)
     if report is not None:
-        from lumatune.calibrate.report import write_report
+        from lumatune.calibrate.report import write_report  # lazy: cv2 (~60 ms), matplotlib when writing
 
         write_report(report, overwrite=overwrite, colour=[calibration], hue_sat_de00=[hue_sat_de00])
     if profile is not None:
-        from lumatune.calibrate.dcp import write_dcp
+        from lumatune.calibrate.dcp import write_dcp  # lazy: cv2 (~60 ms)
 
         write_dcp(dcp, profile, overwrite=overwrite)
     blocks = {"colour_matrix": calibration.block()}
@@ -141,10 +139,8 @@ def colour(
 
 def _save(calibration, block: str, section: str, output: Path, report: Path | None, update: bool, overwrite: bool):
     """Write the report's ``section`` (when a report is asked for) and the calibration's tuning ``block``."""
-    from lumatune.calibrate.tuningfile import write_tuning_blocks
-
     if report is not None:
-        from lumatune.calibrate.report import write_report
+        from lumatune.calibrate.report import write_report  # lazy: cv2 (~60 ms), matplotlib when writing
 
         write_report(report, overwrite=overwrite, **{section: calibration})
     write_tuning_blocks(output, {block: calibration.block()}, camera=calibration.camera, update=update,
@@ -160,7 +156,7 @@ def shading(
     overwrite: OverwriteOption = False,
 ) -> None:
     """Fit per-channel lens-shading gain grids into [lens_shading]."""
-    from lumatune.calibrate.shading import calibrate_shading
+    from lumatune.calibrate.shading import calibrate_shading  # lazy: ~5 ms for every other command
 
     _check_outputs([report], overwrite=overwrite, tuning=output, update=update)
     calibration = calibrate_shading(flats)
@@ -182,7 +178,7 @@ def noise(
     overwrite: OverwriteOption = False,
 ) -> None:
     """Fit the per-channel Poisson-Gaussian noise model per ISO into [denoise] (DNG NoiseProfile convention)."""
-    from lumatune.calibrate.noise import calibrate_noise
+    from lumatune.calibrate.noise import calibrate_noise  # lazy: ~10 ms for every other command
 
     _check_outputs([report], overwrite=overwrite, tuning=output, update=update)
     calibration = calibrate_noise(raws)

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lumatune.errors import BadFileError
+from lumatune.io.atomic import atomic_output
 
 __all__ = ["app"]
 
@@ -59,8 +60,8 @@ def parse_corners(text: str | None) -> list[list[float]] | None:
 def _measure_all(
     images: list[Path], truth: Path, space: str, fit: bool, corners: str | None, detect: bool
 ) -> list[tuple[str, dict[str, Any]]]:
-    from lumatune.lab.measure import measure
-    from lumatune.lab.truth import load_truth
+    from lumatune.lab.measure import measure  # lazy: colour-science, scipy, cv2, matplotlib (1 s)
+    from lumatune.lab.truth import load_truth  # lazy: ~10 ms for every other command
 
     loaded = load_truth(truth)
     points = parse_corners(corners)
@@ -71,7 +72,7 @@ def _measure_all(
 
 
 def _summary_table(results: list[tuple[str, dict[str, Any]]]) -> Table:
-    from lumatune.lab.report import SUMMARY_COLUMNS
+    from lumatune.lab.report import SUMMARY_COLUMNS  # lazy: ~10 ms for every other command
 
     columns = [c for c in SUMMARY_COLUMNS if any(r.get(c[0]) is not None for _, r in results)]
     table = Table(title="lumatune lab")
@@ -144,8 +145,7 @@ def report_command(
     detect: DetectOption = False,
 ) -> None:
     """Write a self-contained HTML report with plots for one or more renderings."""
-    from lumatune.io.atomic import atomic_output
-    from lumatune.lab.report import render_report_html
+    from lumatune.lab.report import render_report_html  # lazy: ~10 ms for every other command
     from lumatune.lab.truth import load_truth
 
     with atomic_output(output, overwrite=overwrite) as temporary:  # refuses before measuring

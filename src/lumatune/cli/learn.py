@@ -10,6 +10,11 @@ import json
 from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from lumatune.cli.options import echo_error
+from lumatune.config.look import load_look
 
 __all__ = ["learn_command", "diff_command"]
 
@@ -29,12 +34,12 @@ def learn_command(
     overwrite: bool = typer.Option(False, "--overwrite", help="replace existing files"),
 ):
     """Learn a look from raws and renderings of them (the camera's JPEGs or any other), with its measured error."""
-    from lumatune.learn.learner import learn_look
+    from lumatune.learn.learner import learn_look  # lazy: numba, scipy, cv2 (0.3 s)
 
     outcome = learn_look(
         pairs, output, holdout=holdout, lut_size=lut_size, allow_mixed=allow_mixed, seed=seed, report=report,
         overwrite=overwrite, progress=lambda message: typer.echo(message, err=True),
-        on_problem=lambda message: typer.echo(f"lumatune: {message}", err=True),
+        on_problem=echo_error,
     )
     typer.echo(f"{len(outcome.used)} pair{'s' * (len(outcome.used) != 1)} used ({outcome.camera}); {outcome.split}")
     for stage in outcome.fit.log:
@@ -53,17 +58,13 @@ def diff_command(
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ):
     """How two looks differ: tone curve, saturation and hue shift per hue, ΔE00 on a chart and a scene."""
-    from lumatune.learn.diff import look_diff
-    from lumatune.config.look import load_look
+    from lumatune.looktools.diff import look_diff  # lazy: numba, scipy, cv2 (0.5 s)
 
     load_look(a), load_look(b)  # fail on a bad look before any work
     result = look_diff(a, b)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return
-    from rich.console import Console
-    from rich.table import Table
-
     console = Console()
     tone = Table(title=f"tone: display value of greys (sRGB-encoded), {result['a']} vs {result['b']}")
     for column in ("EV from mid grey", result["a"], result["b"], "difference"):

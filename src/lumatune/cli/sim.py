@@ -14,7 +14,7 @@ from typing import Optional
 import typer
 
 from lumatune.errors import UnsupportedError
-from lumatune.sim.scenes import SCENES
+from lumatune.sim.scenes import SCENES, ChartPlacement
 from lumatune.sim.spectra import CAMERAS, DEFAULT_CAMERA, illuminant_names
 
 __all__ = ["parse_placement", "parse_size", "sim_command"]
@@ -50,7 +50,6 @@ def parse_placement(centre: Optional[str], area: Optional[float], angle: Optiona
     UnsupportedError
         The centre is not two numbers "X,Y" in [0, 1].
     """
-    from lumatune.sim.scenes import ChartPlacement
 
     if centre is None and area is None and angle is None:
         return None
@@ -121,7 +120,7 @@ def sim_command(
     if scene not in SCENES:
         raise UnsupportedError(f"scene {scene!r}: expected one of {', '.join(SCENES)}")
     width, height = parse_size(size)
-    from lumatune.sim.camera import simulate, write_sim
+    from lumatune.sim.camera import simulate, write_sim  # lazy: cv2 (~60 ms)
 
     placement = parse_placement(chart_centre, chart_area, chart_angle)
     result = simulate(

@@ -1,4 +1,5 @@
-"""``lumatune batch``: develop a folder of raws into an output folder, resumably, locally or on a Dask cluster.
+"""The batch engine behind ``lumatune batch`` (:mod:`lumatune.cli.batch`): develop a folder of raws into an output
+folder, resumably, locally or on a Dask cluster (:mod:`lumatune.jobs.cluster`).
 
 Every input found under INPUT_DIR (recursively, raw extensions only, hidden files and linked folders skipped)
 becomes the file of the same relative path in OUT_DIR with the output format's extension. Workers develop
@@ -38,12 +39,10 @@ References
 - C. Mohan et al., "ARIES: a transaction recovery method supporting fine-granularity locking and partial
   rollbacks using write-ahead logging", ACM TODS 17(1), 1992: log the intent before the change.
 - POSIX.1-2017, ``rename()`` and ``link()`` (atomic placement); ``fsync()`` (the log survives a crash).
-- Dask distributed documentation, ``Client.get_executor`` (a ``concurrent.futures`` executor on a cluster).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import fcntl
 import hashlib
@@ -54,14 +53,14 @@ import shutil
 import signal
 import stat
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
-import typer
-
-from lumatune.errors import LumatuneError, OutputError, UnreadableInputError, UnsupportedError
+from lumatune._version import __version__
+from lumatune.errors import LumatuneError, OutputError, UnreadableInputError
+from lumatune.io.atomic import atomic_output, move_into_place
+from lumatune.jobs.cluster import cluster_threads, connect_cluster
+from lumatune.jobs.develop_files import DevelopJob, develop_file, run_jobs
 
 __all__ = [
     "MANIFEST_NAME",
@@ -72,7 +71,6 @@ __all__ = [
     "BatchStopped",
     "BatchSummary",
     "Manifest",
-    "batch_command",
     "develop_batch_job",
     "find_raws",
     "output_paths",
@@ -90,20 +88,10 @@ RAW_EXTENSIONS = frozenset(
 )
 
 _HASH_CHUNK = 1 << 20
-_SCHEDULER_TIMEOUT_S = 10
-"""Seconds to connect to a Dask scheduler and complete its handshake before giving up with one line."""
 
 DEFAULT_TIMEOUT_S = 600
 """Default ``--timeout``: a 24-MP raw develops in seconds, the largest raws in well under a minute; ten minutes
 is far beyond any file that is merely slow (a loaded machine, a network folder) yet bounds a decoder that hangs."""
-
-EXIT_FAILED = 1
-EXIT_SOME_FAILED = 3
-EXIT_SIGNAL_BASE = 128
-"""A batch stopped by a signal exits with 128 + its number, as a shell reports it: 130 (SIGINT), 143 (SIGTERM)."""
-
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-"""Signals that stop a batch cleanly: Ctrl-C, and what ``timeout``, systemd, Slurm and Kubernetes send."""
 
 
 @dataclass(frozen=True)
@@ -137,7 +125,7 @@ class BatchSettings:
 
     @property
     def extension(self) -> str:
-        from lumatune.io.encode import FORMATS
+        from lumatune.io.encode import FORMATS  # lazy: numba (0.15 s); every command but develop mounts batch
 
         return FORMATS[self.format][0]
 
@@ -176,14 +164,6 @@ class BatchSummary:
     failed: list[tuple[str, str]] = field(default_factory=list)
     stopped: int | None = None  # the signal that stopped the run before every file was tried
 
-    @property
-    def exit_code(self) -> int:
-        if self.stopped is not None:
-            return EXIT_SIGNAL_BASE + self.stopped
-        if not self.failed:
-            return 0
-        return EXIT_FAILED if not (self.done or self.skipped) else EXIT_SOME_FAILED
-
     def line(self) -> str:
         total = len(self.done) + len(self.skipped) + len(self.failed)
         return (
@@ -200,7 +180,7 @@ class BatchSummary:
 
 
 class BatchStopped(BaseException):
-    """Raised in the main thread by the batch command's SIGINT/SIGTERM handler.
+    """Raised in the main thread by the batch command's SIGINT/SIGTERM handler (:mod:`lumatune.cli.batch`).
 
     A ``BaseException``, like ``KeyboardInterrupt``, so that no ``except Exception`` on the way swallows it.
     """
@@ -212,8 +192,6 @@ class BatchStopped(BaseException):
 
 def develop_batch_job(job: BatchJob) -> BatchResult:
     """Worker side: develop one input into its staging file and hash input and output; never raises."""
-    from lumatune.jobs.develop_files import develop_file
-
     source, staging = job.develop.source, job.develop.target
     result = develop_file(job.develop)
     if result.error:
@@ -354,8 +332,6 @@ class Manifest:
 
     def compact(self) -> None:
         """Rewrite the log with one line per input (synced, then renamed over it), once a run appended duplicates."""
-        from lumatune.io.atomic import atomic_output
-
         records = self.load()
         lines = self.path.read_bytes().count(b"\n")
         if lines == len(records):
@@ -382,8 +358,6 @@ def _sync_folder(folder: Path) -> None:
 
 
 def _record(result: BatchResult, settings: BatchSettings, output: Path) -> dict:
-    from lumatune._version import __version__
-
     return {
         "version": MANIFEST_VERSION,
         "input": result.key,
@@ -403,8 +377,6 @@ def _failure_record(result: BatchResult, settings: BatchSettings, earlier: dict 
     """The record of an input that failed in its worker: the reason, and what decides whether it is tried again
     (the input's size and modification time, the settings). ``output`` stays the earlier record's, so that a
     file the batch wrote before remains its own."""
-    from lumatune._version import __version__
-
     try:
         info = result.source.stat()
         size, mtime_ns = info.st_size, info.st_mtime_ns
@@ -493,8 +465,6 @@ def run_batch(
     BatchSummary : inputs developed, skipped and failed (with one-line reasons); ``stopped`` holds the signal
     when a :class:`BatchStopped` ended the run (its workers killed, its finished outputs kept and recorded).
     """
-    from lumatune.jobs.develop_files import run_jobs
-
     if scheduler:  # the workers' working folders are not ours; a shared filesystem has the same absolute paths
         input_dir, out_dir = input_dir.absolute(), out_dir.absolute()
     if not input_dir.is_dir():
@@ -510,13 +480,13 @@ def run_batch(
             manifest.open()  # and lock: a second batch into the same folder would empty this one's staging folder
             cleanup.callback(manifest.close)
             records = manifest.load()
-            client = cleanup.enter_context(_cluster(scheduler)) if scheduler else None
+            client = cleanup.enter_context(connect_cluster(scheduler)) if scheduler else None
             staging = _fresh_staging(out_dir)
             cleanup.callback(shutil.rmtree, staging, ignore_errors=True)
             ours = {record.get("output") for record in records.values()}  # outputs this batch may replace
             jobs = _plan(input_dir, out_dir, staging, inputs, records, ours, settings, overwrite, retry_failed, summary)
             run_jobs(
-                jobs, workers=_cluster_threads(client) if client else workers, progress=progress, work=work,
+                jobs, workers=cluster_threads(client) if client else workers, progress=progress, work=work,
                 failure=_job_failure, on_result=_committer(manifest, settings, out_dir, records, ours, overwrite, summary),
                 executor=client.get_executor(pure=False) if client else None, isolate=True, timeout=timeout,
                 label="batch", already_done=len(summary.skipped) + len(summary.failed),
@@ -549,8 +519,6 @@ def _fresh_staging(out_dir: Path) -> Path:
 def _plan(input_dir, out_dir, staging, inputs, records, ours, settings, overwrite, retry_failed, summary) -> list[BatchJob]:
     """The jobs still to do; inputs already done go to ``summary.skipped``, impossible ones and (unless
     ``retry_failed``) those that failed before to ``failed``."""
-    from lumatune.jobs.develop_files import DevelopJob
-
     targets = output_paths(inputs, settings.extension)
     key = settings.key()
     jobs = []
@@ -579,8 +547,6 @@ def _committer(manifest: Manifest, settings: BatchSettings, out_dir: Path, recor
                summary):
     """The function that takes each worker result: record it (synced), then move the output into place; or record
     the failure, so that a resumed batch does not try the input again unless asked."""
-    from lumatune.io.atomic import move_into_place
-
     def commit(result: BatchResult) -> None:
         if result.error:
             summary.failed.append((result.key, result.error))
@@ -600,125 +566,3 @@ def _committer(manifest: Manifest, settings: BatchSettings, out_dir: Path, recor
             summary.done.append(result.key)
 
     return commit
-
-
-def _cluster(address: str):
-    """A Dask distributed client connected to ``address``; one line if that takes over :data:`_SCHEDULER_TIMEOUT_S`.
-
-    The Dask handshake is tried first, with a time limit: distributed's own ``connect`` waits for the handshake
-    reply without one, so a server that accepts the connection and never answers in Dask's protocol (the
-    dashboard's HTTP port, any other service) would hang the batch for ever.
-    """
-    try:
-        from dask.distributed import Client
-        from distributed.comm import connect
-    except ImportError:
-        raise UnsupportedError("--scheduler needs Dask: pip install 'dask[distributed]'") from None
-    timeout = _SCHEDULER_TIMEOUT_S
-
-    async def handshake() -> None:
-        comm = await asyncio.wait_for(connect(address, timeout=timeout), timeout)
-        await comm.close()
-
-    try:
-        with ThreadPoolExecutor(1, thread_name_prefix="lumatune-dask") as probe:  # a fresh event loop, whatever runs
-            probe.submit(asyncio.run, handshake()).result()
-        return Client(address, timeout=timeout)
-    except Exception as error:  # unreachable, refused, no Dask handshake, a malformed address: all the same to us
-        detail = str(error) or "no answer in the Dask protocol"
-        raise LumatuneError(
-            f"{address}: cannot reach the Dask scheduler within {timeout:g} s ({error.__class__.__name__}: {detail})"
-        ) from None
-
-
-def _cluster_threads(client) -> int:
-    return max(1, sum(client.nthreads().values()))
-
-
-# --- the command ---------------------------------------------------------------------------------------------
-
-
-def _one_line(message: str) -> str:
-    """A message on one line even when a file name holds a line break."""
-    return message.replace("\r", "\\r").replace("\n", "\\n")
-
-
-@contextlib.contextmanager
-def _stop_on_signals():
-    """While the batch runs, SIGINT and SIGTERM raise :class:`BatchStopped` in the main thread (its clean-up then
-    kills the workers and removes the staging folder); a second signal during that clean-up is ignored."""
-
-    def stop(signum, _frame) -> None:
-        for number in STOP_SIGNALS:
-            signal.signal(number, signal.SIG_IGN)
-        raise BatchStopped(signum)
-
-    previous = {number: signal.signal(number, stop) for number in STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-
-
-def batch_command(
-    input_dir: Path = typer.Argument(..., help="folder of raw files (searched recursively)", readable=False),
-    output: Path = typer.Option(..., "-o", "--output", help="output folder (created if needed)", readable=False),
-    look: str = typer.Option("default", "--look", help="built-in look name or look .toml file"),
-    tuning: Optional[Path] = typer.Option(None, "--tuning", help="tuning .toml file (default: from metadata)"),
-    format: str = typer.Option("jpeg", "--format", help="jpeg, tiff or png"),
-    quality: int = typer.Option(95, "--quality", min=1, max=100, help="JPEG quality"),
-    space: str = typer.Option("srgb", "--space", help="output colour space: srgb, p3 or rec2020"),
-    ev: float = typer.Option(0.0, "--ev", help="exposure change in EV"),
-    bits: Optional[int] = typer.Option(None, "--bits", help="8 or 16 (default: 8 for JPEG, 16 for TIFF/PNG)"),
-    jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", "-j", min=1, help="files developed in parallel"),
-    scheduler: Optional[str] = typer.Option(
-        None, "--scheduler",
-        help=f"run on a Dask cluster: tcp://HOST:PORT (one line and exit if no Dask scheduler answers within "
-        f"{_SCHEDULER_TIMEOUT_S} s)",
-    ),
-    overwrite: bool = typer.Option(False, "--overwrite", help="replace outputs this batch did not write"),
-    timeout: float = typer.Option(
-        DEFAULT_TIMEOUT_S, "--timeout", min=0,
-        help="seconds one file may take; a file past it is stopped (its worker killed and replaced) and recorded as "
-        "failed, and the batch goes on (0: no limit)",
-    ),
-    retry_failed: bool = typer.Option(
-        False, "--retry-failed", help="try again the files an earlier run recorded as failed (timed out, unreadable)"
-    ),
-):
-    """Develop every raw in a folder, resumably: a killed batch picks up where it stopped.
-
-    Files that failed are recorded in the manifest and not tried again unless --retry-failed (or their input or
-    the settings changed). SIGINT (Ctrl-C) or SIGTERM stops the workers, keeps only whole outputs, and exits with
-    130 or 143.
-    """
-    from lumatune.io.encode import FORMATS, check_encoder_available, check_options
-    from lumatune.config.look import load_look
-    from lumatune.config.tuning import load_tuning
-
-    if format not in FORMATS:
-        raise OutputError(f"unknown format '{format}' (valid: {', '.join(FORMATS)})")
-    every_output = output / f"*{FORMATS[format][0]}"  # fail once, before any file, on options no output can take
-    check_options(every_output, format, quality, bits, space)
-    check_encoder_available(every_output, format)
-    settings = BatchSettings(
-        look=load_look(look), tuning=load_tuning(tuning) if tuning is not None else None, format=format,
-        quality=quality, bits=bits, space=space, ev=ev,
-    )
-    with _stop_on_signals():
-        try:
-            summary = run_batch(
-                input_dir, output, settings, workers=jobs, scheduler=scheduler, overwrite=overwrite,
-                timeout=timeout or None, retry_failed=retry_failed, progress=True,
-            )
-        except BatchStopped as stop:  # before the batch's manifest was open: nothing to clean up
-            summary = BatchSummary(stopped=stop.signum)
-    if summary.stopped is not None:
-        typer.echo(f"lumatune: {summary.stop_line()}", err=True)
-        raise typer.Exit(summary.exit_code)
-    for _key, message in summary.failed:
-        typer.echo(f"lumatune: {_one_line(message)}", err=True)
-    typer.echo(f"{summary.line()}; manifest {output / MANIFEST_NAME}")
-    if summary.exit_code:
-        raise typer.Exit(summary.exit_code)

@@ -11,7 +11,11 @@ import html
 import time
 from pathlib import Path
 
+from lumatune.api import develop, open_raw, save
+from lumatune.config.look import builtin_looks, load_look
 from lumatune.errors import OutputError
+from lumatune.io.atomic import atomic_output
+from lumatune.io.sheet import contact_sheet
 
 __all__ = ["run_demo", "DEMO_SCENES"]
 
@@ -26,18 +30,13 @@ _SHEET_COLUMNS = 3
 
 
 def _write_atomic_text(path: Path, text: str, overwrite: bool) -> None:
-    from lumatune.io.atomic import atomic_output
-
     with atomic_output(path, overwrite=overwrite) as temp:
         Path(temp).write_text(text, encoding="utf-8")
 
 
 def run_demo(folder: Path, *, overwrite: bool = True) -> Path:
     """Make the demo raws, develop them in every look, write images, a contact sheet and index.html."""
-    from lumatune.api import develop, open_raw, save
-    from lumatune.config.look import builtin_looks, load_look
-    from lumatune.io.sheet import contact_sheet
-    from lumatune.sim import simulate, write_sim
+    from lumatune.sim import simulate, write_sim  # lazy: the virtual camera imports cv2 and tifffile (~60 ms)
 
     folder = Path(folder)
     try:
@@ -63,8 +62,6 @@ def run_demo(folder: Path, *, overwrite: bool = True) -> Path:
         sections.append((scene, illuminant, dng_path.name, cells))
     sheet = contact_sheet(rows, title="lumatune demo: every built-in look on the virtual camera's raws")
     sheet_path = folder / "contact-sheet.jpg"
-    from lumatune.io.atomic import atomic_output
-
     with atomic_output(sheet_path, overwrite=overwrite) as temp:
         sheet.save(temp, format="JPEG", quality=90)
     index = folder / "index.html"

@@ -26,7 +26,11 @@ from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as connection_wait
 from pathlib import Path
 
+from lumatune._version import __version__
+from lumatune.api import develop, save
 from lumatune.errors import LumatuneError
+from lumatune.raw import open_raw
+from lumatune.runtime.numba import start_numba_in_background, wait_for_numba
 
 __all__ = ["DevelopJob", "JobResult", "develop_file", "forget_prefetched", "prefetch_raw", "run_jobs"]
 
@@ -64,12 +68,6 @@ class JobResult:
 _PREFETCHED: dict[Path, Future] = {}
 
 
-def _read(source: Path):
-    from lumatune.raw import open_raw
-
-    return open_raw(source)
-
-
 def prefetch_raw(source: Path) -> None:
     """Start reading ``source`` in a background thread; the next job for that file in this process takes it.
 
@@ -77,7 +75,7 @@ def prefetch_raw(source: Path) -> None:
     pipeline, loading the look). An error is raised where the job takes the result, as if read there.
     """
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lumatune-read")
-    _PREFETCHED[Path(source)] = pool.submit(_read, Path(source))
+    _PREFETCHED[Path(source)] = pool.submit(open_raw, Path(source))
     pool.shutdown(wait=False)
 
 
@@ -88,7 +86,7 @@ def forget_prefetched() -> None:
 
 def _open(source: Path):
     future = _PREFETCHED.pop(Path(source), None)
-    return future.result() if future is not None else _read(source)
+    return future.result() if future is not None else open_raw(source)
 
 
 def develop_file(job: DevelopJob) -> JobResult:
@@ -98,10 +96,11 @@ def develop_file(job: DevelopJob) -> JobResult:
     except Exception as error:
         if job.debug:
             raise
-        return JobResult(source=job.source, error=_one_line(job, error))
+        return JobResult(source=job.source, error=_error_message(job, error))
 
 
-def _one_line(job: DevelopJob, error: Exception) -> str:
+def _error_message(job: DevelopJob, error: Exception) -> str:
+    """The error as a message that names the file (its line breaks are the caller's to escape)."""
     if isinstance(error, LumatuneError):
         message = str(error)
         return message if str(job.source) in message or str(job.target) in message else f"{job.source}: {message}"
@@ -111,9 +110,7 @@ def _one_line(job: DevelopJob, error: Exception) -> str:
 
 
 def _develop(job: DevelopJob) -> JobResult:
-    from lumatune._version import __version__
-    from lumatune.api import develop, save
-    from lumatune.io.encode import format_from_path
+    from lumatune.io.encode import format_from_path  # lazy: numba (0.15 s), started in the background first
 
     if job.target.exists() and not job.overwrite:
         raise LumatuneError(f"{job.target}: exists (use --overwrite)")
@@ -121,8 +118,6 @@ def _develop(job: DevelopJob) -> JobResult:
     raw = _open(job.source)
     read = time.perf_counter()
     if job.profile:  # so that the first stage's time is its own
-        from lumatune.runtime.numba import wait_for_numba
-
         wait_for_numba()
     numba_ready = time.perf_counter()
     stages = {} if job.profile else None
@@ -138,7 +133,7 @@ def _develop(job: DevelopJob) -> JobResult:
     if not job.profile:
         return JobResult(source=job.source, target=job.target)
     end = time.perf_counter()
-    from lumatune.runtime.profiling import float32_pass_ms
+    from lumatune.runtime.profiling import float32_pass_ms  # lazy: numba (0.4 s), for --profile only
 
     bands = getattr(image, "bands", 0)
     profile = {
@@ -209,7 +204,7 @@ def run_jobs(
     if not progress:
         run(lambda: None)
     else:
-        from rich.progress import (
+        from rich.progress import (  # lazy: rich's progress bar (~30 ms), for several files only
             BarColumn,
             MofNCompleteColumn,
             Progress,
@@ -474,7 +469,5 @@ def _run_on_executor(executor: Executor, jobs: list, window: int, work, failure,
 def _limit_threads(threads: int) -> None:
     """Give each worker its share of the cores, so that workers x threads does not oversubscribe them; then
     start numba while the worker waits for its first job."""
-    os.environ["NUMBA_NUM_THREADS"] = str(threads)
-    from lumatune.runtime.numba import start_numba_in_background
-
+    os.environ["NUMBA_NUM_THREADS"] = str(threads)  # before numba is imported: it reads the variable once
     start_numba_in_background()
