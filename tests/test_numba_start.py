@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+
+from lumatune.sim import simulate, write_sim
 
 SCRIPT = """
 import sys
@@ -11,7 +14,7 @@ from lumatune.runtime.numba import start_numba_in_background
 start_numba_in_background().join()
 assert "scipy" not in sys.modules, "numba imported scipy while starting"
 import numpy as np
-from lumatune.stages._raw_kernels import affine_per_position_fast
+from lumatune.stages._cfa import affine_per_position_fast
 out = affine_per_position_fast(np.full((4, 4), 10, np.uint16), np.ones((2, 2)), np.full((2, 2), 0.5))
 assert np.all(out == 4.5)
 import scipy.linalg
@@ -45,10 +48,6 @@ def test_numba_starts_without_scipy_and_scipy_still_imports():
 def test_develop_with_numba_workqueue_layer(tmp_path):
     """numba's fallback threading layer (no OpenMP, no TBB) aborts the process when two threads run parallel
     kernels at once: the writers then make their strips one at a time, and the files are the same."""
-    import os
-
-    from lumatune.sim import simulate, write_sim
-
     dng, _ = write_sim(tmp_path / "chart.dng", simulate("colorchecker", size=(420, 600), seed=5))  # 600 rows: 3 strips
     outputs = {}
     for layer in ("workqueue", "default"):

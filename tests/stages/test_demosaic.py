@@ -1,4 +1,5 @@
-"""Tests of lumatune.stages.demosaic: references, fast vs plain, quality against bilinear, borders, errors.
+"""Tests of lumatune.stages.demosaic: references, quality against bilinear, borders, errors (fast vs plain:
+test_twins.py).
 
 The quality tests mosaic synthetic ground-truth RGB images made here with numpy (a neutral zone plate and a
 natural-like image: sharp-edged shapes in a smooth luminance field, times a smooth chroma field, slightly
@@ -20,10 +21,8 @@ from lumatune.stages.demosaic import (
     DemosaicParams,
     demosaic,
     demosaic_bilinear,
-    demosaic_markesteijn,
-    demosaic_markesteijn_numpy,
+    demosaic_markesteijn_fast,
     demosaic_menon2007,
-    demosaic_menon2007_numpy,
     pad_mirrored_mosaic,
 )
 
@@ -54,8 +53,6 @@ REFERENCE_ATOL = 1e-5
 """Plain Menon vs colour-demosaicing (float32 vs float64 arithmetic), away from the borders."""
 REFERENCE_BORDER = 6
 """colour-demosaicing zero-pads the 5x5 decision window; we reflect the image: they differ this close to an edge."""
-FAST_PLAIN_ATOL = 1e-6
-"""The numba kernels repeat the numpy arithmetic operation by operation (they agree exactly here)."""
 
 MEASURED_QUALITY = {
     # (CFA, image): (smallest PSNR gain over bilinear in dB, largest false colour / bilinear's), over every
@@ -160,40 +157,14 @@ def random_mosaic() -> np.ndarray:
 
 class TestReference:
     @pytest.mark.parametrize("name", sorted(BAYER))
-    def test_menon2007_numpy_matches_colour_demosaicing(self, name, truths):
+    def test_menon2007_matches_colour_demosaicing(self, name, truths):
         from colour_demosaicing import demosaicing_CFA_Bayer_Menon2007
 
         mosaic = mosaic_of(truths["natural"], BAYER[name])
-        ours = demosaic_menon2007_numpy(mosaic, BAYER[name])
+        ours = demosaic_menon2007(mosaic, BAYER[name])
         theirs = demosaicing_CFA_Bayer_Menon2007(mosaic.astype(np.float64), name)
         b = REFERENCE_BORDER
         np.testing.assert_allclose(ours[b:-b, b:-b], theirs[b:-b, b:-b], atol=REFERENCE_ATOL, rtol=0)
-
-    @pytest.mark.parametrize("clamp_green", [False, True])
-    @pytest.mark.parametrize("name", sorted(BAYER))
-    def test_menon2007_fast_matches_plain(self, name, clamp_green, random_mosaic):
-        fast = demosaic_menon2007(random_mosaic, BAYER[name], clamp_green=clamp_green)
-        plain = demosaic_menon2007_numpy(random_mosaic, BAYER[name], clamp_green=clamp_green)
-        np.testing.assert_allclose(fast, plain, atol=FAST_PLAIN_ATOL, rtol=0)
-
-    @pytest.mark.parametrize("phase", [0, 7, 14, 21, 28, 35])
-    def test_markesteijn_fast_matches_plain(self, phase, random_mosaic):
-        cfa = XTRANS_PHASES[phase]
-        fast = demosaic_markesteijn(random_mosaic, cfa)
-        plain = demosaic_markesteijn_numpy(random_mosaic, cfa)
-        np.testing.assert_allclose(fast, plain, atol=FAST_PLAIN_ATOL, rtol=0)
-
-    def test_fast_kernels_cover_several_tiles(self):
-        """Tiles are 64x256 (Bayer) and 96x192 (X-Trans): the seams must not show."""
-        mosaic = np.random.default_rng(2).random((150, 400)).astype(np.float32)
-        np.testing.assert_allclose(
-            demosaic_menon2007(mosaic, BAYER["GBRG"]), demosaic_menon2007_numpy(mosaic, BAYER["GBRG"]),
-            atol=FAST_PLAIN_ATOL, rtol=0,
-        )
-        np.testing.assert_allclose(
-            demosaic_markesteijn(mosaic, XTRANS_PHASES[5]), demosaic_markesteijn_numpy(mosaic, XTRANS_PHASES[5]),
-            atol=FAST_PLAIN_ATOL, rtol=0,
-        )
 
 
 class TestQuality:
@@ -213,7 +184,7 @@ class TestQuality:
         truth = truths[image][:96, :96]
         for phase, cfa in enumerate(XTRANS_PHASES):
             mosaic = mosaic_of(truth, cfa)
-            ours, bilinear = demosaic_markesteijn(mosaic, cfa), demosaic_bilinear(mosaic, cfa)
+            ours, bilinear = demosaic_markesteijn_fast(mosaic, cfa), demosaic_bilinear(mosaic, cfa)
             assert psnr_db(ours, truth) >= psnr_db(bilinear, truth) + min_psnr_gain_db("xtrans", image), phase
             limit = max_false_colour_ratio("xtrans", image) * false_colour(bilinear, truth)
             assert false_colour(ours, truth) <= limit, phase

@@ -14,7 +14,7 @@ CHILD_TIMEOUT_S = 120
 SCRIPT = textwrap.dedent(
     """
     import numpy as np, tempfile, pathlib
-    from lumatune.io.lut import Lut, write_cube
+    from lumatune.io.lut import Lut, load_lut, write_cube
     from lumatune.stages import grain, look_colour, lut, mono, sharpen, tone, vignette
 
     def hostile():
@@ -33,7 +33,7 @@ SCRIPT = textwrap.dedent(
     g = np.linspace(0, 1, 5, dtype=np.float32)
     path = write_cube(pathlib.Path(tempfile.mkdtemp()) / "i.cube", Lut(np.stack(np.meshgrid(g, g, g, indexing="ij"), -1)))
     for space in ("srgb", "rec2020_linear"):
-        lut.apply_lut_fast(hostile(), lut.lut_plan(lut.LutParams(file=str(path), space=space)))
+        lut.apply_lut_fast(hostile(), lut.lut_plan(lut.LutParams(file=str(path), table=load_lut(path), space=space)))
     plan = mono.MonoPlan(weights=np.array([0.3, 0.6, 0.1]), tint=np.ones(3))
     mono.to_mono_fast(hostile(), plan)
     sharpen.sharpen_fast(hostile(), sharpen.sharpen_plan(sharpen.SharpenParams(amount=1.0, local_contrast=0.5), (8, 8, 3), "srgb"))

@@ -5,13 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lumatune.io.lut import Lut, write_cube
+from lumatune.io.lut import Lut, load_lut, write_cube
 from lumatune.stages.lut import LutParams, apply_lut, apply_lut_fast, lut_plan
 
 IDENTITY_TOLERANCE = 2e-5
 """An identity table through encode -> tetrahedral -> decode (exact in the encoded domain; float32 steps)."""
 FAST_TOLERANCE = 5e-5
 """Fast vs plain, linear units: tabulated transfer curves (16384 intervals) instead of the exact ones."""
+
+
+def _loaded(file, **params) -> LutParams:
+    """LutParams as the look loader makes them: the file's table read in."""
+    return LutParams(file=str(file), table=load_lut(file), **params)
 
 
 def _identity(size: int) -> np.ndarray:
@@ -39,12 +44,12 @@ def _in_gamut_scene(seed: int = 0) -> np.ndarray:
 
 def test_no_file_or_no_strength_makes_no_plan(tmp_path):
     assert lut_plan(LutParams()) is None
-    assert lut_plan(LutParams(file=_write(tmp_path, _identity(2)), strength=0.0)) is None
+    assert lut_plan(_loaded(_write(tmp_path, _identity(2)), strength=0.0)) is None
 
 
 @pytest.mark.parametrize("space", ["srgb", "p3", "rec2020"])
 def test_identity_display_table_changes_nothing(tmp_path, space):
-    plan = lut_plan(LutParams(file=_write(tmp_path, _identity(9)), space=space))
+    plan = lut_plan(_loaded(_write(tmp_path, _identity(9)), space=space))
     scene = _in_gamut_scene()
     np.testing.assert_allclose(apply_lut(scene, plan), scene, atol=IDENTITY_TOLERANCE)
     np.testing.assert_allclose(apply_lut_fast(scene.copy(), plan), scene, atol=IDENTITY_TOLERANCE)
@@ -52,7 +57,7 @@ def test_identity_display_table_changes_nothing(tmp_path, space):
 
 def test_identity_linear_table_clamps_to_its_domain(tmp_path):
     path = _write(tmp_path, _identity(5) * 2.0, domain_min=np.zeros(3), domain_max=np.full(3, 2.0))
-    plan = lut_plan(LutParams(file=path, space="rec2020_linear"))
+    plan = lut_plan(_loaded(path, space="rec2020_linear"))
     scene = np.array([[[0.5, 1.5, 0.1], [3.0, -0.5, 1.0]]], np.float32)
     np.testing.assert_allclose(apply_lut(scene, plan), [[[0.5, 1.5, 0.1], [2.0, 0.0, 1.0]]], atol=1e-6)
 
@@ -61,8 +66,8 @@ def test_strength_blends_in_the_table_space(tmp_path):
     from lumatune.colour.spaces import encode_oetf, matrix_rec2020_to
 
     path = _write(tmp_path, _warm_table(17))
-    full = apply_lut(_in_gamut_scene(), lut_plan(LutParams(file=path)))
-    half = apply_lut(_in_gamut_scene(), lut_plan(LutParams(file=path, strength=0.5)))
+    full = apply_lut(_in_gamut_scene(), lut_plan(_loaded(path)))
+    half = apply_lut(_in_gamut_scene(), lut_plan(_loaded(path, strength=0.5)))
 
     def encoded(rgb):
         return encode_oetf(np.clip(rgb @ matrix_rec2020_to("srgb").T.astype(np.float32), 0, 1), "srgb")
@@ -72,7 +77,7 @@ def test_strength_blends_in_the_table_space(tmp_path):
 
 def test_one_dimensional_table(tmp_path):
     curve = np.repeat(np.linspace(0, 1, 33, dtype=np.float32)[:, None] ** 2, 3, axis=1)
-    plan = lut_plan(LutParams(file=_write(tmp_path, curve, name="c.cube"), space="rec2020_linear"))
+    plan = lut_plan(_loaded(_write(tmp_path, curve, name="c.cube"), space="rec2020_linear"))
     scene = np.full((2, 2, 3), 0.5, np.float32)
     np.testing.assert_allclose(apply_lut_fast(scene, plan), 0.25, atol=2e-3)
 
@@ -80,7 +85,7 @@ def test_one_dimensional_table(tmp_path):
 @pytest.mark.parametrize("space", ["srgb", "rec2020_linear"])
 def test_fast_pass_agrees_with_plain(tmp_path, space):
     domain = {"domain_max": np.full(3, 2.0)} if space == "rec2020_linear" else {}
-    plan = lut_plan(LutParams(file=_write(tmp_path, _warm_table(33), **domain), space=space, strength=0.8))
+    plan = lut_plan(_loaded(_write(tmp_path, _warm_table(33), **domain), space=space, strength=0.8))
     rng = np.random.default_rng(2)
     scene = (rng.random((40, 50, 3), dtype=np.float32) ** 2 * 1.3 - 0.02).astype(np.float32)
     np.testing.assert_allclose(apply_lut_fast(scene.copy(), plan), apply_lut(scene, plan), atol=FAST_TOLERANCE)

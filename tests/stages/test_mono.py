@@ -16,7 +16,6 @@ from lumatune.stages.mono import (
     mono_weights,
     tint_colour,
     to_mono,
-    to_mono_fast,
 )
 
 LUMINANCE = MATRIX_REC2020_TO_XYZ[1]
@@ -72,7 +71,3 @@ def test_off_makes_no_plan_and_zero_mix_is_rejected():
         params_from_dict(MonoParams, {"filter": "mix", "mix": [1, -1, 0]}, where="[mono]")
 
 
-def test_fast_pass_agrees_with_plain():
-    plan = _plan(filter="yellow", tone_hue=60.0, tone_amount=0.04)
-    image = np.random.default_rng(1).random((16, 20, 3), dtype=np.float32) * 1.5
-    np.testing.assert_allclose(to_mono_fast(image.copy(), plan), to_mono(image, plan), rtol=1e-5, atol=1e-7)

@@ -83,7 +83,7 @@ def test_highlights_leave_unclipped_colours_alone():
 def test_dng_gain_map_undoes_a_known_falloff(tmp_path):
     """A chart darkened by a smooth falloff, with the GainMap that undoes it, develops like the plain chart."""
     import lumatune
-    from lumatune.io.dng import gain_map_opcode, encode_opcode_list
+    from lumatune.raw.opcodes import gain_map_opcode, encode_opcode_list
     from synthetic import write_chart_dng
 
     plain = lumatune.develop(write_chart_dng(tmp_path / "plain.dng", black=0), look="neutral")

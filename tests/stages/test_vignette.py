@@ -43,13 +43,6 @@ def test_roundness_one_is_a_circle_and_zero_follows_the_frame():
     assert ellipse[60, 120 + 100, 0] == pytest.approx(ellipse[60 + 50, 120, 0], abs=0.02)  # same fraction of axes
 
 
-def test_fast_pass_agrees_with_plain():
-    image = np.random.default_rng(0).random((60, 90, 3), dtype=np.float32)
-    for amount in (-0.6, 0.4):
-        plan = _plan(image.shape, amount=amount, midpoint=0.4, roundness=0.3, feather=0.7)
-        np.testing.assert_allclose(apply_vignette_fast(image.copy(), plan), apply_vignette(image, plan), atol=1e-5)
-
-
 def test_vignette_of_a_band_is_that_band_of_the_whole_image():
     plan = _plan(amount=-0.7, midpoint=0.3)
     image = np.random.default_rng(9).random((120, 180, 3), dtype=np.float32)

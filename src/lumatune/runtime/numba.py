@@ -71,9 +71,9 @@ def start_numba() -> None:
         _install_hider()
         _HIDER.threads.add(threading.get_ident())
     try:
-        from lumatune.stages._raw_kernels import start_probe
+        from lumatune.runtime._probes import serial_probe  # lazy: imports numba (0.4 s), the point of this thread
 
-        start_probe(1)
+        serial_probe(1)
     finally:
         _HIDER.threads.discard(threading.get_ident())
 
@@ -116,9 +116,9 @@ def concurrent_kernels() -> bool:
     try:
         layer = numba.threading_layer()
     except ValueError:  # no parallel kernel has run in this process yet
-        from lumatune.stages._raw_kernels import affine_per_position_fast
+        from lumatune.runtime._probes import parallel_probe  # lazy: numba (0.4 s), loaded by now in practice
 
-        affine_per_position_fast(np.zeros((2, 2), np.uint16), np.zeros((2, 2)), np.ones((2, 2)))
+        parallel_probe(np.zeros(2))
         layer = numba.threading_layer()
     return layer != "workqueue"
 

@@ -12,9 +12,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from lumatune.raw import RawImage
+from lumatune.raw.image import RawImage
 
-__all__ = ["Stage", "Frame", "WhiteBalanceStatus", "ColourStatus"]
+__all__ = ["Stage", "Frame", "WhiteBalanceStatus", "ColourStatus", "kernels_always_ready"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,11 @@ class ColourStatus:
     cct: float | None = None
 
 
+def kernels_always_ready() -> bool:
+    """The default of :attr:`Frame.kernels_ready`: no compiler is starting in the background."""
+    return True
+
+
 @dataclass
 class Frame:
     """The context one development shares between stages: the raw's metadata and each stage's status.
@@ -52,6 +57,8 @@ class Frame:
     ``output_space`` is "srgb", "p3" or "rec2020"; ``user_ev`` is the exposure change asked on the command line.
     ``scene_clip`` is the scene-referred value (linear, white-balanced white = 1 before exposure) at which the
     sensor saturates; the exposure stage scales it, the tone stage may map it to display white.
+    ``kernels_ready`` says whether compiled kernels can run now without waiting for the compiler to start (the
+    caller that starts it in the background says so); a stage with an exact plain twin runs that meanwhile.
     """
 
     raw: RawImage
@@ -61,6 +68,7 @@ class Frame:
     white_balance: WhiteBalanceStatus | None = None
     colour: ColourStatus | None = None
     notes: list[str] = field(default_factory=list)
+    kernels_ready: Callable[[], bool] = kernels_always_ready
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,9 @@ import numpy as np
 from numba import njit, prange
 
 from lumatune.stages.params import param
-from lumatune.stages._fastmath import FASTMATH
+from lumatune.stages._filters import blur_reach, gaussian_blur
+from lumatune.stages._jit import FASTMATH
 from lumatune.stages.base import Frame, Stage
-from lumatune.stages.sharpen import _blur_reach, gaussian_blur
 
 __all__ = [
     "STAGE",
@@ -73,7 +73,14 @@ class GrainPlan:
     height: int = 0  # rows of the image the plan is for (where the noise ends, for bands of rows)
 
 
-@njit(cache=True, inline="always")
+def grain_noise(shape: tuple[int, int], seed: int, stream: int, first_row: int = 0) -> np.ndarray:
+    """Uniform white noise in [-0.5, 0.5) from a hash of (seed, stream, pixel index); float32 (H, W): the rows
+    from ``first_row`` on of the noise of any image as wide."""
+    key = int(_pcg(np.uint64((2 * seed + stream) & 0xFFFFFFFF)))
+    return _noise_kernel(np.int64(first_row), shape[0], shape[1], np.uint64(key))
+
+
+@njit(cache=True, inline="always", fastmath=False)  # integer hashing: the same noise on every machine
 def _pcg(v):
     """PCG hash of a 32-bit value (held in a uint64), Jarzynski and Olano (2020)."""
     state = (v * np.uint64(747796405) + np.uint64(2891336453)) & _MASK32
@@ -81,7 +88,7 @@ def _pcg(v):
     return ((word >> np.uint64(22)) ^ word) & _MASK32
 
 
-@njit(parallel=True, nogil=True, cache=True)
+@njit(parallel=True, nogil=True, cache=True, fastmath=False)  # integer hash to float exactly: reproducible grain
 def _noise_kernel(first_row, rows, width, key):
     out = np.empty((rows, width), np.float32)
     scale = np.float32(1.0 / 16777216.0)
@@ -92,20 +99,13 @@ def _noise_kernel(first_row, rows, width, key):
     return out
 
 
-def grain_noise(shape: tuple[int, int], seed: int, stream: int, first_row: int = 0) -> np.ndarray:
-    """Uniform white noise in [-0.5, 0.5) from a hash of (seed, stream, pixel index); float32 (H, W): the rows
-    from ``first_row`` on of the noise of any image as wide."""
-    key = int(_pcg(np.uint64((2 * seed + stream) & 0xFFFFFFFF)))
-    return _noise_kernel(np.int64(first_row), shape[0], shape[1], np.uint64(key))
-
-
 def _unit_blur(noise: np.ndarray, sigma: float) -> np.ndarray:
     """Blur white uniform noise and scale it to unit standard deviation."""
     if sigma < _MIN_SIGMA:
         return noise * np.float32(1.0 / _UNIFORM_STD)
     import cv2
 
-    size = 2 * int(np.ceil(4.0 * sigma)) + 1
+    size = 2 * blur_reach(sigma) + 1
     kernel = cv2.getGaussianKernel(size, sigma, ktype=cv2.CV_64F).ravel()
     std = _UNIFORM_STD * float(np.sum(kernel**2))  # separable: sum of the 2-D kernel's squares = (sum k^2)^2
     blurred = gaussian_blur(noise, sigma)
@@ -118,7 +118,7 @@ def grain_field(shape: tuple[int, int], plan: GrainPlan, first_row: int = 0, hei
     image's ``height``, that pattern's rows from ``first_row`` on (``shape[0]`` of them), the same floats: the
     noise is made with the blur's reach of extra rows each side, blurred, and cropped."""
     height = shape[0] if height is None else height
-    reach = _blur_reach(plan.sigma) if plan.sigma >= _MIN_SIGMA else 0
+    reach = blur_reach(plan.sigma) if plan.sigma >= _MIN_SIGMA else 0
     first, last = max(0, first_row - reach), min(height, first_row + shape[0] + reach)
     crop = slice(first_row - first, first_row - first + shape[0])
     r = plan.roughness
@@ -140,6 +140,11 @@ def add_grain(rgb: np.ndarray, plan: GrainPlan) -> np.ndarray:
     return np.clip(rgb + (strength * grain_field(rgb.shape[:2], plan))[..., None], 0.0, 1.0)
 
 
+def add_grain_fast(rgb: np.ndarray, plan: GrainPlan) -> np.ndarray:
+    """:func:`add_grain` with the per-pixel pass compiled (numba); overwrites ``rgb``."""
+    return add_grain_band(rgb, plan, 0, rgb.shape[0])
+
+
 @njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
 def _add_kernel(rgb, field, w, amount2):
     zero, one = np.float32(0.0), np.float32(1.0)
@@ -150,11 +155,6 @@ def _add_kernel(rgb, field, w, amount2):
             for c in range(3):
                 rgb[i, j, c] = min(max(rgb[i, j, c] + add, zero), one)
     return rgb
-
-
-def add_grain_fast(rgb: np.ndarray, plan: GrainPlan) -> np.ndarray:
-    """:func:`add_grain` with the per-pixel pass compiled (numba); overwrites ``rgb``."""
-    return add_grain_band(rgb, plan, 0, rgb.shape[0])
 
 
 def add_grain_band(rows: np.ndarray, plan: GrainPlan, first_row: int, height: int | None = None) -> np.ndarray:

@@ -18,17 +18,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit, prange
 
 from lumatune.colour.spaces import (
     MATRIX_D50_TO_D65_BRADFORD,
     MATRIX_D65_TO_D50_BRADFORD,
     MATRIX_REC2020_TO_XYZ,
     MATRIX_XYZ_TO_REC2020,
-    XY_D50,
-    normalised_primary_matrix,
 )
 from lumatune.colour.prophoto import MATRIX_PROPHOTO_TO_XYZ_D50, hsv_to_rgb, rgb_to_hsv
 from lumatune.errors import BadFileError
+from lumatune.stages._jit import FASTMATH
 from lumatune.stages.params import param
 from lumatune.stages.base import Frame, Stage
 
@@ -37,6 +37,7 @@ __all__ = [
     "HueSatMapParams",
     "apply_hue_sat_map",
     "apply_hue_sat_map_rec2020",
+    "apply_hue_sat_map_rec2020_fast",
     "STAGE",
 ]
 
@@ -131,12 +132,80 @@ def apply_hue_sat_map_rec2020(rgb: np.ndarray, hsm: HueSatMap) -> np.ndarray:
     return (apply_hue_sat_map(xyz_d50, hsm) @ _XYZ_D50_TO_REC2020.T).astype(np.float32).reshape(rgb.shape)
 
 
-def _process(rgb: np.ndarray, hsm: HueSatMap) -> np.ndarray:
-    from lumatune.stages._scene_kernels import hue_sat_map_inplace
-
+def apply_hue_sat_map_rec2020_fast(rgb: np.ndarray, hsm: HueSatMap) -> np.ndarray:
+    """:func:`apply_hue_sat_map_rec2020` in one parallel pass, in place on a C-ordered float32 H x W x 3 image
+    (value divisions 1)."""
     to_prophoto = np.linalg.inv(MATRIX_PROPHOTO_TO_XYZ_D50) @ _REC2020_TO_XYZ_D50
     from_prophoto = _XYZ_D50_TO_REC2020 @ MATRIX_PROPHOTO_TO_XYZ_D50
-    return hue_sat_map_inplace(rgb, to_prophoto, from_prophoto, hsm.table[0])
+    return _hue_sat_map(rgb, to_prophoto, from_prophoto, hsm.table[0].astype(np.float64))
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _hsv(r, g, b):
+    v = max(r, max(g, b))
+    span = v - min(r, min(g, b))
+    if span <= 0.0:
+        return 0.0, 0.0, v
+    if v == r:
+        h = (g - b) / span
+    elif v == g:
+        h = 2.0 + (b - r) / span
+    else:
+        h = 4.0 + (r - g) / span
+    if h < 0.0:
+        h += 6.0
+    return h, span / v, v
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _rgb(h, s, v):
+    h = h % 6.0
+    sector = int(h) % 6
+    f = h - np.floor(h)
+    p, q, t = v * (1 - s), v * (1 - s * f), v * (1 - s * (1 - f))
+    if sector == 0:
+        return v, t, p
+    if sector == 1:
+        return q, v, p
+    if sector == 2:
+        return p, v, t
+    if sector == 3:
+        return p, q, v
+    if sector == 4:
+        return t, p, v
+    return v, p, q
+
+
+@njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
+def _hue_sat_map(rgb, to_prophoto, from_prophoto, table):
+    hues, sats = table.shape[0], table.shape[1]
+    for i in prange(rgb.shape[0]):
+        for j in range(rgb.shape[1]):
+            x, y, z = rgb[i, j, 0], rgb[i, j, 1], rgb[i, j, 2]
+            p = np.empty(3)
+            n = np.empty(3)
+            for c in range(3):
+                value = to_prophoto[c, 0] * x + to_prophoto[c, 1] * y + to_prophoto[c, 2] * z
+                n[c] = min(value, 0.0)  # channels below zero pass unchanged, as in the DNG SDK
+                p[c] = value - n[c]
+            h, s, v = _hsv(p[0], p[1], p[2])
+            hue = h * hues / 6.0
+            h0 = int(np.floor(hue)) % hues
+            h1 = (h0 + 1) % hues
+            fh = hue - np.floor(hue)
+            sat = min(max(s, 0.0), 1.0) * (sats - 1)
+            s0 = min(int(np.floor(sat)), sats - 2)
+            fs = sat - s0
+            entry = np.empty(3)
+            for k in range(3):
+                low = table[h0, s0, k] * (1 - fs) + table[h0, s0 + 1, k] * fs
+                high = table[h1, s0, k] * (1 - fs) + table[h1, s0 + 1, k] * fs
+                entry[k] = low * (1 - fh) + high * fh
+            r2, g2, b2 = _rgb(h + entry[0] * 6.0 / 360.0, min(s * entry[1], 1.0), v * entry[2])
+            r2, g2, b2 = r2 + n[0], g2 + n[1], b2 + n[2]
+            for c in range(3):
+                rgb[i, j, c] = from_prophoto[c, 0] * r2 + from_prophoto[c, 1] * g2 + from_prophoto[c, 2] * b2
+    return rgb
 
 
 STAGE = Stage(
@@ -144,7 +213,7 @@ STAGE = Stage(
     side="tuning",
     params=HueSatMapParams,
     plan=_plan,
-    process=_process,
+    process=apply_hue_sat_map_rec2020_fast,
     summary="calibrated hue/saturation corrections (DNG HueSatMap) after the matrix",
     band_margin=lambda plan: 0,  # pixel by pixel: a band of rows is that band of the whole image
 )

@@ -20,6 +20,7 @@ import numpy as np
 from numba import njit, prange
 
 from lumatune.errors import BadFileError
+from lumatune.stages._jit import FASTMATH
 from lumatune.stages.params import param
 from lumatune.stages.base import Frame, Stage
 
@@ -189,7 +190,20 @@ def apply_gain_parts(image: np.ndarray, parts: list[GainPart]) -> np.ndarray:
     return apply_gain(image, gain_map(parts, image.shape))
 
 
-@njit(parallel=True, nogil=True, cache=True, fastmath=True)
+def apply_gain_parts_fast(image: np.ndarray, parts: list[GainPart]) -> np.ndarray:
+    """Multiply ``image`` (float32, C order; (H, W) or (H, W, 3)) by the parts' gain in place, one parallel pass
+    per part and no full-resolution gain map (96 MB for 24 MP); other images take :func:`apply_gain_parts`."""
+    if image.dtype != np.float32 or not image.flags.c_contiguous or not image.flags.writeable:
+        return apply_gain_parts(image, parts)
+    pixels = image.reshape(image.shape[0], image.shape[1], -1)
+    for part in parts:
+        _apply_part(pixels, part.row0, part.row_step, part.col0, part.col_step, part.channels[0],
+                    min(part.channels[1], pixels.shape[2]), part.row_values, part.col_lo, part.col_hi, part.col_w,
+                    np.float32(part.strength))
+    return image
+
+
+@njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
 def _apply_part(image, row0, row_step, col0, col_step, first_channel, last_channel, row_values, col_lo, col_hi,
                 col_w, strength):
     one = np.float32(1.0)
@@ -203,19 +217,6 @@ def _apply_part(image, row0, row_step, col0, col_step, first_channel, last_chann
         for c in range(first_channel, last_channel):
             for k in range(columns):
                 row[col0 + k * col_step, c] *= gains[k]
-
-
-def apply_gain_parts_fast(image: np.ndarray, parts: list[GainPart]) -> np.ndarray:
-    """Multiply ``image`` (float32, C order; (H, W) or (H, W, 3)) by the parts' gain in place, one parallel pass
-    per part and no full-resolution gain map (96 MB for 24 MP); other images take :func:`apply_gain_parts`."""
-    if image.dtype != np.float32 or not image.flags.c_contiguous or not image.flags.writeable:
-        return apply_gain_parts(image, parts)
-    pixels = image.reshape(image.shape[0], image.shape[1], -1)
-    for part in parts:
-        _apply_part(pixels, part.row0, part.row_step, part.col0, part.col_step, part.channels[0],
-                    min(part.channels[1], pixels.shape[2]), part.row_values, part.col_lo, part.col_hi, part.col_w,
-                    np.float32(part.strength))
-    return image
 
 
 def _plan(params: LensShadingParams, frame: Frame, image: np.ndarray) -> list[GainPart] | None:

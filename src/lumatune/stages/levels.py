@@ -8,13 +8,14 @@ BlackLevelRepeatDim, WhiteLevel).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from lumatune.stages.params import param
 from lumatune.stages._cfa import affine_per_position
-from lumatune.stages.base import Frame, Stage
+from lumatune.stages.base import Frame, Stage, kernels_always_ready
 
 __all__ = ["LevelsParams", "normalise_levels", "STAGE"]
 
@@ -31,6 +32,7 @@ class LevelsParams:
 class LevelsPlan:
     black: np.ndarray  # per CFA position (n, n) or per channel (3,)
     scale: np.ndarray  # 1 / (white - black), same shape
+    kernels_ready: Callable[[], bool] = kernels_always_ready  # the frame's, asked when the stage runs (_process)
 
 
 def normalise_levels(data: np.ndarray, plan: LevelsPlan) -> np.ndarray:
@@ -43,14 +45,13 @@ def normalise_levels(data: np.ndarray, plan: LevelsPlan) -> np.ndarray:
 def _process(data: np.ndarray, plan: LevelsPlan) -> np.ndarray:
     """:func:`normalise_levels` in one parallel pass (a linear raw's channels are a 1 x 3 pattern along a row).
 
-    While numba is still starting in the background (the command line's first file), the plain twin does it
-    instead, with the same floats, on the other core: the first stage need not wait for the compiler.
+    While numba is still starting in the background (the command line's first file: the frame's
+    ``kernels_ready`` says no), the plain twin does it instead, with the same floats, on the other core: the first
+    stage need not wait for the compiler.
     """
-    from lumatune.runtime.numba import numba_ready
-
-    if not numba_ready():
+    if not plan.kernels_ready():
         return normalise_levels(data, plan)
-    from lumatune.stages._raw_kernels import affine_per_position_fast
+    from lumatune.stages._cfa import affine_per_position_fast
 
     if data.ndim == 3 and data.shape[2] == 3 and data.flags.c_contiguous and plan.black.size in (1, 3):
         per_channel = (np.broadcast_to(plan.black, 3)[None, :], np.broadcast_to(plan.scale, 3)[None, :])
@@ -71,7 +72,7 @@ def _plan(params: LevelsParams, frame: Frame, image: np.ndarray) -> LevelsPlan:
         from lumatune.errors import BadFileError
 
         raise BadFileError(f"{raw.path}: white level {white:g} must be above the black level {black.max():g}")
-    return LevelsPlan(black=black, scale=1.0 / (white - black))
+    return LevelsPlan(black=black, scale=1.0 / (white - black), kernels_ready=frame.kernels_ready)
 
 
 STAGE = Stage(

@@ -48,7 +48,7 @@ from lumatune.colour.oklab import (
     rgb_to_oklab,
 )
 from lumatune.stages.params import param
-from lumatune.stages._fastmath import (
+from lumatune.stages._jit import (
     FASTMATH,
     diamond_angle,
     diamond_to_degrees,
@@ -168,6 +168,26 @@ _S = tuple(np.float32(1.0 / k) for k in (6.0, 20.0, 42.0, 72.0))
 _C = tuple(np.float32(1.0 / k) for k in (2.0, 12.0, 30.0, 56.0))
 
 
+def adjust_colour_fast(rgb: np.ndarray, plan: ColourPlan) -> np.ndarray:
+    """:func:`adjust_colour` in one numba pass (tabulated hue, fast cube root); overwrites ``rgb``."""
+    p = plan.params
+    f32 = np.float32
+    return _colour_kernel(
+        rgb,
+        MATRIX_REC2020_TO_LMS.astype(f32),
+        MATRIX_LMS_TO_OKLAB.astype(f32),
+        MATRIX_OKLAB_TO_LMS.astype(f32),
+        MATRIX_LMS_TO_REC2020.astype(f32),
+        *plan.table,
+        f32(p.saturation),
+        f32(p.vibrance),
+        plan.split.astype(f32),
+        bool(any(p.hue_shift + p.hue_saturation + p.hue_lightness) or p.skin_protection > 0),
+        bool(any(p.hue_lightness)),
+        p.shadows_amount + p.highlights_amount > 0,
+    )
+
+
 @njit(cache=True, fastmath=FASTMATH, inline="always")
 def _sin_cos(x):
     """sin and cos of |x| <= 1.1 rad by Taylor series to x^9 / x^8 (error < 1e-6); float32."""
@@ -232,26 +252,6 @@ def _colour_kernel(rgb, to_lms, to_lab, from_lab, from_lms, shifts, sats, lights
             row[j, 1] = from_lms[1, 0] * l_ + from_lms[1, 1] * m_ + from_lms[1, 2] * s_
             row[j, 2] = from_lms[2, 0] * l_ + from_lms[2, 1] * m_ + from_lms[2, 2] * s_
     return rgb
-
-
-def adjust_colour_fast(rgb: np.ndarray, plan: ColourPlan) -> np.ndarray:
-    """:func:`adjust_colour` in one numba pass (tabulated hue, fast cube root); overwrites ``rgb``."""
-    p = plan.params
-    f32 = np.float32
-    return _colour_kernel(
-        rgb,
-        MATRIX_REC2020_TO_LMS.astype(f32),
-        MATRIX_LMS_TO_OKLAB.astype(f32),
-        MATRIX_OKLAB_TO_LMS.astype(f32),
-        MATRIX_LMS_TO_REC2020.astype(f32),
-        *plan.table,
-        f32(p.saturation),
-        f32(p.vibrance),
-        plan.split.astype(f32),
-        bool(any(p.hue_shift + p.hue_saturation + p.hue_lightness) or p.skin_protection > 0),
-        bool(any(p.hue_lightness)),
-        p.shadows_amount + p.highlights_amount > 0,
-    )
 
 
 def _changes_nothing(p: ColourParams) -> bool:

@@ -25,15 +25,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from numba import njit, prange
 
-from lumatune.stages.params import param
-from lumatune.stages._fastmath import FASTMATH, clamp01, lookup
+from lumatune.stages.params import loaded, param
+from lumatune.stages._jit import FASTMATH, clamp01, lookup
 from lumatune.stages.base import Frame, Stage
 
-__all__ = ["STAGE", "LutParams", "LutPlan", "apply_lut", "apply_lut_fast", "lut_plan", "tetrahedral"]
+__all__ = [
+    "STAGE",
+    "LutParams",
+    "LutPlan",
+    "apply_lut",
+    "apply_lut_fast",
+    "lut_input",
+    "lut_output",
+    "lut_plan",
+    "tetrahedral",
+    "tetrahedral_weights",
+]
 
 LUT_SPACES = ("srgb", "p3", "rec2020", "rec2020_linear")
 _ENCODE_TABLE_SIZE = 4096  # intervals of the encoding table, on a square-root grid of [0, 1] (error < 3e-7)
@@ -47,6 +59,7 @@ class LutParams:
     file: str = param("", doc="a .cube file or a Hald CLUT .png (relative to the look file); empty: none")
     strength: float = param(1.0, min=0.0, max=1.0, doc="0: no effect; 1: the table's output")
     space: str = param("srgb", choices=LUT_SPACES, doc="what the table expects: display-encoded space or linear")
+    table: Any = loaded("the table read from `file` when the look loads (a lumatune.io.lut.Lut)")
 
 
 @dataclass(frozen=True)
@@ -61,12 +74,6 @@ class LutPlan:
     luminance: np.ndarray  # Y weights of the space's primaries, for the gamut clip
 
 
-def _unit_index(rgb: np.ndarray, low: np.ndarray, high: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    x = np.clip((rgb - low) / (high - low), 0.0, 1.0) * (size - 1)
-    base = np.minimum(np.floor(x), size - 2).astype(np.intp)
-    return base, x - base
-
-
 def tetrahedral(rgb: np.ndarray, table: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
     """Tetrahedral interpolation of the 3-D ``table`` ([r, g, b], domain [low, high]) at ``rgb`` (plain numpy).
 
@@ -79,16 +86,26 @@ def tetrahedral(rgb: np.ndarray, table: np.ndarray, low: np.ndarray, high: np.nd
     """
     shape = rgb.shape
     rgb = np.asarray(rgb, np.float64).reshape(-1, 3)
-    size = table.shape[0]
-    base, frac = _unit_index(rgb, np.asarray(low), np.asarray(high), size)
-    i, j, k = base.T
-    fr, fg, fb = frac.T
+    low, high = np.asarray(low, np.float64), np.asarray(high, np.float64)
+    indices, weights = tetrahedral_weights((rgb - low) / (high - low), table.shape[0])
+    corners = table.reshape(-1, 3)[indices].astype(np.float64)  # (n, 4, 3)
+    return np.sum(weights[..., None] * corners, axis=1).reshape(shape)
 
-    def corner(di, dj, dk):
-        return table[i + di, j + dj, k + dk].astype(np.float64)
 
-    c000, c111 = corner(0, 0, 0), corner(1, 1, 1)
-    out = np.empty_like(rgb)
+def tetrahedral_weights(rgb: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flat lattice indices (n, 4) and weights (n, 4) of the tetrahedral interpolation at ``rgb`` in [0, 1]^3.
+
+    The same cells, tetrahedra and tie-breaks as :func:`tetrahedral` (and the compiled kernel), so that
+    ``sum(weights * table.reshape(-1, 3)[indices], axis=1)`` is its value on a table over [0, 1]^3: a fit of the
+    table's entries is linear in them.
+
+    References
+    ----------
+    Kasson et al., J. Electronic Imaging 4(3), 1995, section 4.4.
+    """
+    x = np.clip(np.asarray(rgb, np.float64), 0.0, 1.0) * (size - 1)
+    base = np.minimum(np.floor(x), size - 2).astype(np.int64)
+    fr, fg, fb = (x - base).T
     cases = (
         ((fr > fg) & (fg >= fb), (fr, fg, fb), ((1, 0, 0), (1, 1, 0))),
         ((fr > fb) & (fb > fg), (fr, fb, fg), ((1, 0, 0), (1, 0, 1))),
@@ -97,15 +114,20 @@ def tetrahedral(rgb: np.ndarray, table: np.ndarray, low: np.ndarray, high: np.nd
         ((fg >= fb) & (fb > fr), (fg, fb, fr), ((0, 1, 0), (0, 1, 1))),
         ((fg >= fr) & (fr >= fb), (fg, fr, fb), ((0, 1, 0), (1, 1, 0))),
     )
-    done = np.zeros(len(rgb), bool)
+    n = len(x)
+    corners = np.zeros((n, 4, 3), np.int64)
+    weights = np.zeros((n, 4))
+    done = np.zeros(n, bool)
     for mask, (a, b, c), (first, second) in cases:
         mask = mask & ~done
         done |= mask
-        a, b, c = a[mask, None], b[mask, None], c[mask, None]
-        out[mask] = (
-            (1 - a) * c000[mask] + (a - b) * corner(*first)[mask] + (b - c) * corner(*second)[mask] + c * c111[mask]
-        )
-    return out.reshape(shape)
+        corners[mask, 1] = first
+        corners[mask, 2] = second
+        corners[mask, 3] = (1, 1, 1)
+        weights[mask] = np.stack([1 - a[mask], a[mask] - b[mask], b[mask] - c[mask], c[mask]], axis=-1)
+    ijk = base[:, None, :] + corners
+    indices = (ijk[..., 0] * size + ijk[..., 1]) * size + ijk[..., 2]
+    return indices, weights
 
 
 def _apply_table(values: np.ndarray, plan: LutPlan) -> np.ndarray:
@@ -121,16 +143,32 @@ def _apply_table(values: np.ndarray, plan: LutPlan) -> np.ndarray:
 
 def apply_lut(rgb: np.ndarray, plan: LutPlan) -> np.ndarray:
     """The table on linear Rec.2020 ``rgb`` (plain numpy, exact transfer curves); float32 out."""
-    from lumatune.colour.spaces import decode_eotf, encode_oetf, gamut_clip
-
     rgb = np.asarray(rgb, np.float32)
     if plan.space == "rec2020_linear":
         return (rgb + plan.strength * (_apply_table(rgb, plan) - rgb)).astype(np.float32)
-    linear = (rgb.reshape(-1, 3) @ plan.to_space.T.astype(np.float32)).reshape(rgb.shape)
-    encoded = encode_oetf(gamut_clip(linear, plan.luminance), plan.space).astype(np.float64)
+    encoded = lut_input(rgb, plan)
     graded = encoded + plan.strength * (_apply_table(encoded, plan) - encoded)
+    return lut_output(graded, plan)
+
+
+def lut_input(rgb: np.ndarray, plan: LutPlan) -> np.ndarray:
+    """What a display-space table reads: linear Rec.2020 ``rgb`` (..., 3) in the plan's space, gamut-clipped and
+    encoded (plain numpy, exact transfer curve); float64."""
+    from lumatune.colour.spaces import encode_oetf, gamut_clip
+
+    rgb = np.asarray(rgb, np.float32)
+    linear = (rgb.reshape(-1, 3) @ plan.to_space.T.astype(np.float32)).reshape(rgb.shape)
+    return encode_oetf(gamut_clip(linear, plan.luminance), plan.space).astype(np.float64)
+
+
+def lut_output(graded: np.ndarray, plan: LutPlan) -> np.ndarray:
+    """A display-space table's output ``graded`` (..., 3) back to linear Rec.2020 (clipped to [0, 1] first, plain
+    numpy, exact transfer curve); float32."""
+    from lumatune.colour.spaces import decode_eotf
+
     decoded = decode_eotf(np.clip(graded, 0.0, 1.0).astype(np.float32), plan.space)
-    return (decoded.reshape(-1, 3) @ plan.from_space.T.astype(np.float32)).reshape(rgb.shape).astype(np.float32)
+    shape = np.shape(graded)
+    return (decoded.reshape(-1, 3) @ plan.from_space.T.astype(np.float32)).reshape(shape).astype(np.float32)
 
 
 def _tetra_offsets(size: int) -> np.ndarray:
@@ -258,13 +296,19 @@ def apply_lut_fast(rgb: np.ndarray, plan: LutPlan) -> np.ndarray:
 
 
 def lut_plan(params: LutParams) -> LutPlan | None:
-    """The plan (reads the table once per file, see :func:`lumatune.io.lut.load_lut`), or None without a file."""
+    """The plan from the table the look loader read (``params.table``), or None without a file.
+
+    Raises
+    ------
+    ValueError : ``params`` name a file whose table was not loaded (params made by hand: give ``table=``).
+    """
     from lumatune.colour.spaces import matrix_rec2020_to, matrix_rgb_to_xyz
-    from lumatune.io.lut import load_lut
 
     if not params.file or params.strength == 0:
         return None
-    lut = load_lut(params.file)
+    lut = params.table
+    if lut is None:
+        raise ValueError(f"lut: the table of {params.file} was not loaded (lumatune.load_look reads it)")
     display = params.space != "rec2020_linear"
     to_space = matrix_rec2020_to(params.space) if display else np.eye(3)
     return LutPlan(

@@ -28,7 +28,7 @@ from numba import njit, prange
 
 from lumatune.colour.oklab import oklab_to_rgb
 from lumatune.stages.params import param
-from lumatune.stages._fastmath import FASTMATH
+from lumatune.stages._jit import FASTMATH
 from lumatune.stages.base import Frame, Stage
 
 __all__ = ["FILTERS", "STAGE", "MonoParams", "MonoPlan", "mono_weights", "tint_colour", "to_mono", "to_mono_fast"]
@@ -94,6 +94,11 @@ def to_mono(rgb: np.ndarray, plan: MonoPlan) -> np.ndarray:
     return grey[..., None] * plan.tint.astype(np.float32)
 
 
+def to_mono_fast(rgb: np.ndarray, plan: MonoPlan) -> np.ndarray:
+    """:func:`to_mono` in one numba pass; overwrites ``rgb``."""
+    return _mono_kernel(rgb, plan.weights.astype(np.float32), plan.tint.astype(np.float32))
+
+
 @njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
 def _mono_kernel(rgb, w, tint):
     for i in prange(rgb.shape[0]):
@@ -101,11 +106,6 @@ def _mono_kernel(rgb, w, tint):
             grey = w[0] * rgb[i, j, 0] + w[1] * rgb[i, j, 1] + w[2] * rgb[i, j, 2]
             rgb[i, j, 0], rgb[i, j, 1], rgb[i, j, 2] = grey * tint[0], grey * tint[1], grey * tint[2]
     return rgb
-
-
-def to_mono_fast(rgb: np.ndarray, plan: MonoPlan) -> np.ndarray:
-    """:func:`to_mono` in one numba pass; overwrites ``rgb``."""
-    return _mono_kernel(rgb, plan.weights.astype(np.float32), plan.tint.astype(np.float32))
 
 
 def _plan(params: MonoParams, frame: Frame, image: np.ndarray) -> MonoPlan | None:

@@ -25,6 +25,17 @@ def param(default, *, min=None, max=None, unit: str = "", doc: str = "", choices
     return dataclasses.field(default=default, metadata=meta)
 
 
+def loaded(doc: str) -> Field:
+    """A field that no file holds: the loader fills it from the file keys (the lut stage's table read from its
+    ``file``), so that stages read no file. Not read from, written to or described in a tuning or look file."""
+    return dataclasses.field(default=None, compare=False, repr=False, metadata={"loaded": True, "doc": doc})
+
+
+def file_fields(cls) -> tuple[Field, ...]:
+    """The fields a tuning or look file holds (all but :func:`loaded` ones)."""
+    return tuple(f for f in dataclasses.fields(cls) if not f.metadata.get("loaded"))
+
+
 def params_from_dict(cls, data: dict, *, where: str, locate=lambda key: ""):
     """Build ``cls`` from a (TOML) mapping, checking keys, types and ranges.
 
@@ -39,7 +50,7 @@ def params_from_dict(cls, data: dict, *, where: str, locate=lambda key: ""):
     ------
     BadFileError : an unknown key (the message names it), a wrong type or a value out of range.
     """
-    fields = {f.name: f for f in dataclasses.fields(cls)}
+    fields = {f.name: f for f in file_fields(cls)}
     hints = typing.get_type_hints(cls)
     values = {}
     for key, value in data.items():
@@ -55,13 +66,13 @@ def params_from_dict(cls, data: dict, *, where: str, locate=lambda key: ""):
 
 def params_to_dict(params) -> dict:
     """The params as plain TOML-ready values (tuples become lists)."""
-    return {f.name: _plain(getattr(params, f.name)) for f in dataclasses.fields(params)}
+    return {f.name: _plain(getattr(params, f.name)) for f in file_fields(params)}
 
 
 def describe_params(cls) -> list[dict]:
     """One row per field: name, default, min, max, unit, choices, doc (for CLI help and docs)."""
     rows = []
-    for f in dataclasses.fields(cls):
+    for f in file_fields(cls):
         default = f.default if f.default is not MISSING else None
         rows.append({"name": f.name, "default": _plain(default), **f.metadata})
     return rows

@@ -26,10 +26,11 @@ import numpy as np
 from numba import njit, prange
 
 from lumatune.stages.params import param
-from lumatune.stages._fastmath import FASTMATH
+from lumatune.stages._filters import blur_reach, gaussian_blur
+from lumatune.stages._jit import FASTMATH
 from lumatune.stages.base import Frame, Stage
 
-__all__ = ["STAGE", "SharpenParams", "SharpenPlan", "gaussian_blur", "sharpen", "sharpen_fast"]
+__all__ = ["STAGE", "SharpenParams", "SharpenPlan", "sharpen", "sharpen_fast"]
 
 _REDUCED_SIGMA = 4.0  # local contrast: blur a copy reduced so that its Gaussian is this many pixels wide
 
@@ -53,19 +54,6 @@ class SharpenPlan:
     local_amount: float
     local_sigma: float  # pixels
     luma: np.ndarray  # (3,) weights on the encoded values
-
-
-def gaussian_blur(plane: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian blur of a float32 plane (OpenCV, kernel out to 4 sigma, mirrored border)."""
-    import cv2
-
-    size = 2 * _blur_reach(sigma) + 1
-    return cv2.GaussianBlur(plane, (size, size), sigma, borderType=cv2.BORDER_REFLECT_101)
-
-
-def _blur_reach(sigma: float) -> int:
-    """Pixels the Gaussian of :func:`gaussian_blur` reaches on each side: 4 sigma, rounded up."""
-    return int(np.ceil(4.0 * sigma))
 
 
 def wide_blur(plane: np.ndarray, sigma: float) -> np.ndarray:
@@ -101,6 +89,16 @@ def sharpen(rgb: np.ndarray, plan: SharpenPlan) -> np.ndarray:
     return np.clip(rgb + _detail(luma, plan)[..., None], 0.0, 1.0)
 
 
+def sharpen_fast(rgb: np.ndarray, plan: SharpenPlan) -> np.ndarray:
+    """:func:`sharpen` with the per-pixel passes compiled (numba); overwrites ``rgb``."""
+    luma = _luma(rgb, plan.luma.astype(np.float32))
+    blurred = gaussian_blur(luma, plan.sigma) if plan.amount > 0 else luma
+    wide = wide_blur(luma, plan.local_sigma) if plan.local_amount > 0 else luma
+    return _add_detail(
+        rgb, luma, blurred, wide, np.float32(plan.amount), np.float32(plan.threshold**2), np.float32(plan.local_amount)
+    )
+
+
 @njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
 def _luma(rgb, w):
     out = np.empty(rgb.shape[:2], np.float32)
@@ -129,16 +127,6 @@ def _add_detail(rgb, luma, blurred, wide, amount, threshold2, local):
     return rgb
 
 
-def sharpen_fast(rgb: np.ndarray, plan: SharpenPlan) -> np.ndarray:
-    """:func:`sharpen` with the per-pixel passes compiled (numba); overwrites ``rgb``."""
-    luma = _luma(rgb, plan.luma.astype(np.float32))
-    blurred = gaussian_blur(luma, plan.sigma) if plan.amount > 0 else luma
-    wide = wide_blur(luma, plan.local_sigma) if plan.local_amount > 0 else luma
-    return _add_detail(
-        rgb, luma, blurred, wide, np.float32(plan.amount), np.float32(plan.threshold**2), np.float32(plan.local_amount)
-    )
-
-
 def sharpen_plan(params: SharpenParams, shape: tuple[int, ...], space: str) -> SharpenPlan | None:
     """The plan for an image of ``shape`` in output ``space``, or None when both amounts are 0."""
     from lumatune.colour.spaces import matrix_rgb_to_xyz
@@ -162,7 +150,7 @@ def _plan(params: SharpenParams, frame: Frame, image: np.ndarray) -> SharpenPlan
 def _band_margin(plan: SharpenPlan) -> int | None:
     """Rows the unsharp mask reads around a band (its Gaussian's reach); local contrast blurs at a radius set by
     the whole frame, on a reduced copy of it: no bands then."""
-    return None if plan.local_amount > 0 else _blur_reach(plan.sigma)
+    return None if plan.local_amount > 0 else blur_reach(plan.sigma)
 
 
 STAGE = Stage(

@@ -58,7 +58,7 @@ from lumatune.colour.spaces import (
     matrix_rgb_to_xyz,
 )
 from lumatune.stages.params import param
-from lumatune.stages._fastmath import FASTMATH, log_grid, lookup, lookup_log
+from lumatune.stages._jit import FASTMATH, log_grid, lookup, lookup_log
 from lumatune.stages.base import Frame, Stage
 
 __all__ = [
@@ -82,7 +82,7 @@ _SOLVABLE_MARGIN = 1.25  # white is kept this far above the lowest white the anc
 _ROLLOFF_OVERSHOOT = 0.5  # the sigmoid aims this fraction of the roll-off range above white (slope ratio 1.5)
 CURVE_TABLE_OCTAVES = (-20, 4)
 """The fast path's curve table spans scene values from 2^-20 to 2^4 times the white point, 256 knots per octave
-(:func:`lumatune.stages._fastmath.log_grid`), with a linear piece from 0 to its first knot."""
+(:func:`lumatune.stages._jit.log_grid`), with a linear piece from 0 to its first knot."""
 OETF_TABLE_SIZE = 16384
 """Intervals of the fast path's OETF table over linear [0, 1]."""
 
@@ -285,6 +285,24 @@ def _oetf_table(space: str) -> np.ndarray:
     return encode_oetf(np.linspace(0.0, 1.0, OETF_TABLE_SIZE + 1, dtype=np.float64), space).astype(np.float32)
 
 
+def display_transform_fast(rgb: np.ndarray, plan: TonePlan) -> np.ndarray:
+    """:func:`display_transform` in one numba pass with tabulated curve and OETF; overwrites ``rgb``."""
+    use_curve = plan.curve_table is not None
+    table = plan.curve_table if use_curve else np.zeros(2, np.float32)
+    return _display_kernel(
+        rgb,
+        table,
+        np.int32(plan.curve_first),
+        np.float32(2.0 ** -CURVE_TABLE_OCTAVES[0]),
+        np.float32(1.0 / plan.white),
+        np.float32(plan.hue_preservation),
+        plan.to_output.astype(np.float32),
+        plan.luminance.astype(np.float32),
+        _oetf_table(plan.space),
+        use_curve,
+    )
+
+
 @njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
 def _display_kernel(rgb, curve_table, first, inv_low, inv_white, hue, m, lum, oetf_table, use_curve):
     height, width = rgb.shape[0], rgb.shape[1]
@@ -322,24 +340,6 @@ def _display_kernel(rgb, curve_table, first, inv_low, inv_white, hue, m, lum, oe
             row[j, 1] = lookup(p[1, j], oetf_table, last_oetf)
             row[j, 2] = lookup(p[2, j], oetf_table, last_oetf)
     return rgb
-
-
-def display_transform_fast(rgb: np.ndarray, plan: TonePlan) -> np.ndarray:
-    """:func:`display_transform` in one numba pass with tabulated curve and OETF; overwrites ``rgb``."""
-    use_curve = plan.curve_table is not None
-    table = plan.curve_table if use_curve else np.zeros(2, np.float32)
-    return _display_kernel(
-        rgb,
-        table,
-        np.int32(plan.curve_first),
-        np.float32(2.0 ** -CURVE_TABLE_OCTAVES[0]),
-        np.float32(1.0 / plan.white),
-        np.float32(plan.hue_preservation),
-        plan.to_output.astype(np.float32),
-        plan.luminance.astype(np.float32),
-        _oetf_table(plan.space),
-        use_curve,
-    )
 
 
 def _sigmoid_white(params: ToneParams, white: float, top: float) -> float:

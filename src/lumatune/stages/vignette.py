@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit, prange
 
 from lumatune.stages.params import param
-from lumatune.stages._fastmath import FASTMATH
+from lumatune.stages._jit import FASTMATH
 from lumatune.stages.base import Frame, Stage
 
 __all__ = [
@@ -82,6 +82,11 @@ def apply_vignette(rgb: np.ndarray, plan: VignettePlan) -> np.ndarray:
     return rgb + w * (1 - rgb)
 
 
+def apply_vignette_fast(rgb: np.ndarray, plan: VignettePlan) -> np.ndarray:
+    """:func:`apply_vignette` in one numba pass; overwrites ``rgb``."""
+    return apply_vignette_band(rgb, plan, 0, rgb.shape[0])
+
+
 @njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
 def _vignette_kernel(rgb, amount, inner, outer, axis_y, axis_x, first_row, height):
     width = rgb.shape[1]
@@ -98,11 +103,6 @@ def _vignette_kernel(rgb, amount, inner, outer, axis_y, axis_x, first_row, heigh
                 v = rgb[i, j, c]
                 rgb[i, j, c] = v * (one + w) if amount < 0 else v + w * (one - v)
     return rgb
-
-
-def apply_vignette_fast(rgb: np.ndarray, plan: VignettePlan) -> np.ndarray:
-    """:func:`apply_vignette` in one numba pass; overwrites ``rgb``."""
-    return apply_vignette_band(rgb, plan, 0, rgb.shape[0])
 
 
 def apply_vignette_band(rows: np.ndarray, plan: VignettePlan, first_row: int, height: int | None = None) -> np.ndarray:

@@ -19,10 +19,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lumatune.stages._cfa import affine_per_position_fast, channel_values_per_position
 from lumatune.stages.params import param
 from lumatune.stages.base import Frame, Stage, WhiteBalanceStatus
 
-__all__ = ["WhiteBalanceParams", "apply_white_balance", "grey_world_neutral", "white_balance_gains", "STAGE"]
+__all__ = [
+    "WhiteBalanceParams",
+    "apply_white_balance",
+    "apply_white_balance_fast",
+    "grey_world_neutral",
+    "white_balance_gains",
+    "STAGE",
+]
 
 #: Pixels above this fraction of saturation, or below this fraction, are left out of the grey-world mean.
 _AUTO_CLIP = 0.95
@@ -70,11 +78,11 @@ def _channel_samples(image: np.ndarray, cfa: np.ndarray | None, channel: int) ->
 
 
 def apply_white_balance(image: np.ndarray, plan: tuple[np.ndarray | None, np.ndarray]) -> np.ndarray:
-    """Multiply each channel by its gain (per CFA position on a mosaic)."""
+    """Multiply each channel by its gain (per CFA position on a mosaic); a new array."""
     cfa, gains = plan
     if cfa is None:
         return image * gains.astype(np.float32)
-    out = image.copy() if not image.flags.writeable else image
+    out = image.copy()
     n = cfa.shape[0]
     for i in range(n):
         for j in range(n):
@@ -82,14 +90,12 @@ def apply_white_balance(image: np.ndarray, plan: tuple[np.ndarray | None, np.nda
     return out
 
 
-def _apply_fast(image: np.ndarray, plan: tuple[np.ndarray | None, np.ndarray]) -> np.ndarray:
-    """:func:`apply_white_balance` in one parallel pass, in place on a float32 image (else the plain one)."""
+def apply_white_balance_fast(image: np.ndarray, plan: tuple[np.ndarray | None, np.ndarray]) -> np.ndarray:
+    """:func:`apply_white_balance` in one parallel pass, in place on a writeable C-ordered float32 image (any other
+    image goes to the plain twin), the same floats."""
     cfa, gains = plan
     if image.dtype != np.float32 or not image.flags.writeable or not image.flags.c_contiguous:
         return apply_white_balance(image, plan)
-    from lumatune.stages._cfa import channel_values_per_position
-    from lumatune.stages._raw_kernels import affine_per_position_fast
-
     if cfa is None:  # linear raw: the channels are a 1 x 3 pattern along each row
         per_position, rows = gains.astype(np.float32)[None, :], image.reshape(image.shape[0], -1)
     else:
@@ -135,6 +141,6 @@ STAGE = Stage(
     side="tuning",
     params=WhiteBalanceParams,
     plan=_plan,
-    process=_apply_fast,
+    process=apply_white_balance_fast,
     summary="scale the channels so the scene white is neutral",
 )

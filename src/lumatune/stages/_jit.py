@@ -1,7 +1,13 @@
-"""Small float32 building blocks for the look stages' numba kernels: table lookup, cube root, hue index.
+"""The stages' one fast-math policy (:data:`FASTMATH`) and small float32 building blocks for their numba
+kernels: table lookup, cube root, hue index.
 
-Each is an approximation with a stated error, used only inside compiled kernels whose plain numpy twins
-(in the stage files) use the exact functions; the stage tests check the twins agree.
+Kernels compile with ``fastmath=FASTMATH``, or ``fastmath=False`` with a comment where they must give the same
+floats as their plain twin, bit for bit. A compiled twin ``X_fast`` takes the same arguments as its plain
+numpy twin ``X`` and may overwrite its input (the pipeline never reads an image again after handing it to
+the next stage).
+
+Each building block is an approximation with a stated error, used only inside compiled kernels whose plain
+numpy twins (in the stage files) use the exact functions; ``tests/stages/test_twins.py`` checks the twins agree.
 
 References
 ----------
@@ -34,8 +40,9 @@ __all__ = [
 ]
 
 FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
-"""LLVM fast-math flags of the look kernels: every one but ``nnan`` and ``ninf``, so that NaN and infinity
+"""LLVM fast-math flags of the stages' kernels: every one but ``nnan`` and ``ninf``, so that NaN and infinity
 (from a hostile tuning overflowing float32) keep IEEE comparisons and are clamped before they index a table."""
+
 
 CBRT_RELATIVE_ERROR = 5e-5
 """Bound on the relative error of :func:`fast_cbrt` against the exact cube root (measured: 3.0e-5)."""

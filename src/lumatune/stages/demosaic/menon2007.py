@@ -1,0 +1,389 @@
+"""Menon (2007) demosaic of a Bayer mosaic: DDFAPD with the refining step, plain and compiled.
+
+:func:`demosaic_menon2007` is the algorithm written plainly in numpy; :func:`demosaic_menon2007_fast` computes
+the same floats with a numba kernel in cache-sized tiles on all cores (:mod:`lumatune.stages.demosaic._tiles`).
+The ``_clamped`` pair limits each directional green to its neighbours' range as dcraw's AHD does.
+
+References
+----------
+-   Menon, D., Andriani, S., & Calvagno, G. (2007). Demosaicing With Directional Filtering and a
+    posteriori Decision. IEEE Transactions on Image Processing, 16(1), 132-141.
+    doi:10.1109/TIP.2006.884928
+-   Coffin, D. dcraw.c, ``ahd_interpolate()`` (``ULIM`` of the interpolated green).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from lumatune.stages.demosaic._mosaic import (
+    BLUE,
+    GREEN,
+    RED,
+    as_mosaic,
+    at,
+    cfa_plane,
+    require_bayer,
+)
+from lumatune.stages.demosaic._tiles import F32_HALF, F32_QUARTER, F32_THIRD, F32_THREE, RowsDemosaic
+
+__all__ = [
+    "MENON2007_MARGIN",
+    "demosaic_menon2007",
+    "demosaic_menon2007_clamped",
+    "demosaic_menon2007_clamped_fast",
+    "demosaic_menon2007_fast",
+    "rows_menon2007",
+]
+
+MENON2007_MARGIN = 10
+"""Rows/columns of reflected border the Menon (2007) chain needs (its stages reach 9 pixels out)."""
+MENON2007_TILE = (64, 256)
+"""Rows and columns of a Menon (2007) tile (even, so every tile starts on the CFA phase of pixel (0, 0))."""
+
+
+def demosaic_menon2007(mosaic: np.ndarray, cfa: np.ndarray, *, clamp_green: bool = False) -> np.ndarray:
+    """Demosaic a Bayer mosaic with DDFAPD (Menon et al. 2007) and its refining step, in plain numpy.
+
+    Green is interpolated horizontally and vertically with the filter [-1/4, 1/2, 1/2, 1/2, -1/4]; at
+    each red/blue pixel the direction whose colour differences vary least over a 5x5 window (the
+    a posteriori decision) is kept. Red and blue follow by bilinear interpolation of colour differences
+    (along the chosen direction at red/blue pixels), and the refining step re-estimates each channel
+    from 3-tap filtered colour differences along the same direction.
+
+    This is the readable reference of :func:`demosaic_menon2007_fast`, which computes the same thing faster.
+    It follows the structure of colour-demosaicing's ``demosaicing_CFA_Bayer_Menon2007``, except at the
+    borders, where the image is reflected once up front instead of zero-padding the decision window.
+
+    Parameters
+    ----------
+    mosaic
+        Float H x W mosaic (black-subtracted, normalised, white-balanced); values above 1 are kept.
+    cfa
+        2x2 Bayer pattern of channel indices (0=R, 1=G, 2=B), aligned with ``mosaic[0, 0]``.
+    clamp_green
+        Limit each directional green estimate to the range of the two greens beside it along its
+        direction, as dcraw's AHD does (``ULIM``): no overshoot at sharp edges, hence fewer coloured
+        fringes, at some cost near the Nyquist frequency. ``False`` is the published method.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float32 H x W x 3 RGB.
+
+    References
+    ----------
+    -   Menon, D., Andriani, S., & Calvagno, G. (2007). Demosaicing With Directional Filtering and a
+        posteriori Decision. IEEE Transactions on Image Processing, 16(1), 132-141.
+        doi:10.1109/TIP.2006.884928
+    -   Coffin, D. dcraw.c, ``ahd_interpolate()`` (green limited to its neighbours, ``ULIM``).
+    """
+    mosaic = as_mosaic(mosaic)
+    cfa = require_bayer(cfa, "menon2007_clamped" if clamp_green else "menon2007")
+    margin = MENON2007_MARGIN  # even, so the padded plane keeps the CFA phase
+    m = np.pad(mosaic, margin, mode="reflect")
+    channel = cfa_plane(cfa, m.shape)
+    is_r, is_g, is_b = channel == RED, channel == GREEN, channel == BLUE
+    red_row = np.broadcast_to(is_r.any(axis=1)[:, None], m.shape)
+    blue_row = ~red_row
+    zero = np.float32(0)
+
+    def along(plane: np.ndarray, horizontal: bool | np.ndarray, taps: dict[int, float]) -> np.ndarray:
+        """Correlate ``plane`` with ``taps`` (offset -> weight) horizontally where ``horizontal``."""
+        h = sum(np.float32(w) * at(plane, 0, k) for k, w in taps.items())
+        v = sum(np.float32(w) * at(plane, k, 0) for k, w in taps.items())
+        return np.where(horizontal, h, v)
+
+    green_taps = {-2: -0.25, -1: 0.5, 0: 0.5, 1: 0.5, 2: -0.25}
+    mean2 = {-1: 0.5, 1: 0.5}
+    mean3 = {-1: 1 / 3, 0: 1 / 3, 1: 1 / 3}
+
+    # Directional green estimates and their colour differences (zero at green pixels).
+    g_h = np.where(is_g, m, along(m, True, green_taps))
+    g_v = np.where(is_g, m, along(m, False, green_taps))
+    if clamp_green:
+        left, right, up, down = at(m, 0, -1), at(m, 0, 1), at(m, -1, 0), at(m, 1, 0)
+        g_h = np.where(is_g, m, np.minimum(np.maximum(g_h, np.minimum(left, right)), np.maximum(left, right)))
+        g_v = np.where(is_g, m, np.minimum(np.maximum(g_v, np.minimum(up, down)), np.maximum(up, down)))
+    c_h = np.where(is_g, zero, m - g_h)
+    c_v = np.where(is_g, zero, m - g_v)
+
+    # A posteriori decision: total colour-difference gradient over a 5x5 window, per direction.
+    d_h = np.abs(c_h - at(c_h, 0, 2))
+    d_v = np.abs(c_v - at(c_v, 2, 0))
+    delta_h = (
+        3 * (d_h + at(d_h, 0, -2))
+        + at(d_h, -1, -1) + at(d_h, 1, -1)
+        + at(d_h, -2, 0) + at(d_h, -2, -2) + at(d_h, 2, 0) + at(d_h, 2, -2)
+    )
+    delta_v = (
+        3 * (d_v + at(d_v, -2, 0))
+        + at(d_v, -1, -1) + at(d_v, -1, 1)
+        + at(d_v, 0, -2) + at(d_v, -2, -2) + at(d_v, 0, 2) + at(d_v, -2, 2)
+    )
+    horizontal = delta_v >= delta_h
+    g = np.where(horizontal, g_h, g_v)
+
+    # Red and blue at green pixels (bilinear colour difference), then at blue/red pixels (chosen direction).
+    r = np.where(is_r, m, zero)
+    b = np.where(is_b, m, zero)
+    r = np.where(is_g & red_row, g + along(r - g, True, mean2), r)
+    r = np.where(is_g & blue_row, g + along(r - g, False, mean2), r)
+    b = np.where(is_g & blue_row, g + along(b - g, True, mean2), b)
+    b = np.where(is_g & red_row, g + along(b - g, False, mean2), b)
+    r = np.where(is_b, b + along(r - b, horizontal, mean2), r)
+    b = np.where(is_r, r + along(b - r, horizontal, mean2), b)
+
+    # Refining step: green at red/blue pixels, then red/blue at green pixels, then red/blue at blue/red.
+    g = np.where(is_r, r - along(r - g, horizontal, mean3), g)
+    g = np.where(is_b, b - along(b - g, horizontal, mean3), g)
+    r_g, b_g = r - g, b - g
+    r = np.where(is_g & red_row, g + along(r_g, True, mean2), r)
+    r = np.where(is_g & blue_row, g + along(r_g, False, mean2), r)
+    b = np.where(is_g & blue_row, g + along(b_g, True, mean2), b)
+    b = np.where(is_g & red_row, g + along(b_g, False, mean2), b)
+    r_b = along(r - b, horizontal, mean3)
+    r = np.where(is_b, b + r_b, r)
+    b = np.where(is_r, r - r_b, b)
+
+    crop = (slice(margin, -margin), slice(margin, -margin))
+    return np.stack([r[crop], g[crop], b[crop]], axis=-1).astype(np.float32)
+
+
+def demosaic_menon2007_clamped(mosaic: np.ndarray, cfa: np.ndarray) -> np.ndarray:
+    """Menon (2007) with each directional green limited to its two neighbours' range (dcraw AHD's ``ULIM``).
+
+    :func:`demosaic_menon2007` with ``clamp_green=True``. On sharp edges the unlimited 5-tap green filter
+    overshoots, the colour differences built on it are wrong and the edge gets coloured fringes; the limit
+    removes them (see ``benchmarks/demosaic.py`` for the measured effect).
+
+    Parameters
+    ----------
+    mosaic
+        Float H x W mosaic (black-subtracted, normalised, white-balanced); values above 1 are kept.
+    cfa
+        2x2 Bayer pattern of channel indices (0=R, 1=G, 2=B), aligned with ``mosaic[0, 0]``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float32 H x W x 3 RGB.
+
+    References
+    ----------
+    -   Menon, D., Andriani, S., & Calvagno, G. (2007). Demosaicing With Directional Filtering and a
+        posteriori Decision. IEEE Transactions on Image Processing, 16(1), 132-141.
+        doi:10.1109/TIP.2006.884928
+    -   Coffin, D. dcraw.c, ``ahd_interpolate()`` (``ULIM`` of the interpolated green).
+    """
+    return demosaic_menon2007(mosaic, cfa, clamp_green=True)
+
+
+def demosaic_menon2007_fast(mosaic: np.ndarray, cfa: np.ndarray, *, clamp_green: bool = False) -> np.ndarray:
+    """Demosaic a Bayer mosaic with DDFAPD (Menon et al. 2007) and its refining step, compiled.
+
+    Same algorithm, borders and floats as :func:`demosaic_menon2007`, computed by a numba kernel in
+    cache-sized tiles on all cores; extra memory is a few tiles per thread.
+
+    Parameters
+    ----------
+    mosaic
+        Float H x W mosaic (black-subtracted, normalised, white-balanced); values above 1 are kept.
+    cfa
+        2x2 Bayer pattern of channel indices (0=R, 1=G, 2=B), aligned with ``mosaic[0, 0]``.
+    clamp_green
+        Limit directional green estimates to their neighbours' range (see
+        :func:`demosaic_menon2007`); ``False`` is the published method.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float32 H x W x 3 RGB.
+
+    References
+    ----------
+    -   Menon, D., Andriani, S., & Calvagno, G. (2007). Demosaicing With Directional Filtering and a
+        posteriori Decision. IEEE Transactions on Image Processing, 16(1), 132-141.
+        doi:10.1109/TIP.2006.884928
+    """
+    rows = rows_menon2007(mosaic, cfa, clamp_green)
+    return rows(0, rows.shape[0], threads=None)
+
+
+def demosaic_menon2007_clamped_fast(mosaic: np.ndarray, cfa: np.ndarray) -> np.ndarray:
+    """:func:`demosaic_menon2007_clamped`, compiled: :func:`demosaic_menon2007_fast` with ``clamp_green=True``."""
+    return demosaic_menon2007_fast(mosaic, cfa, clamp_green=True)
+
+
+def rows_menon2007(mosaic: np.ndarray, cfa: np.ndarray, clamp_green: bool) -> RowsDemosaic:
+    mosaic = np.require(as_mosaic(mosaic), requirements="CW")  # one compiled signature: C order, writeable
+    cfa = require_bayer(cfa, "menon2007_clamped" if clamp_green else "menon2007")
+    args = (mosaic, cfa, clamp_green, MENON2007_MARGIN)
+    return RowsDemosaic(_menon2007_tiles, args, mosaic.shape, MENON2007_TILE, 2)
+
+
+@njit(cache=True, nogil=True, fastmath=False)  # the same floats as the numpy twin, bit for bit
+def _menon2007_tiles(mosaic, cfa, clamp_green, margin, out, origins, tile_rows, tile_cols, out_row0, row_stop):
+    """Run :func:`_menon2007_tile` on the tiles whose top-left corners are ``origins`` (k x 2), with one set of
+    local planes for them all. Tiles end at ``row_stop``; mosaic row r is written to ``out[r - out_row0]``, so
+    ``out`` may hold a band of rows only."""
+    shape = (tile_rows + 2 * margin, tile_cols + 2 * margin)
+    planes = np.empty((8,) + shape, dtype=np.float32)
+    horizontal = np.empty(shape, dtype=np.bool_)
+    col_index = np.empty(shape[1], dtype=np.int64)
+    width = mosaic.shape[1]
+    for t in range(origins.shape[0]):
+        r0, c0 = origins[t, 0], origins[t, 1]
+        rows, cols = min(tile_rows, row_stop - r0), min(tile_cols, width - c0)
+        _load_tile(mosaic, r0, c0, rows, cols, margin, planes[0], col_index)
+        _menon2007_tile(cfa, clamp_green, margin, out, r0, c0, rows, cols, out_row0, planes[0], planes[1], planes[2],
+                        planes[3], planes[4], planes[5], planes[6], planes[7], horizontal)
+
+
+@njit(cache=True, nogil=True, fastmath=False)  # the same floats as the numpy twin, bit for bit
+def _menon2007_tile(cfa, clamp_green, margin, out, r0, c0, rows, cols, out_row0, m, c_h, c_v, g, r, b, d_h, d_v,
+                    horizontal):
+    """Run Menon (2007) with refining on one tile loaded into ``m`` and write its ``rows x cols`` centre into
+    ``out``; the other planes are scratch of at least ``m``'s tile size.
+
+    ``margin`` must be even and at least 10 (the chain's stages reach 9 pixels). Local row ``a`` / column
+    ``k`` has the CFA phase of ``(a, k)`` because ``r0``, ``c0`` and the margin are even. Each stage is
+    valid one pixel or more further in from the tile edge than the one before.
+    """
+    p = margin
+    nh, nw = rows + 2 * p, cols + 2 * p
+
+    for a in range(2, nh - 2):  # directional greens -> colour differences at red/blue pixels
+        q = 1 if cfa[a & 1, 0] == 1 else 0
+        for k in range(2 + ((q - 2) & 1), nw - 2, 2):
+            gh = (((-F32_QUARTER * m[a, k - 2] + F32_HALF * m[a, k - 1]) + F32_HALF * m[a, k])
+                  + F32_HALF * m[a, k + 1]) + -F32_QUARTER * m[a, k + 2]
+            gv = (((-F32_QUARTER * m[a - 2, k] + F32_HALF * m[a - 1, k]) + F32_HALF * m[a, k])
+                  + F32_HALF * m[a + 1, k]) + -F32_QUARTER * m[a + 2, k]
+            if clamp_green:
+                gh = min(max(gh, min(m[a, k - 1], m[a, k + 1])), max(m[a, k - 1], m[a, k + 1]))
+                gv = min(max(gv, min(m[a - 1, k], m[a + 1, k])), max(m[a - 1, k], m[a + 1, k]))
+            c_h[a, k] = m[a, k] - gh
+            c_v[a, k] = m[a, k] - gv
+
+    # a posteriori decision: each pixel's sums read horizontal differences |c_h[a, k] - c_h[a, k + 2]| and
+    # vertical ones |c_v[a, k] - c_v[a + 2, k]| at eight places; made once per pixel here (in loops the compiler
+    # vectorises), then added in the published order, so the sums are the same floats
+    for a in range(2, nh - 2):
+        for k in range(2, nw - 4):
+            d_h[a, k] = abs(c_h[a, k] - c_h[a, k + 2])
+    for a in range(2, nh - 4):
+        for k in range(2, nw - 2):
+            d_v[a, k] = abs(c_v[a, k] - c_v[a + 2, k])
+
+    for a in range(4, nh - 4):  # decision and green at red/blue pixels; measured green kept
+        q = 1 if cfa[a & 1, 0] == 1 else 0
+        for k in range(4 + ((q + 1 - 4) & 1), nw - 4, 2):
+            g[a, k] = m[a, k]
+        for k in range(4 + ((q - 4) & 1), nw - 4, 2):
+            dh = ((((((F32_THREE * (d_h[a, k] + d_h[a, k - 2]) + d_h[a - 1, k - 1]) + d_h[a + 1, k - 1])
+                     + d_h[a - 2, k]) + d_h[a - 2, k - 2]) + d_h[a + 2, k]) + d_h[a + 2, k - 2])
+            dv = ((((((F32_THREE * (d_v[a, k] + d_v[a - 2, k]) + d_v[a - 1, k - 1]) + d_v[a - 1, k + 1])
+                     + d_v[a, k - 2]) + d_v[a - 2, k - 2]) + d_v[a, k + 2]) + d_v[a - 2, k + 2])
+            h = dv >= dh
+            horizontal[a, k] = h
+            g[a, k] = m[a, k] - (c_h[a, k] if h else c_v[a, k])
+
+    for a in range(5, nh - 5):  # red and blue at green pixels; measured red and blue kept
+        red_row = cfa[a & 1, 0] == 0 or cfa[a & 1, 1] == 0
+        q = 1 if cfa[a & 1, 0] == 1 else 0
+        for k in range(5, nw - 5):
+            if (k & 1) == q:
+                if red_row:
+                    r[a, k] = m[a, k]
+                else:
+                    b[a, k] = m[a, k]
+                continue
+            across = F32_HALF * (m[a, k - 1] - g[a, k - 1]) + F32_HALF * (m[a, k + 1] - g[a, k + 1])
+            down = F32_HALF * (m[a - 1, k] - g[a - 1, k]) + F32_HALF * (m[a + 1, k] - g[a + 1, k])
+            if red_row:
+                r[a, k] = g[a, k] + across
+                b[a, k] = g[a, k] + down
+            else:
+                b[a, k] = g[a, k] + across
+                r[a, k] = g[a, k] + down
+
+    for a in range(6, nh - 6):  # red at blue pixels, blue at red pixels, along the decided direction
+        red_row = cfa[a & 1, 0] == 0 or cfa[a & 1, 1] == 0
+        q = 1 if cfa[a & 1, 0] == 1 else 0
+        for k in range(6 + ((q - 6) & 1), nw - 6, 2):
+            src, dst = (r, b) if red_row else (b, r)
+            if horizontal[a, k]:
+                diff = F32_HALF * (dst[a, k - 1] - src[a, k - 1]) + F32_HALF * (dst[a, k + 1] - src[a, k + 1])
+            else:
+                diff = F32_HALF * (dst[a - 1, k] - src[a - 1, k]) + F32_HALF * (dst[a + 1, k] - src[a + 1, k])
+            dst[a, k] = src[a, k] + diff
+
+    for a in range(7, nh - 7):  # refining: green at red/blue pixels
+        red_row = cfa[a & 1, 0] == 0 or cfa[a & 1, 1] == 0
+        q = 1 if cfa[a & 1, 0] == 1 else 0
+        x = r if red_row else b
+        for k in range(7 + ((q - 7) & 1), nw - 7, 2):
+            if horizontal[a, k]:
+                diff = ((F32_THIRD * (x[a, k - 1] - g[a, k - 1]) + F32_THIRD * (x[a, k] - g[a, k]))
+                        + F32_THIRD * (x[a, k + 1] - g[a, k + 1]))
+            else:
+                diff = ((F32_THIRD * (x[a - 1, k] - g[a - 1, k]) + F32_THIRD * (x[a, k] - g[a, k]))
+                        + F32_THIRD * (x[a + 1, k] - g[a + 1, k]))
+            g[a, k] = x[a, k] - diff
+
+    for a in range(8, nh - 8):  # refining: red and blue at green pixels
+        red_row = cfa[a & 1, 0] == 0 or cfa[a & 1, 1] == 0
+        q = 1 if cfa[a & 1, 0] == 1 else 0
+        across_plane, down_plane = (r, b) if red_row else (b, r)
+        for k in range(8 + ((q + 1 - 8) & 1), nw - 8, 2):
+            across = (F32_HALF * (across_plane[a, k - 1] - g[a, k - 1])
+                      + F32_HALF * (across_plane[a, k + 1] - g[a, k + 1]))
+            down = F32_HALF * (down_plane[a - 1, k] - g[a - 1, k]) + F32_HALF * (down_plane[a + 1, k] - g[a + 1, k])
+            across_plane[a, k] = g[a, k] + across
+            down_plane[a, k] = g[a, k] + down
+
+    for a in range(9, nh - 9):  # refining: red at blue pixels, blue at red pixels
+        red_row = cfa[a & 1, 0] == 0 or cfa[a & 1, 1] == 0
+        q = 1 if cfa[a & 1, 0] == 1 else 0
+        for k in range(9 + ((q - 9) & 1), nw - 9, 2):
+            if horizontal[a, k]:
+                rb = ((F32_THIRD * (r[a, k - 1] - b[a, k - 1]) + F32_THIRD * (r[a, k] - b[a, k]))
+                      + F32_THIRD * (r[a, k + 1] - b[a, k + 1]))
+            else:
+                rb = ((F32_THIRD * (r[a - 1, k] - b[a - 1, k]) + F32_THIRD * (r[a, k] - b[a, k]))
+                      + F32_THIRD * (r[a + 1, k] - b[a + 1, k]))
+            if red_row:
+                b[a, k] = r[a, k] - rb
+            else:
+                r[a, k] = b[a, k] + rb
+
+    for a in range(rows):
+        for k in range(cols):
+            out[r0 - out_row0 + a, c0 + k, 0] = r[a + p, k + p]
+            out[r0 - out_row0 + a, c0 + k, 1] = g[a + p, k + p]
+            out[r0 - out_row0 + a, c0 + k, 2] = b[a + p, k + p]
+
+
+@njit(cache=True, fastmath=False)  # the same floats as the numpy twin, bit for bit
+def _reflect(k: int, n: int) -> int:
+    """Index ``k`` folded into ``[0, n)`` by mirror reflection without repeating the edge (numpy ``reflect``)."""
+    if n == 1:
+        return 0
+    period = 2 * (n - 1)
+    k = k % period
+    return k if k < n else period - k
+
+
+@njit(cache=True, fastmath=False)  # the same floats as the numpy twin, bit for bit
+def _load_tile(mosaic, r0, c0, rows, cols, margin, tile, col_index):
+    """Copy ``mosaic[r0 - margin : r0 + rows + margin, c0 - margin : ...]`` with reflected indices into the
+    top-left corner of ``tile`` (``col_index``: scratch of at least ``cols + 2 margin`` ints)."""
+    height, width = mosaic.shape
+    for k in range(cols + 2 * margin):
+        col_index[k] = _reflect(c0 - margin + k, width)
+    for a in range(rows + 2 * margin):
+        src = _reflect(r0 - margin + a, height)
+        for k in range(cols + 2 * margin):
+            tile[a, k] = mosaic[src, col_index[k]]
