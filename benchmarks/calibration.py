@@ -40,7 +40,8 @@ def colour_rows(folder: Path, camera: str, size) -> tuple[list[dict], dict]:
     import lumatune
     from lumatune.calibrate.capture import load_captures
     from lumatune.calibrate.chart import NEUTRAL_PATCHES, read_chart
-    from lumatune.calibrate.colour import calibrate_colour, delta_e00, exposure_scale
+    from lumatune.calibrate.colour import calibrate_colour, exposure_scale
+    from lumatune.colour.difference import delta_e00
     from lumatune.calibrate.dcp import profile_from_calibration, read_dcp, render_xyz_d65, write_dcp
     from lumatune.calibrate.huesat import fit_calibration_hue_sat_maps
     from lumatune.calibrate.reference import chart_reference_xyz

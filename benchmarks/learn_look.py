@@ -40,7 +40,8 @@ SIM_SCALE = 2  # sim scenes at twice the test suite's sizes
 
 
 def _de00(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    from lumatune.learn.fit import delta_e00, srgb_to_lab
+    from lumatune.colour.difference import delta_e00
+    from lumatune.colour.spaces import srgb_to_lab
 
     return delta_e00(srgb_to_lab(a.reshape(-1, 3)), srgb_to_lab(b.reshape(-1, 3)))
 

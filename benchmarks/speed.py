@@ -10,6 +10,7 @@ warm process (as a browser or a batch sees them), and the issue-7 targets, met o
                                                # then the largest real raw of ../shared/data/raw if present
     python benchmarks/speed.py --raw FILE      # any raw
     python benchmarks/speed.py --rounds 5
+    python benchmarks/speed.py --baseline-src /tmp/before/src   # also an earlier tree's lumatune, same rounds
 
 Peers: rawpy ``postprocess()`` (LibRaw AHD, camera WB, 8-bit sRGB) plus writing the JPEG with Pillow, and
 the same with a 16-bit TIFF; darktable-cli and rawtherapee-cli when installed (Debian packages ``darktable``,
@@ -84,13 +85,23 @@ def run_measured(command: list[str], env: dict | None = None) -> tuple[float, fl
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-def contenders(raw: Path, work: Path) -> dict[str, list[str]]:
-    """Name -> command line, for every contender installed here."""
+BASELINE = "baseline "
+"""Prefix of the contenders run from ``--baseline-src`` (an earlier tree of lumatune, e.g. a git worktree)."""
+
+
+def contenders(raw: Path, work: Path, baseline: Path | None = None) -> dict[str, list[str]]:
+    """Name -> command line, for every contender installed here (and the baseline tree's lumatune, if given)."""
     lumatune = [sys.executable, "-m", "lumatune", "develop", str(raw), "--overwrite"]
     found = {
         "lumatune default -> JPEG": lumatune + ["-o", str(work / "lt.jpg")],
         "lumatune default -> 16-bit TIFF": lumatune + ["-o", str(work / "lt.tif")],
         "lumatune --preview -> JPEG": lumatune + ["--preview", "-o", str(work / "lt-preview.jpg")],
+    }
+    if baseline is not None:
+        for name, command in list(found.items()):
+            output = work / f"base-{Path(command[-1]).name}"
+            found[BASELINE + name] = ["env", f"PYTHONPATH={baseline}", *command[:-1], str(output)]
+    found |= {
         "rawpy AHD -> JPEG": [sys.executable, "-c", RAWPY_SCRIPT, str(raw), str(work / "rp.jpg")],
         "rawpy AHD -> 16-bit TIFF": [sys.executable, "-c", RAWPY_SCRIPT, str(raw), str(work / "rp.tif")],
     }
@@ -114,12 +125,16 @@ def largest_shared_raw() -> Path | None:
     return max(raws, key=lambda p: p.stat().st_size) if raws else None
 
 
-def measure_contenders(raw: Path, rounds: int) -> dict[str, list[tuple[float, float, float]]]:
+Times = dict[str, list[tuple[float, float, float]]]
+"""Contender -> (wall s, CPU s, peak MB) per round."""
+
+
+def measure_contenders(raw: Path, rounds: int, baseline: Path | None = None) -> Times:
     """Every contender on ``raw``: one warm-up run each, then ``rounds`` interleaved rounds."""
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         env = {**os.environ, "HOME": str(work)}
-        commands = contenders(raw, work)
+        commands = contenders(raw, work, baseline)
         for command in commands.values():  # warm-up: numba cache, page cache
             (work / "dt.jpg").unlink(missing_ok=True)
             run_measured(command, env)
@@ -153,13 +168,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--raw", type=Path, help="raw file (default: a sim-made 24-MP DNG and the largest real raw)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--baseline-src", type=Path, help="an earlier tree's src/ folder: its lumatune runs too")
     args = parser.parse_args()
     for peer in ("darktable-cli", "rawtherapee-cli"):
         if not shutil.which(peer):
             print(f"skipping {peer}: not installed (apt-get install {peer.split('-')[0]})")
     raws = [args.raw] if args.raw else [make_24mp_dng(), largest_shared_raw()]
     for raw in [r for r in raws if r is not None]:
-        times = measure_contenders(raw, args.rounds)
+        times = measure_contenders(raw, args.rounds, args.baseline_src)
         _print_table(raw, times)
         print()
         print_profile(raw)
@@ -181,6 +197,12 @@ def _print_targets(times: dict, preview: float) -> None:
             ratio = ours / _median(times[peer], 0)
             print(f"target: lumatune JPEG <= {limit} x {peer}: {ratio:.2f} x -> {'met' if ratio <= limit else 'NOT met'}")
     rss = max(_median(times[name], 2) for name in times if name.startswith("lumatune"))
+    if any(name.startswith(BASELINE) for name in times):
+        for name in [n for n in times if n.startswith("lumatune")]:
+            wall, rss_now = _median(times[name], 0), _median(times[name], 2)
+            wall_base, rss_base = _median(times[BASELINE + name], 0), _median(times[BASELINE + name], 2)
+            print(f"against the baseline tree: {name}: wall {wall / wall_base:.2f} x, "
+                  f"peak memory {rss_now / rss_base:.2f} x")
     print(f"target: peak RSS <= {TARGET_RSS_MB} MB: {rss:.0f} MB -> {'met' if rss <= TARGET_RSS_MB else 'NOT met'}")
     verdict = "met" if preview <= TARGET_PREVIEW_S else "NOT met"
     print(f"target: preview <= {TARGET_PREVIEW_S} s (warm process): {preview:.2f} s -> {verdict}")

@@ -10,14 +10,9 @@ from typer.testing import CliRunner
 from lumatune.errors import BadFileError, OutputError
 from lumatune.io.lut import read_cube
 from lumatune.config.look import load_look
-from lumatune.cli.looks import (
-    _without_spatial,
-    bake_look_lut,
-    compare,
-    look_chart,
-    look_export,
-    look_measure,
-)
+from lumatune.cli.looks import compare, look_chart, look_export, look_measure
+from lumatune.looktools.bake import bake_look_lut
+from lumatune.looktools.character import _without_spatial
 from lumatune.stages.lut import tetrahedral
 
 BAKE_TOLERANCE = 1e-5

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lumatune.config.look import builtin_looks
-from lumatune.cli.looks import character_table
+from lumatune.looktools.character import character_table
 
 BUILTINS = ("neutral", "default", "natural", "authentic", "vibrant", "mono", "mono-hc", "cinema", "slide")
 MONO_CHROMA = 1e-4

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from lumatune.pipeline import ORDER, STAGES, stages_of_side
+from lumatune.pipeline import ORDER
+from lumatune.stages.registry import STAGES, stages_of_side
 
 
 def _index(name: str) -> int:
@@ -37,3 +38,35 @@ def test_every_stage_has_a_reason_a_side_and_params():
         assert entry.stage.side in ("tuning", "look")
         entry.stage.params()  # defaults are valid
     assert set(stages_of_side("tuning")) | set(stages_of_side("look")) == set(STAGES)
+
+
+def test_selections_derived_from_the_table():
+    """What a LUT can hold and what it cannot, as the look tools and the learner use them."""
+    from lumatune.pipeline import LOOK_STAGES, POINTWISE, SPATIAL
+
+    assert POINTWISE == ("exposure", "colour", "lut", "mono", "tone")
+    assert SPATIAL == ("sharpen", "grain", "vignette", "crop", "frame")
+    assert LOOK_STAGES == POINTWISE + SPATIAL
+
+
+def test_only_the_demosaic_makes_rows_on_demand():
+    assert [entry.name for entry in ORDER if entry.rows is not None] == ["demosaic"]
+
+
+def test_a_selection_runs_those_stages_in_table_order_without_turning():
+    import numpy as np
+    import pytest
+
+    from lumatune.config.look import load_look
+    from lumatune.pipeline import bare_frame, run
+
+    look = load_look("vibrant")
+    image = np.random.default_rng(0).random((8, 16, 3), dtype=np.float32)
+    forwards = run(bare_frame(), None, look, image=image.copy(), select=("tone", "exposure", "colour"))
+    frame = bare_frame()
+    by_hand = image.copy()
+    for name in ("exposure", "colour", "tone"):
+        by_hand = run(frame, None, look, image=by_hand, select=(name,))
+    np.testing.assert_array_equal(forwards, by_hand)
+    with pytest.raises(ValueError, match="no such stage: tonne"):
+        run(bare_frame(), None, look, image=image, select=("tonne",))

@@ -13,9 +13,11 @@ import os
 import numpy as np
 
 from lumatune.config.look import Look, load_look
-from lumatune.raw import RawImage, open_raw
-from lumatune.stages.base import Frame
 from lumatune.config.tuning import Tuning, default_tuning, load_tuning
+from lumatune.errors import BadFileError
+from lumatune.raw import RawImage, open_raw
+from lumatune.runtime.numba import numba_ready
+from lumatune.stages.base import Frame
 
 __all__ = ["develop", "save", "open_raw"]
 
@@ -47,15 +49,14 @@ def develop(
     in_bands : return a :class:`~lumatune.pipeline.BandedImage` (rows developed on demand, e.g. by the JPEG or TIFF
         writer's strips, on every core) when the look and the raw allow it; :func:`save` takes either.
     """
-    from lumatune import pipeline
-    from lumatune.errors import BadFileError
+    from lumatune import pipeline  # lazy: numba (0.4 s); ``import lumatune`` must not load it, the CLI overlaps it
 
     if space not in OUTPUT_SPACES:
         raise BadFileError(f"unknown output space '{space}' (valid: {', '.join(OUTPUT_SPACES)})")
     if not isinstance(raw, RawImage):
         raw = open_raw(raw)
     if preview:
-        from lumatune.pipeline.preview import preview_raw
+        from lumatune.pipeline.preview import preview_raw  # lazy: numba (0.4 s)
 
         raw = preview_raw(raw)
     if not isinstance(look, Look):
@@ -64,12 +65,12 @@ def develop(
         tuning = default_tuning()
     elif not isinstance(tuning, Tuning):
         tuning = load_tuning(tuning)
-    frame = Frame(raw=raw, output_space=space, user_ev=float(ev))
+    frame = Frame(raw=raw, output_space=space, user_ev=float(ev), kernels_ready=numba_ready)
     return pipeline.run(frame, tuning, look, profile=profile, in_bands=in_bands)
 
 
 def save(image: np.ndarray, path: str | os.PathLike, **options):
     """Encode a developed image (see :func:`lumatune.io.encode.save` for the options) atomically."""
-    from lumatune.io.encode import save as encode_save
+    from lumatune.io.encode import save as encode_save  # lazy: numba (0.15 s)
 
     return encode_save(image, path, **options)

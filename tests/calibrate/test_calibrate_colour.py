@@ -8,11 +8,11 @@ import pytest
 from lumatune.calibrate.colour import (
     D65_WHITE,
     calibrate_colour,
-    delta_e00,
     fit_wb_matrix_de00,
     patch_de00,
     white_balanced,
 )
+from lumatune.colour.difference import delta_e00
 from lumatune.calibrate.reference import chart_reference_xyz, illuminant_cct
 from lumatune.errors import UnsupportedError
 

@@ -16,7 +16,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from lumatune.calibrate.colour import calibrate_colour, delta_e00, exposure_scale
+from lumatune.calibrate.colour import calibrate_colour, exposure_scale
+from lumatune.colour.difference import delta_e00
 from lumatune.calibrate.dcp import profile_from_calibration, read_dcp, render_xyz_d65, write_dcp
 from lumatune.calibrate.huesat import fit_calibration_hue_sat_maps
 from lumatune.colour.spaces import XYZ_to_Lab

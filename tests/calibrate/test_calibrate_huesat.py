@@ -58,7 +58,7 @@ def _independent_distortion():
 def test_fit_undoes_an_independently_applied_distortion():
     from dng_hue_sat_reference import hue_sat_map_xyz_d50
 
-    from lumatune.calibrate.colour import delta_e00
+    from lumatune.colour.difference import delta_e00
     from lumatune.colour.spaces import MATRIX_D50_TO_D65_BRADFORD, MATRIX_D65_TO_D50_BRADFORD, XYZ_to_Lab
 
     reference, distorted = _independent_distortion()

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 from learn.learn_sim import (
+    HELD_SEED,
+    LUT_SIZE,
+    NONLINEAR_SAMPLES,
     SECRET_TOML,
     TEST_SCENES,
     TRAIN_SCENES,
@@ -40,6 +43,34 @@ def sim_pairs(learn_folder, secret_look) -> dict[str, list[SimPair]]:
         "validation": secret_pairs(learn_folder, secret_look, "validation", VALIDATION_SCENES),
         "test": secret_pairs(learn_folder, secret_look, "test", TEST_SCENES),
     }
+
+
+@pytest.fixture(scope="session")
+def learned(sim_pairs, learn_folder):
+    """Fit on the training pairs, stages chosen on the validation pair (held out, :data:`HELD_SEED`); the look
+    written as a file. Returns the prepared training and validation pairs, the fit and the look file."""
+    import lumatune
+    from lumatune.learn.fit import fit_look
+    from lumatune.learn.model import write_look
+    from lumatune.learn.pairs import Pair, PairSpec
+    from lumatune.learn.samples import Part, draw_samples, prepare_pair
+
+    def prepared(pairs):
+        return [
+            prepare_pair(Pair(PairSpec(p.dng), lumatune.open_raw(p.dng), p.target, 1.0 - 0.5 / 255.0, "lumatune"))
+            for p in pairs
+        ]
+
+    train, validation = prepared(sim_pairs["train"]), prepared(sim_pairs["validation"])
+    result = fit_look(
+        draw_samples([Part(p, p.usable) for p in train], seed=0),
+        draw_samples([Part(p, p.usable) for p in validation], seed=HELD_SEED),
+        lut_size=LUT_SIZE,
+        nonlinear_samples=NONLINEAR_SAMPLES,
+    )
+    path = learn_folder / "learned.toml"
+    write_look(result.look, path, overwrite=True)
+    return train, validation, result, path
 
 
 @pytest.fixture(scope="session")

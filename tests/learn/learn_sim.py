@@ -47,6 +47,12 @@ TRAIN_SCENES = (
 )
 VALIDATION_SCENES = (("natural", "6500K", (240, 160), 0.2),)
 TEST_SCENES = (("natural", "5000K", (258, 172), 0.3), ("colorchecker", "D65", (240, 160), 0.3))
+LUT_SIZE = 17
+"""Lattice points per axis of the learned LUT in the sim fit."""
+NONLINEAR_SAMPLES = 3000
+"""Samples the sim fit's nonlinear stages use at most."""
+HELD_SEED = 1
+"""Seed of the held-out (validation) samples the fit chooses its stages on and reports its error for."""
 TARGET_TURNS = 1
 """Counter-clockwise quarter turns applied to every target (PIL ``rotate(90)``)."""
 TARGET_SCALE = 0.75

@@ -103,7 +103,7 @@ def test_diff_of_a_look_with_itself_is_zero(app):
 
 
 def test_diff_says_what_differs():
-    from lumatune.learn.diff import look_diff
+    from lumatune.looktools.diff import look_diff
     from lumatune.colour.oklab import HUE_NAMES
 
     numbers = look_diff("neutral", "vibrant", scene_size=(120, 80))

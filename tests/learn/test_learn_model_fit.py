@@ -12,11 +12,11 @@ from lumatune.learn.fit import (
     fit_look,
     fit_vignette,
     held_out_error,
-    tetrahedral_weights,
 )
 from lumatune.learn.model import LearnedLook, identity_lut, render_samples, write_look
 from lumatune.learn.samples import Samples
 from lumatune.stages.look_colour import ColourParams
+from lumatune.stages.lut import tetrahedral_weights
 from lumatune.stages.vignette import VignetteParams
 
 MODEL_TOLERANCE = 2.0 / 255.0

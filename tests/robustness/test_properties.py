@@ -22,7 +22,7 @@ from lumatune.errors import BadFileError, LumatuneError
 from lumatune.io.dng import BAYER_PATTERNS, write_dng
 from lumatune.config.look import load_look
 from lumatune.stages.params import describe_params
-from lumatune.pipeline import stages_of_side
+from lumatune.stages.registry import stages_of_side
 from lumatune.raw import open_raw, read_dng_tags
 from lumatune.config.tuning import load_tuning
 

@@ -72,19 +72,14 @@ def normalised_mosaic(raw: RawImage, *, lens_shading=None, correct_shading: bool
         ``None`` uses the stage's defaults (the raw's own GainMap, if any).
     correct_shading : False leaves the lens shading in (what shading calibration measures).
     """
-    from lumatune.pipeline import STAGES
+    from lumatune.config.blocks import BlockSet
+    from lumatune.config.tuning import Tuning
+    from lumatune.pipeline import run  # lazy: the pipeline loads numba (0.4 s); reading captures' metadata needs none
     from lumatune.stages.base import Frame
 
-    frame = Frame(raw=raw)
-    image = raw.data
+    tuning = Tuning(blocks=BlockSet(params={} if lens_shading is None else {"lens_shading": lens_shading}))
     names = ("linearise", "levels") + (("lens_shading",) if correct_shading else ())
-    for name in names:
-        stage = STAGES[name]
-        params = lens_shading if (name == "lens_shading" and lens_shading is not None) else stage.params()
-        plan = stage.plan(params, frame, image)
-        if plan is not None:
-            image = stage.process(image, plan)
-    return np.asarray(image, dtype=np.float32)
+    return np.asarray(run(Frame(raw=raw), tuning, None, select=names), dtype=np.float32)
 
 
 def load_captures(

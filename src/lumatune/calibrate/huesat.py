@@ -88,7 +88,7 @@ def fit_hue_sat_map(
     """
     from scipy.optimize import minimize
 
-    from lumatune.calibrate.colour import delta_e00
+    from lumatune.colour.difference import delta_e00
     from lumatune.colour.spaces import MATRIX_D50_TO_D65_BRADFORD
 
     d50 = xyz_d65 @ MATRIX_D65_TO_D50_BRADFORD.T

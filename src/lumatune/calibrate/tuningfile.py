@@ -32,7 +32,7 @@ def tuning_from_blocks(blocks: dict[str, dict], *, camera: str | None = None, de
     ------
     BadFileError : a block or key the tuning stages do not accept.
     """
-    from lumatune.pipeline import stages_of_side
+    from lumatune.stages.registry import stages_of_side  # lazy: the stages load numba (0.4 s), `import lumatune` must not
 
     parsed = parse_blocks(blocks, stages_of_side("tuning"), where="calibrated tuning", text="", top_keys=_TOP_KEYS)
     return Tuning(blocks=parsed, camera=camera, description=description, source="calibrate")

@@ -41,6 +41,7 @@ from numpy.typing import ArrayLike
 from lumatune.errors import UnsupportedError
 
 __all__ = [
+    "srgb_to_lab",
     "gamut_clip",
     "CCS_ILLUMINANTS",
     "XY_D50",
@@ -340,3 +341,9 @@ def Lab_to_XYZ(Lab: ArrayLike, white_xy: ArrayLike = XY_D65) -> np.ndarray:
     f = np.stack([fy + a / 500.0, fy, fy - b / 200.0], axis=-1)
     ratio = np.where(f > 6.0 / 29.0, f**3, 3.0 * (6.0 / 29.0) ** 2 * (f - 4.0 / 29.0))
     return ratio * xy_to_XYZ(white_xy)
+
+
+def srgb_to_lab(encoded: np.ndarray) -> np.ndarray:
+    """CIELAB (D65 white, Y = 1 at sRGB white) of display-encoded sRGB; float64."""
+    linear = decode_eotf(np.clip(encoded, 0.0, 1.0).astype(np.float32), "srgb").astype(np.float64)
+    return XYZ_to_Lab(linear @ matrix_rgb_to_xyz("srgb").T)

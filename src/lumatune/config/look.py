@@ -19,6 +19,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from importlib import resources
@@ -55,36 +56,39 @@ def builtin_looks() -> dict[str, Path]:
 def load_look(name_or_path: str | os.PathLike) -> Look:
     """A built-in look by name, a look TOML file by path, or a LUT file (``.cube``, Hald ``.png``) as a look."""
     from lumatune.io.lut import LUT_SUFFIXES
-    from lumatune.pipeline import stages_of_side
+    from lumatune.stages.registry import stages_of_side  # lazy: the stages load numba (0.4 s), `import lumatune` must not
 
     if Path(str(name_or_path)).suffix.lower() in LUT_SUFFIXES:
         return _lut_look(Path(str(name_or_path)))
     data, where, text = _look_data(str(name_or_path), chain=())
     blocks = parse_blocks(data, stages_of_side("look"), where=where, text=text, top_keys=_TOP_KEYS)
-    _check_lut(blocks)
+    blocks = _with_lut_loaded(blocks)
     name = data.get("name") or Path(str(name_or_path)).stem
     return Look(name=str(name), description=str(data.get("description", "")), blocks=blocks, source=where)
 
 
 def _lut_look(path: Path) -> Look:
     """The neutral look plus the table in ``path``, which expects display-encoded sRGB."""
-    from lumatune.pipeline import stages_of_side
+    from lumatune.stages.registry import stages_of_side  # lazy: the stages load numba (0.4 s), `import lumatune` must not
 
     data, _, _ = _look_data("neutral", chain=())
     data = {**data, "lut": {"file": str(path.resolve()), "space": "srgb", "strength": 1.0}}
     blocks = parse_blocks(data, stages_of_side("look"), where=str(path), text="", top_keys=_TOP_KEYS)
-    _check_lut(blocks)
+    blocks = _with_lut_loaded(blocks)
     description = f"neutral + the LUT {path.name} (on the sRGB rendering)"
     return Look(name=path.stem, description=description, blocks=blocks, source=str(path))
 
 
-def _check_lut(blocks: BlockSet) -> None:
-    """Read the look's LUT now, so that a missing or malformed table fails before any image."""
+def _with_lut_loaded(blocks: BlockSet) -> BlockSet:
+    """The blocks with the look's LUT read into its params (the stage reads no file), so that a missing or
+    malformed table fails here, before any image."""
     from lumatune.io.lut import load_lut
 
     params = blocks.params.get("lut")
-    if params is not None and params.file and "lut" not in blocks.disabled:
-        load_lut(params.file)
+    if params is None or not params.file or "lut" in blocks.disabled:
+        return blocks
+    loaded = dataclasses.replace(params, table=load_lut(params.file))
+    return dataclasses.replace(blocks, params={**blocks.params, "lut": loaded})
 
 
 def _with_lut_path_resolved(data: dict, folder: Path) -> dict:

@@ -49,7 +49,7 @@ def default_tuning() -> Tuning:
 
 def load_tuning(path: str | os.PathLike) -> Tuning:
     """Read and validate a tuning TOML file (unknown blocks or keys are errors naming the key and line)."""
-    from lumatune.pipeline import stages_of_side
+    from lumatune.stages.registry import stages_of_side  # lazy: the stages load numba (0.4 s), `import lumatune` must not
 
     path = Path(path)
     data, text = read_toml(path, "tuning")

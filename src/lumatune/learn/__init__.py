@@ -7,21 +7,20 @@
 -   :mod:`~lumatune.learn.fit`: exposure, tone curve, vignette, hue table, 3-D LUT, each kept while the
     held-out error falls;
 -   :mod:`~lumatune.learn.report`: the held-out error end to end, the report files;
--   :mod:`~lumatune.learn.diff`: two looks compared in numbers;
 -   :mod:`~lumatune.learn.learner`: all of it for ``lumatune look learn``; :mod:`~lumatune.cli.learn` the
     commands.
 
-Off the develop path: these modules may use scipy, colour-science and matplotlib. Public entry points
-load on first use: :func:`learn_look` and :func:`look_diff`.
+Off the develop path: these modules may use scipy, colour-science and matplotlib. The public entry point
+loads on first use: :func:`learn_look`. Two looks compared in numbers: :mod:`lumatune.looktools.diff`.
 """
 
 from __future__ import annotations
 
 import importlib
 
-__all__ = ["learn_look", "look_diff"]
+__all__ = ["learn_look"]
 
-_HOMES = {"learn_look": "lumatune.learn.learner", "look_diff": "lumatune.learn.diff"}
+_HOMES = {"learn_look": "lumatune.learn.learner"}
 
 
 def __getattr__(name: str):

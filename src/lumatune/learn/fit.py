@@ -45,20 +45,25 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lumatune.colour.difference import delta_e00
+from lumatune.colour.spaces import srgb_to_lab
 from lumatune.learn.model import (
     LearnedLook,
     as_image,
     from_image,
     identity_lut,
+    lut_plan_of,
+    pointwise_walk,
     render_samples,
-    tone_params_of,
     vignette_weights,
     vignetted,
 )
 from lumatune.learn.samples import Samples
+from lumatune.pipeline import Prepared
 from lumatune.runtime.numba import numba_threads
 from lumatune.stages.look_colour import ColourParams
-from lumatune.stages.tone import display_transform_fast, monotone_cubic, monotone_slopes, tone_plan
+from lumatune.stages.lut import lut_input, lut_output, tetrahedral_weights
+from lumatune.stages.tone import monotone_cubic, monotone_slopes
 from lumatune.stages.vignette import VignetteParams
 
 __all__ = [
@@ -68,15 +73,12 @@ __all__ = [
     "LUT_SHRINK",
     "StageResult",
     "FitResult",
-    "srgb_to_lab",
-    "delta_e00",
     "held_out_error",
     "fit_exposure",
     "fit_curve",
     "fit_colour",
     "fit_lut",
     "fit_vignette",
-    "tetrahedral_weights",
     "fit_look",
 ]
 
@@ -143,21 +145,6 @@ class FitResult:
     def held_out_de00(self) -> float:
         kept = [s for s in self.log if s.kept]
         return kept[-1].held_out_de00 if kept else self.neutral_de00
-
-
-def srgb_to_lab(encoded: np.ndarray) -> np.ndarray:
-    """CIELAB (D65 white, Y = 1 at sRGB white) of display-encoded sRGB; float64."""
-    from lumatune.colour.spaces import XYZ_to_Lab, decode_eotf, matrix_rgb_to_xyz
-
-    linear = decode_eotf(np.clip(encoded, 0.0, 1.0).astype(np.float32), "srgb").astype(np.float64)
-    return XYZ_to_Lab(linear @ matrix_rgb_to_xyz("srgb").T)
-
-
-def delta_e00(lab_a: np.ndarray, lab_b: np.ndarray) -> np.ndarray:
-    """CIEDE2000 between two arrays of CIELAB colours (colour-science)."""
-    import colour
-
-    return np.asarray(colour.delta_E(lab_a, lab_b, method="CIE 2000"), np.float64)
 
 
 def _render(look: LearnedLook, samples: Samples) -> np.ndarray:
@@ -298,43 +285,6 @@ def fit_colour(samples: Samples, start: LearnedLook) -> LearnedLook:
     return base.replace(points=_points(x[26:]), colour=_colour_params(x[:26]), stages=start.stages + ("colour",))
 
 
-def tetrahedral_weights(rgb: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Flat lattice indices (n, 4) and weights (n, 4) of the tetrahedral interpolation at ``rgb`` in [0, 1]^3.
-
-    The same cells, tetrahedra and tie-breaks as :func:`lumatune.stages.lut.tetrahedral`, so that
-    ``sum(weights * table.reshape(-1, 3)[indices], axis=1)`` is its value.
-
-    References
-    ----------
-    Kasson et al., J. Electronic Imaging 4(3), 1995, section 4.4.
-    """
-    x = np.clip(np.asarray(rgb, np.float64), 0.0, 1.0) * (size - 1)
-    base = np.minimum(np.floor(x), size - 2).astype(np.int64)
-    fr, fg, fb = (x - base).T
-    cases = (
-        ((fr > fg) & (fg >= fb), (fr, fg, fb), ((1, 0, 0), (1, 1, 0))),
-        ((fr > fb) & (fb > fg), (fr, fb, fg), ((1, 0, 0), (1, 0, 1))),
-        ((fb >= fr) & (fr > fg), (fb, fr, fg), ((0, 0, 1), (1, 0, 1))),
-        ((fb > fg) & (fg >= fr), (fb, fg, fr), ((0, 0, 1), (0, 1, 1))),
-        ((fg >= fb) & (fb > fr), (fg, fb, fr), ((0, 1, 0), (0, 1, 1))),
-        ((fg >= fr) & (fr >= fb), (fg, fr, fb), ((0, 1, 0), (1, 1, 0))),
-    )
-    n = len(x)
-    corners = np.zeros((n, 4, 3), np.int64)
-    weights = np.zeros((n, 4))
-    done = np.zeros(n, bool)
-    for mask, (a, b, c), (first, second) in cases:
-        mask = mask & ~done
-        done |= mask
-        corners[mask, 1] = first
-        corners[mask, 2] = second
-        corners[mask, 3] = (1, 1, 1)
-        weights[mask] = np.stack([1 - a[mask], a[mask] - b[mask], b[mask] - c[mask], c[mask]], axis=-1)
-    ijk = base[:, None, :] + corners
-    indices = (ijk[..., 0] * size + ijk[..., 1]) * size + ijk[..., 2]
-    return indices, weights
-
-
 def _second_differences(size: int):
     """Sparse second differences along each axis of a ``size``^3 lattice (rows: one per interior triple)."""
     import scipy.sparse as sp
@@ -351,41 +301,46 @@ def _second_differences(size: int):
 
 
 def _lut_inputs(look: LearnedLook, scene: np.ndarray) -> np.ndarray:
-    """What the LUT stage sees: the graded scene as display-encoded Rec.2020, gamut-clipped, in [0, 1]."""
-    from lumatune.colour.spaces import encode_oetf, matrix_rgb_to_xyz
-    from lumatune.stages.look_colour import adjust_colour_fast, colour_plan
-    from lumatune.colour.spaces import gamut_clip
-
+    """What the LUT stage reads: the scene through the look's stages before it, gamut-clipped and display-encoded
+    in :data:`~lumatune.learn.model.LUT_SPACE` (:func:`lumatune.stages.lut.lut_input`), in [0, 1]."""
     image = as_image(scene)
-    image *= np.float32(2.0**look.ev)
-    plan = colour_plan(look.colour) if look.colour is not None else None
-    if plan is not None:
-        image = adjust_colour_fast(image, plan)
-    clipped = gamut_clip(from_image(image, len(scene)), matrix_rgb_to_xyz("rec2020")[1])
-    return encode_oetf(clipped, "rec2020").astype(np.float64)
+    graded = from_image(pointwise_walk(look, image).before("lut")(image), len(scene))
+    return lut_input(graded, lut_plan_of(identity_lut(2)))
 
 
-def _after_lut(look: LearnedLook, outputs: np.ndarray, vignette: np.ndarray | None) -> np.ndarray:
-    """CIELAB of the display rendering of LUT outputs (display-encoded Rec.2020) through the look's tone stage
-    and, when the look has one, its vignette (``vignette``: the per-sample weights)."""
-    from lumatune.colour.spaces import decode_eotf
+@dataclass(frozen=True)
+class _AfterLut:
+    """The rendering of LUT outputs, planned once for a look: the LUT stage's decoding, the look's stages after
+    the LUT (:func:`lumatune.learn.model.pointwise_walk`) and, when it has one, its vignette's per-sample weights."""
 
-    linear = decode_eotf(np.clip(outputs, 0.0, 1.0).astype(np.float32), "rec2020")
-    image = display_transform_fast(as_image(linear), tone_plan(tone_params_of(look), 1.0, "srgb"))
-    display = from_image(image, len(outputs))
-    if vignette is not None:
-        display = vignetted(display, look.vignette.amount, vignette)
-    return srgb_to_lab(display)
+    walk: Prepared
+    vignette: tuple[float, np.ndarray] | None
+
+    @classmethod
+    def of(cls, look: LearnedLook, samples: Samples) -> _AfterLut:
+        walk = pointwise_walk(look, as_image(samples.scene)).after("lut")
+        if look.vignette is None:
+            return cls(walk, None)
+        weights = vignette_weights(look.vignette, samples.position, samples.frame_index, samples.frames)
+        return cls(walk, (look.vignette.amount, weights))
+
+    def __call__(self, outputs: np.ndarray) -> np.ndarray:
+        """CIELAB of the display rendering of LUT outputs (display-encoded Rec.2020, (n, 3))."""
+        linear = lut_output(outputs, lut_plan_of(identity_lut(2)))
+        display = from_image(self.walk(as_image(linear)), len(outputs))
+        if self.vignette is not None:
+            display = vignetted(display, *self.vignette)
+        return srgb_to_lab(display)
 
 
-def _after_lut_jacobian(look: LearnedLook, outputs: np.ndarray, lab: np.ndarray, vignette) -> np.ndarray:
-    """(n, 3, 3) derivative of :func:`_after_lut` at ``outputs`` by forward differences (backwards near 1)."""
+def _after_lut_jacobian(after: _AfterLut, outputs: np.ndarray, lab: np.ndarray) -> np.ndarray:
+    """(n, 3, 3) derivative of ``after`` at ``outputs`` by forward differences (backwards near 1)."""
     jacobian = np.empty((len(outputs), 3, 3))
     for c in range(3):
         h = np.where(outputs[:, c] + LUT_STEP <= 1.0, LUT_STEP, -LUT_STEP)
         moved = outputs.copy()
         moved[:, c] += h
-        jacobian[:, :, c] = (_after_lut(look, moved, vignette) - lab) / h[:, None]
+        jacobian[:, :, c] = (after(moved) - lab) / h[:, None]
     return jacobian
 
 
@@ -401,10 +356,11 @@ def _linearised_design(indices: np.ndarray, weights: np.ndarray, jacobian: np.nd
     return sp.csr_matrix((values.ravel(), (rows.ravel(), columns.ravel())), shape=(3 * n, 3 * nodes))
 
 
-def _gauss_newton_lut(look, lattice, target_lab, vignette, size, smoothness, table, iterations):
+def _gauss_newton_lut(after, lattice, target_lab, size, smoothness, table, iterations):
     """Refine ``table`` (size^3, 3) by Gauss-Newton steps on the soft-L1 CIELAB misfit plus the penalties.
 
-    ``lattice`` is the samples' tetrahedral ``(indices, weights)``. Each step solves
+    ``after`` renders LUT outputs (:class:`_AfterLut`); ``lattice`` is the samples' tetrahedral
+    ``(indices, weights)``. Each step solves
     ``(B^T W B + P) step = B^T W r - P (table - identity)`` by conjugate gradients (Jacobi preconditioner),
     ``B`` the linearised design, ``W`` the soft-L1 weights over the sample count, ``P`` the penalties.
     """
@@ -420,10 +376,10 @@ def _gauss_newton_lut(look, lattice, target_lab, vignette, size, smoothness, tab
     penalty = sp.kron(penalty, sp.identity(3)).tocsr()
     for _ in range(iterations):
         outputs = np.einsum("nk,nkc->nc", weights, table[indices])
-        lab = _after_lut(look, outputs, vignette)
+        lab = after(outputs)
         residual = target_lab - lab
         robust = 1.0 / np.sqrt(1.0 + (np.linalg.norm(residual, axis=1) / ROBUST_SCALE) ** 2) / n
-        design = _linearised_design(indices, weights, _after_lut_jacobian(look, outputs, lab, vignette), nodes)
+        design = _linearised_design(indices, weights, _after_lut_jacobian(after, outputs, lab), nodes)
         row_weights = sp.diags(np.repeat(robust, 3))
         normal = (design.T @ row_weights @ design + penalty).tocsr()
         right = design.T @ (np.repeat(robust, 3) * residual.ravel()) - penalty @ (table - identity).ravel()
@@ -457,16 +413,14 @@ def fit_lut(samples: Samples, held: Samples, start: LearnedLook, size: int = 33)
     """
     target_lab = srgb_to_lab(samples.target)
     held_lab = srgb_to_lab(held.target)
-    vignette = None
-    if start.vignette is not None:
-        vignette = vignette_weights(start.vignette, samples.position, samples.frame_index, samples.frames)
+    after = _AfterLut.of(start, samples)
     coarse = min(size, COARSE_LUT_SIZE)
     lattice = _lut_lattice(start, samples.scene, coarse)
     table = identity_lut(coarse).reshape(-1, 3).astype(np.float64)
     best, scores = None, []
     for step, smoothness in enumerate(sorted(LUT_SMOOTHNESS, reverse=True)):
         iterations = LUT_ITERATIONS if step == 0 else 1
-        table = _gauss_newton_lut(start, lattice, target_lab, vignette, coarse, smoothness, table, iterations)
+        table = _gauss_newton_lut(after, lattice, target_lab, coarse, smoothness, table, iterations)
         look = start.replace(lut=_as_table(table, coarse), stages=start.stages + ("lut",))
         error = held_out_error(look, held, held_lab)
         scores.append(f"{smoothness:g}: {error:.3f}")
@@ -476,8 +430,8 @@ def fit_lut(samples: Samples, held: Samples, start: LearnedLook, size: int = 33)
     note = f"smoothness {smoothness:g} chosen (held-out mean ΔE00 {', '.join(scores)} at {coarse}^3)"
     if size == coarse:
         return look, note
-    fine = _gauss_newton_lut(start, _lut_lattice(start, samples.scene, size), target_lab, vignette, size,
-                             smoothness, _resampled(table, size), 1)
+    fine = _gauss_newton_lut(after, _lut_lattice(start, samples.scene, size), target_lab, size, smoothness,
+                             _resampled(table, size), 1)
     return start.replace(lut=_as_table(fine, size), stages=start.stages + ("lut",)), note
 
 

@@ -4,9 +4,11 @@ A :class:`LearnedLook` holds what the fit found, in the look file's own terms: `
 curve of ``points`` (sRGB-encoded in and out, input 1 at scene white 1, per channel: ``hue_preservation =
 0``), a ``[colour]`` block (saturation, vibrance, the eight-hue table), a 3-D ``[lut]`` over display-encoded
 Rec.2020 (the colorimetric rendering of the graded scene, so that its wide gamut is kept) and a
-``[vignette]``. :func:`render_samples` runs those blocks on scene colours with the stages' own plan and
-process functions, in the pipeline's order, so that the fit sees what ``lumatune develop`` will do;
-:func:`write_look` writes the look TOML (``base = "neutral"``) and its ``.cube``.
+``[vignette]``. :func:`render_samples` runs the look as written (``neutral`` plus those blocks, :func:`look_of`)
+through the pipeline's own walk (:func:`lumatune.pipeline.prepare`, the point-wise stages), so that the fit sees
+what ``lumatune develop`` will do; only the vignette, which depends on where a sample lies in its frame, is
+applied per sample from the stage's own weight map. :func:`write_look` writes the look TOML
+(``base = "neutral"``) and its ``.cube``.
 
 References
 ----------
@@ -18,20 +20,27 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from lumatune.stages.look_colour import ColourParams, adjust_colour_fast, colour_plan
-from lumatune.stages.lut import LutPlan, apply_lut_fast
-from lumatune.stages.tone import ToneParams, display_transform_fast, tone_plan
+from lumatune.config.blocks import BlockSet
+from lumatune.config.look import Look, load_look
+from lumatune.pipeline import POINTWISE, Prepared, bare_frame, prepare
+from lumatune.stages.exposure import ExposureParams
+from lumatune.stages.look_colour import ColourParams
+from lumatune.stages.lut import LutPlan
+from lumatune.stages.tone import ToneParams
 from lumatune.stages.vignette import VignetteParams, vignette_plan, vignette_weight
 
 __all__ = [
     "LUT_SPACE",
     "TONE_WHITE",
     "LearnedLook",
+    "look_of",
     "lut_plan_of",
+    "pointwise_walk",
     "tone_params_of",
     "as_image",
     "from_image",
@@ -145,6 +154,35 @@ def from_image(image: np.ndarray, count: int) -> np.ndarray:
     return image.reshape(-1, 3)[:count]
 
 
+@lru_cache(maxsize=1)
+def _neutral() -> Look:
+    return load_look("neutral")
+
+
+def look_of(look: LearnedLook) -> Look:
+    """The look as ``develop`` reads the written file: ``neutral`` (its base) with the learned blocks on top.
+
+    The LUT is not among the blocks (it is a table in memory, see :func:`pointwise_walk`), nor the vignette (it
+    is applied per sample, see :func:`render_samples`).
+    """
+    neutral = _neutral()
+    exposure = dataclasses.replace(neutral.blocks.params.get("exposure") or ExposureParams(), ev=float(look.ev))
+    params = {**neutral.blocks.params, "exposure": exposure}
+    if look.points:
+        params["tone"] = tone_params_of(look)
+    if look.colour is not None:
+        params["colour"] = look.colour
+    return Look(name="learned", blocks=BlockSet(params=params, disabled=neutral.blocks.disabled))
+
+
+def pointwise_walk(look: LearnedLook, image: np.ndarray) -> Prepared:
+    """The look's point-wise stages (:data:`lumatune.pipeline.POINTWISE`) planned once for images like ``image``:
+    linear Rec.2020 scene colours after the raw's own exposure (no DNG: the bare frame has no BaselineExposure)
+    in, display-encoded sRGB out."""
+    plans = {"lut": lut_plan_of(look.lut)} if look.lut is not None else None
+    return prepare(bare_frame("srgb", 1.0), None, look_of(look), image, select=POINTWISE, plans=plans)
+
+
 def render_samples(look: LearnedLook, scene: np.ndarray, position=None, frame_index=None, frames=()) -> np.ndarray:
     """The look on scene colours: display-encoded sRGB (n, 3) float32, as ``lumatune develop`` renders them.
 
@@ -155,17 +193,8 @@ def render_samples(look: LearnedLook, scene: np.ndarray, position=None, frame_in
     position, frame_index, frames : where each sample lies (see :class:`~lumatune.learn.samples.Samples`);
         needed only when the look has a vignette.
     """
-    count = len(scene)
     image = as_image(scene)
-    if look.ev:
-        image *= np.float32(2.0**look.ev)
-    plan = colour_plan(look.colour) if look.colour is not None else None
-    if plan is not None:
-        image = adjust_colour_fast(image, plan)
-    if look.lut is not None:
-        image = apply_lut_fast(image, lut_plan_of(look.lut))
-    image = display_transform_fast(image, tone_plan(tone_params_of(look), 2.0**look.ev, "srgb"))
-    out = from_image(image, count)
+    out = from_image(pointwise_walk(look, image)(image), len(scene))
     if look.vignette is not None and look.vignette.amount != 0:
         out = vignetted(out, look.vignette.amount, vignette_weights(look.vignette, position, frame_index, frames))
     return np.asarray(out, np.float32)

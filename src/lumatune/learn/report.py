@@ -26,10 +26,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from lumatune.learn.fit import FitResult, delta_e00, srgb_to_lab
+from lumatune.colour.difference import delta_e00
+from lumatune.colour.spaces import srgb_to_lab
+from lumatune.learn.fit import FitResult
 from lumatune.learn.model import LearnedLook, render_samples
 from lumatune.learn.registration import warp_to_target
 from lumatune.learn.samples import BLUR_SIGMA, Part, Samples
+from lumatune.pipeline import render_colours
 
 __all__ = [
     "BASELINES",
@@ -150,8 +153,6 @@ def curve_figure(result: FitResult, samples: Samples):
 
     from lumatune.colour.spaces import decode_eotf
     from lumatune.config.look import load_look
-    from lumatune.cli.looks import render_colours
-
     figure, (curve_ax, stage_ax) = plt.subplots(1, 2, figsize=(12, 4.8), constrained_layout=True)
     x = np.linspace(0.0, 1.0, 256)
     curve_ax.plot(x, x, "--", color="grey", label="identity (neutral)")

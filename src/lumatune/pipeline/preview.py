@@ -12,7 +12,8 @@ import dataclasses
 import numpy as np
 from numba import njit, prange
 
-from lumatune.raw import GainMap, RawImage
+from lumatune.raw.image import RawImage
+from lumatune.raw.opcodes import GainMap
 
 __all__ = ["preview_raw"]
 

@@ -10,7 +10,7 @@
 -   **scene**: mean and 95th percentile CIEDE2000 between the two looks' developments of the virtual
     camera's ``natural`` scene (every stage, spatial ones included).
 
-The point-wise numbers go through :func:`lumatune.cli.looks.render_colours` (the looks' own stages); the scene
+The point-wise numbers go through :func:`lumatune.pipeline.render_colours` (the looks' own stages); the scene
 through :func:`lumatune.develop`.
 
 References
@@ -27,7 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
-from lumatune.learn.fit import delta_e00, srgb_to_lab
+from lumatune.colour.charts import colorchecker24_rec2020
+from lumatune.colour.difference import delta_e00
+from lumatune.colour.spaces import srgb_to_lab
+from lumatune.pipeline import render_colours
 
 __all__ = ["TONE_STOPS", "SCENE_SIZE", "tone_rows", "hue_rows", "chart_difference", "scene_difference", "look_diff"]
 
@@ -46,8 +49,6 @@ def _look(look):
 
 def tone_rows(a, b) -> list[dict]:
     """Display value (sRGB-encoded grey) of each look at each of :data:`TONE_STOPS`."""
-    from lumatune.cli.looks import render_colours
-
     greys = np.repeat((0.18 * 2.0 ** np.array(TONE_STOPS))[:, None], 3, axis=1)
     out_a, out_b = render_colours(_look(a), greys)[:, 1], render_colours(_look(b), greys)[:, 1]
     return [{"ev": s, "a": float(x), "b": float(y)} for s, x, y in zip(TONE_STOPS, out_a, out_b)]
@@ -63,7 +64,6 @@ def _display_oklab(encoded: np.ndarray) -> np.ndarray:
 
 def hue_rows(a, b) -> list[dict]:
     """Saturation (relative chroma over neutral's) and hue shift (degrees) of each look at each table hue."""
-    from lumatune.cli.looks import render_colours
     from lumatune.colour.oklab import HUE_ANGLES, HUE_NAMES, oklab_to_rgb
 
     angles = np.radians(HUE_ANGLES)
@@ -89,21 +89,9 @@ def hue_rows(a, b) -> list[dict]:
     return rows
 
 
-def _colorchecker_rec2020() -> np.ndarray:
-    import colour
-
-    from lumatune.colour.spaces import MATRIX_D50_TO_D65_BRADFORD, MATRIX_XYZ_TO_REC2020
-
-    checker = colour.CCS_COLOURCHECKERS["ColorChecker24 - After November 2014"]
-    xyz = colour.xyY_to_XYZ(np.array(list(checker.data.values()))) @ MATRIX_D50_TO_D65_BRADFORD.T
-    return (xyz @ MATRIX_XYZ_TO_REC2020.T).astype(np.float32)
-
-
 def chart_difference(a, b) -> dict:
     """Mean and largest CIEDE2000 between the looks' renderings of the ColorChecker 24."""
-    from lumatune.cli.looks import render_colours
-
-    checker = _colorchecker_rec2020()
+    checker = colorchecker24_rec2020()[1].astype(np.float32)
     d = delta_e00(srgb_to_lab(render_colours(_look(a), checker)), srgb_to_lab(render_colours(_look(b), checker)))
     return {"mean": float(d.mean()), "max": float(d.max())}
 
