@@ -30,7 +30,7 @@ with atheris.instrument_imports(include=["lumatune"]):
     from lumatune.errors import LumatuneError
     from lumatune.config.look import builtin_looks, load_look
     from lumatune.stages.params import describe_params
-    from lumatune.pipeline import stages_of_side
+    from lumatune.stages.registry import stages_of_side
     from lumatune.config.tuning import load_tuning
 
 _FOLDER = Path(tempfile.mkdtemp(prefix="lumatune-fuzz-"))
