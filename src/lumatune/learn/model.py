@@ -6,9 +6,9 @@ curve of ``points`` (sRGB-encoded in and out, input 1 at scene white 1, per chan
 Rec.2020 (the colorimetric rendering of the graded scene, so that its wide gamut is kept) and a
 ``[vignette]``. :func:`render_samples` runs the look as written (``neutral`` plus those blocks, :func:`look_of`)
 through the pipeline's own walk (:func:`lumatune.pipeline.prepare`, the point-wise stages), so that the fit sees
-what ``lumatune develop`` will do; only the vignette, which depends on where a sample lies in its frame, is
-applied per sample from the stage's own weight map. :func:`write_look` writes the look TOML
-(``base = "neutral"``) and its ``.cube``.
+what ``lumatune develop`` will do; only the vignette, which depends on where a sample lies in its
+frame, is applied per sample, with the stage's own weight at the sample's pixel (:func:`vignette_weights`).
+:func:`write_look` writes the look TOML (``base = "neutral"``) and its ``.cube``.
 
 References
 ----------
@@ -32,7 +32,7 @@ from lumatune.stages.exposure import ExposureParams
 from lumatune.stages.look_colour import ColourParams
 from lumatune.stages.lut import LutPlan
 from lumatune.stages.tone import ToneParams
-from lumatune.stages.vignette import VignetteParams, vignette_plan, vignette_weight
+from lumatune.stages.vignette import VignetteParams, vignette_plan, vignette_weight_at
 
 __all__ = [
     "LUT_SPACE",
@@ -58,7 +58,6 @@ TONE_WHITE = 1.0
 """Scene value at the tone curve's input 1: the neutral rendering's white, whatever the raw's clip level."""
 IMAGE_WIDTH = 256
 """Samples per row of the images the stage kernels render samples in."""
-_VIGNETTE_GRID = 256  # long side of the grid the vignette weight is sampled on for the samples
 _DIGITS = 5  # decimals written for curve points and table values
 
 
@@ -118,22 +117,14 @@ def identity_lut(size: int) -> np.ndarray:
 
 
 def vignette_weights(params: VignetteParams, position: np.ndarray, frame_index: np.ndarray, frames) -> np.ndarray:
-    """(n,) weight of the vignette at each sample, from the stage's own weight map of the sample's frame."""
+    """(n,) weight of the vignette at each sample: the stage's own weight at the sample's place in its full-size
+    frame (:func:`lumatune.stages.vignette.vignette_weight_at`), as ``develop`` computes it for that pixel."""
     weights = np.zeros(len(position), np.float32)
-    for index, (height, width) in enumerate(frames):
+    for index, shape in enumerate(frames):
         chosen = frame_index == index
-        if not chosen.any():
-            continue
-        scale = _VIGNETTE_GRID / max(height, width)
-        shape = (max(2, round(height * scale)), max(2, round(width * scale)))
-        grid = vignette_weight(shape, vignette_plan(params, shape))
-        x = np.clip(position[chosen, 0] * shape[1] - 0.5, 0, shape[1] - 1)
-        y = np.clip(position[chosen, 1] * shape[0] - 0.5, 0, shape[0] - 1)
-        x0, y0 = np.minimum(x.astype(int), shape[1] - 2), np.minimum(y.astype(int), shape[0] - 2)
-        fx, fy = x - x0, y - y0
-        top = grid[y0, x0] * (1 - fx) + grid[y0, x0 + 1] * fx
-        bottom = grid[y0 + 1, x0] * (1 - fx) + grid[y0 + 1, x0 + 1] * fx
-        weights[chosen] = top * (1 - fy) + bottom * fy
+        if chosen.any():
+            row, column = position[chosen, 1] * shape[0] - 0.5, position[chosen, 0] * shape[1] - 0.5
+            weights[chosen] = vignette_weight_at(row, column, shape, vignette_plan(params, shape))
     return weights
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "apply_vignette_band",
     "apply_vignette_fast",
     "vignette_weight",
+    "vignette_weight_at",
 ]
 
 
@@ -66,9 +67,17 @@ def _axes(height: int, width: int, roundness: float) -> tuple[float, float]:
 def vignette_weight(shape: tuple[int, int], plan: VignettePlan) -> np.ndarray:
     """The effect's weight per pixel, 0..1 (float32 (H, W))."""
     height, width = shape
-    y = (np.arange(height, dtype=np.float64) + 0.5 - height / 2.0) / plan.axes[0]
-    x = (np.arange(width, dtype=np.float64) + 0.5 - width / 2.0) / plan.axes[1]
-    rho = np.sqrt(y[:, None] ** 2 + x[None, :] ** 2)
+    rows, columns = np.arange(height, dtype=np.float64)[:, None], np.arange(width, dtype=np.float64)[None, :]
+    return vignette_weight_at(rows, columns, shape, plan)
+
+
+def vignette_weight_at(row: np.ndarray, column: np.ndarray, shape: tuple[int, int], plan: VignettePlan) -> np.ndarray:
+    """The weight at (fractional) pixel coordinates of an image of ``shape``: pixel (i, j) has its centre at
+    ``row = i``, ``column = j``; 0..1, float32, broadcast over ``row`` and ``column``."""
+    height, width = shape
+    y = (np.asarray(row, np.float64) + 0.5 - height / 2.0) / plan.axes[0]
+    x = (np.asarray(column, np.float64) + 0.5 - width / 2.0) / plan.axes[1]
+    rho = np.sqrt(y**2 + x**2)
     t = np.clip((rho - plan.inner) / (plan.outer - plan.inner), 0.0, 1.0)
     return (t * t * (3.0 - 2.0 * t)).astype(np.float32)
 
