@@ -23,8 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
+from lumatune.config.blocks import BlockSet
+from lumatune.config.tuning import Tuning
 from lumatune.errors import UnreadableInputError, UnsupportedError
 from lumatune.raw import RawImage, open_raw
+from lumatune.stages.base import Frame
 
 __all__ = ["Capture", "camera_identity", "load_captures", "normalised_mosaic", "capture_iso"]
 
@@ -72,10 +75,7 @@ def normalised_mosaic(raw: RawImage, *, lens_shading=None, correct_shading: bool
         ``None`` uses the stage's defaults (the raw's own GainMap, if any).
     correct_shading : False leaves the lens shading in (what shading calibration measures).
     """
-    from lumatune.config.blocks import BlockSet
-    from lumatune.config.tuning import Tuning
     from lumatune.pipeline import run  # lazy: the pipeline loads numba (0.4 s); reading captures' metadata needs none
-    from lumatune.stages.base import Frame
 
     tuning = Tuning(blocks=BlockSet(params={} if lens_shading is None else {"lens_shading": lens_shading}))
     names = ("linearise", "levels") + (("lens_shading",) if correct_shading else ())

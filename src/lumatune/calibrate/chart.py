@@ -28,6 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from lumatune.calibrate.capture import Capture
+from lumatune.colour.camera import as_shot_neutral, metadata_matrix_wb_camera_to_xyz_d65
+from lumatune.colour.spaces import encode_oetf, matrix_xyz_to_rgb
 from lumatune.errors import BadFileError, LumatuneError, UnreadableInputError, UnsupportedError
 from lumatune.lab.chart_finder import find_colour_checker
 from lumatune.lab.truth import TRUTH_KIND
@@ -234,8 +236,6 @@ def _saturation_map(capture: Capture) -> np.ndarray:
 
 def _linear_preview(capture: Capture) -> tuple[np.ndarray, int]:
     """A small linear sRGB rendering of the raw (one pixel per CFA repeat, 99.5th percentile at 1), its block."""
-    from lumatune.colour.camera import as_shot_neutral, metadata_matrix_wb_camera_to_xyz_d65
-    from lumatune.colour.spaces import matrix_xyz_to_rgb
 
     raw, mosaic = capture.raw, capture.mosaic
     if raw.cfa is None:
@@ -259,7 +259,6 @@ def preview(capture: Capture) -> tuple[np.ndarray, int]:
 
     Raw pixel coordinates divided by the repeat are preview coordinates (pixel edges at integers).
     """
-    from lumatune.colour.spaces import encode_oetf
 
     linear, block = _linear_preview(capture)
     return encode_oetf(linear, "srgb"), block
@@ -285,7 +284,7 @@ def detect_chart_corners(capture: Capture) -> np.ndarray:
     UnreadableInputError : no chart found.
     """
     try:
-        from colour_checker_detection import detect_colour_checkers_segmentation
+        from colour_checker_detection import detect_colour_checkers_segmentation  # lazy: optional colour_checker_detection (not a dependency)
     except ImportError:
         raise UnsupportedError(
             f"{capture.path}: chart detection needs colour-checker-detection "

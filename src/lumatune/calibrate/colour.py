@@ -36,6 +36,7 @@ import numpy as np
 from lumatune.calibrate.capture import Capture, load_captures
 from lumatune.calibrate.chart import NEUTRAL_PATCHES, ChartReading, read_chart
 from lumatune.calibrate.reference import ILLUMINANT_CCT, chart_reference_xyz, illuminant_cct
+from lumatune.colour.camera import as_shot_neutral, metadata_matrix_wb_camera_to_xyz_d65, white_cct
 from lumatune.colour.difference import delta_e00
 from lumatune.colour.spaces import XY_D65, XYZ_to_Lab, xy_to_XYZ
 from lumatune.errors import UnreadableInputError, UnsupportedError
@@ -152,7 +153,7 @@ def fit_wb_matrix_de00(
     ----------
     ISO 17321-1:2012, 4.6; Finlayson and Drew, 1997 (start: least squares in XYZ with the white fixed).
     """
-    from scipy.optimize import minimize
+    from scipy.optimize import minimize  # lazy: scipy (0.4 s)
 
     greys = np.isin(np.arange(len(rgb)) % 24, NEUTRAL_PATCHES)
     log_start = np.log(np.asarray(neutral, dtype=np.float64)[[0, 2]] / neutral[1])
@@ -246,7 +247,6 @@ def estimate_illuminant(capture: Capture, neutral: np.ndarray) -> str:
     ------
     UnsupportedError : the raw has no colour model to estimate the white with.
     """
-    from lumatune.colour.camera import white_cct
 
     cct = white_cct(capture.raw, neutral)
     if cct is None:
@@ -259,8 +259,6 @@ def estimate_illuminant(capture: Capture, neutral: np.ndarray) -> str:
 
 
 def _shot(capture: Capture, chart: ChartReading, illuminant: str) -> ColourShot:
-    from lumatune.colour.camera import as_shot_neutral, metadata_matrix_wb_camera_to_xyz_d65, white_cct
-
     provisional = chart_reference_xyz("D65" if illuminant == "auto" else illuminant)
     neutral = camera_neutral_from_greys(chart.rgb, provisional)
     if illuminant == "auto":

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from lumatune.colour.spaces import MATRIX_D65_TO_D50_BRADFORD, XYZ_to_Lab
+from lumatune.colour.difference import delta_e00
+from lumatune.colour.spaces import MATRIX_D50_TO_D65_BRADFORD, MATRIX_D65_TO_D50_BRADFORD, XYZ_to_Lab
 from lumatune.colour.prophoto import MATRIX_PROPHOTO_TO_XYZ_D50, hsv_to_rgb, rgb_to_hsv
 from lumatune.stages.hue_sat_map import HueSatMap, apply_hue_sat_map
 
@@ -86,10 +87,7 @@ def fit_hue_sat_map(
     ----------
     DNG Specification 1.6.0.0, ProfileHueSatMapData (table semantics).
     """
-    from scipy.optimize import minimize
-
-    from lumatune.colour.difference import delta_e00
-    from lumatune.colour.spaces import MATRIX_D50_TO_D65_BRADFORD
+    from scipy.optimize import minimize  # lazy: scipy (0.3 s)
 
     d50 = xyz_d65 @ MATRIX_D65_TO_D50_BRADFORD.T
     target = XYZ_to_Lab(reference_xyz_d65)
@@ -109,8 +107,8 @@ def fit_hue_sat_map(
 def fit_calibration_hue_sat_maps(calibration) -> tuple[tuple[HueSatMap, ...], list[np.ndarray]]:
     """One table per illuminant of a :class:`~lumatune.calibrate.colour.ColourCalibration`, fitted on its
     charts after its matrix; returns the tables and the (24,) mean CIEDE2000 per patch through them."""
-    from lumatune.calibrate.chart import NEUTRAL_PATCHES
-    from lumatune.calibrate.colour import exposure_scale, white_balanced
+    from lumatune.calibrate.chart import NEUTRAL_PATCHES  # lazy: cv2 (~22 ms)
+    from lumatune.calibrate.colour import exposure_scale, white_balanced  # lazy: cv2 (~24 ms)
 
     maps, de00 = [], []
     for fit in calibration.fits:

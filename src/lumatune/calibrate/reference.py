@@ -67,7 +67,7 @@ def _kelvin(name: str) -> float | None:
 
 
 def _on_grid(sd) -> np.ndarray:
-    import colour
+    import colour  # lazy: colour-science (1.3 s)
 
     return np.asarray(sd.copy().align(colour.SpectralShape(WAVELENGTHS[0], WAVELENGTHS[-1], 5.0)).values)
 
@@ -85,7 +85,7 @@ def illuminant_spd(name: str) -> np.ndarray:
     ------
     UnsupportedError : an unknown name.
     """
-    import colour
+    import colour  # lazy: colour-science (1.3 s)
 
     kelvin = _kelvin(name)
     if name in ILLUMINANTS:
@@ -111,7 +111,7 @@ def illuminant_cct(name: str) -> float:
 
 @lru_cache(maxsize=1)
 def _cmfs() -> np.ndarray:
-    import colour
+    import colour  # lazy: colour-science (1.3 s)
 
     return _on_grid(colour.MSDS_CMFS["CIE 1931 2 Degree Standard Observer"])
 
@@ -119,7 +119,7 @@ def _cmfs() -> np.ndarray:
 @lru_cache(maxsize=1)
 def chart_reflectances() -> tuple[tuple[str, ...], np.ndarray]:
     """Names and (24, wavelengths) reflectances of the ColorChecker Classic (BabelColor average spectra)."""
-    import colour
+    import colour  # lazy: colour-science (1.3 s)
 
     sds = colour.SDS_COLOURCHECKERS[CHART_SPECTRA]
     return tuple(sds), np.stack([_on_grid(sd) for sd in sds.values()])

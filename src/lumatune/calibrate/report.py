@@ -49,10 +49,10 @@ _SUBPIXEL_BITS = 4
 
 
 def _pyplot():
-    import matplotlib
+    import matplotlib  # lazy: matplotlib (0.1 s)
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: matplotlib (0.4 s)
 
     return plt
 

@@ -14,6 +14,8 @@ from typing import Annotated
 import numpy as np
 import typer
 
+from lumatune.calibrate.noise import calibrate_noise
+from lumatune.calibrate.shading import calibrate_shading
 from lumatune.calibrate.tuningfile import write_tuning_blocks
 from lumatune.errors import BadFileError, OutputError
 
@@ -93,7 +95,7 @@ def colour(
 ) -> None:
     """Fit the colour matrix per illuminant (least mean ΔE2000, white preserved) into [colour_matrix]."""
     from lumatune.calibrate.chart import CHART_NAMES, LOCATE_METHODS  # lazy: cv2 (~60 ms)
-    from lumatune.calibrate.colour import calibrate_colour
+    from lumatune.calibrate.colour import calibrate_colour  # lazy: cv2 (~31 ms)
 
     if chart not in CHART_NAMES:
         raise BadFileError(f"--chart: '{chart}' is not one of {', '.join(CHART_NAMES)}")
@@ -104,7 +106,7 @@ def colour(
     calibration = calibrate_colour(raws, illuminants=illuminants, corners=parse_corners(corners), locate=locate)
     maps, hue_sat_de00 = (), None
     if hue_sat_map:
-        from lumatune.calibrate.huesat import fit_calibration_hue_sat_maps  # lazy: ~10 ms for every other command
+        from lumatune.calibrate.huesat import fit_calibration_hue_sat_maps  # lazy: numba (0.4 s)
 
         maps, hue_sat_de00 = fit_calibration_hue_sat_maps(calibration)
     profile = None
@@ -156,7 +158,6 @@ def shading(
     overwrite: OverwriteOption = False,
 ) -> None:
     """Fit per-channel lens-shading gain grids into [lens_shading]."""
-    from lumatune.calibrate.shading import calibrate_shading  # lazy: ~5 ms for every other command
 
     _check_outputs([report], overwrite=overwrite, tuning=output, update=update)
     calibration = calibrate_shading(flats)
@@ -178,7 +179,6 @@ def noise(
     overwrite: OverwriteOption = False,
 ) -> None:
     """Fit the per-channel Poisson-Gaussian noise model per ISO into [denoise] (DNG NoiseProfile convention)."""
-    from lumatune.calibrate.noise import calibrate_noise  # lazy: ~10 ms for every other command
 
     _check_outputs([report], overwrite=overwrite, tuning=output, update=update)
     calibration = calibrate_noise(raws)

@@ -109,7 +109,7 @@ def _targets(inputs: list[Path], output: Optional[Path], format: Optional[str]) 
 def _print_profile(source: Path, profile: dict, pass_ms: float, bands: int = 0) -> None:
     """The table of ``--profile``: milliseconds per step and in float32 passes over the image."""
     from rich.console import Console  # lazy: rich's tables (~15 ms), for --profile only
-    from rich.table import Table
+    from rich.table import Table  # lazy: rich (~13 ms)
 
     from lumatune.stages.registry import STAGES  # lazy: numba (0.4 s); loaded by now, but not before numba's background start
 

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from lumatune.errors import BadFileError
 from lumatune.io.atomic import atomic_output
+from lumatune.lab.truth import load_truth
 
 __all__ = ["app"]
 
@@ -61,7 +62,6 @@ def _measure_all(
     images: list[Path], truth: Path, space: str, fit: bool, corners: str | None, detect: bool
 ) -> list[tuple[str, dict[str, Any]]]:
     from lumatune.lab.measure import measure  # lazy: colour-science, scipy, cv2, matplotlib (1 s)
-    from lumatune.lab.truth import load_truth  # lazy: ~10 ms for every other command
 
     loaded = load_truth(truth)
     points = parse_corners(corners)
@@ -146,7 +146,6 @@ def report_command(
 ) -> None:
     """Write a self-contained HTML report with plots for one or more renderings."""
     from lumatune.lab.report import render_report_html  # lazy: ~10 ms for every other command
-    from lumatune.lab.truth import load_truth
 
     with atomic_output(output, overwrite=overwrite) as temporary:  # refuses before measuring
         results = _measure_all(images, truth, space, fit_exposure, corners, detect)

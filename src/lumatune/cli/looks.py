@@ -10,10 +10,17 @@ from pathlib import Path
 
 import typer
 
+from lumatune.api import develop
+from lumatune.colour.spaces import SPACES
+from lumatune.config.look import builtin_looks, load_look
 from lumatune.errors import OutputError
+from lumatune.io.atomic import atomic_output
+from lumatune.io.lut import write_cube
+from lumatune.io.sheet import contact_sheet
 from lumatune.looktools.bake import bake_look_lut
 from lumatune.looktools.character import character_markdown, character_table, stage_times
 from lumatune.looktools.chart import chart_figure, save_figure
+from lumatune.raw import open_raw
 
 __all__ = ["compare", "look_chart", "look_export", "look_measure"]
 
@@ -26,9 +33,6 @@ def look_export(
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing file"),
 ):
     """Bake a look's colour and tone into a 3-D .cube LUT over the neutral rendering (for ffmpeg, Resolve, darktable)."""
-    from lumatune.colour.spaces import SPACES
-    from lumatune.io.lut import write_cube
-    from lumatune.config.look import load_look
 
     if output.suffix.lower() != ".cube":
         raise OutputError(f"{output}: look export writes .cube files")
@@ -45,7 +49,6 @@ def look_chart(
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing file"),
 ):
     """Chart a look in numbers: tone curve, saturation and hue shift per hue, ColorChecker a*b* before and after."""
-    from lumatune.config.look import load_look
 
     if output.suffix.lower() not in (".png", ".svg", ".pdf"):
         raise OutputError(f"{output}: look chart writes .png, .svg or .pdf")
@@ -59,7 +62,6 @@ def look_measure(
     speed: bool = typer.Option(False, "--speed", help="also time each look stage on a 6000 x 4000 image"),
 ):
     """Measure each look's character on the virtual camera's ColorChecker; print Markdown tables."""
-    from lumatune.config.look import builtin_looks, load_look
 
     names = names or sorted(builtin_looks())
     looks = [load_look(name) for name in names]  # fail before measuring anything
@@ -78,11 +80,6 @@ def compare(
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing file"),
 ):
     """Develop one raw in several looks and write them side by side, labelled, on one sheet."""
-    from lumatune.api import develop
-    from lumatune.io.atomic import atomic_output
-    from lumatune.config.look import load_look
-    from lumatune.raw import open_raw
-    from lumatune.io.sheet import contact_sheet
 
     formats = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}
     if output.suffix.lower() not in formats:

@@ -55,7 +55,7 @@ def builtin_looks() -> dict[str, Path]:
 
 def load_look(name_or_path: str | os.PathLike) -> Look:
     """A built-in look by name, a look TOML file by path, or a LUT file (``.cube``, Hald ``.png``) as a look."""
-    from lumatune.io.lut import LUT_SUFFIXES
+    from lumatune.io.lut import LUT_SUFFIXES  # lazy: lumatune.io.lut (1-5 ms), kept off `import lumatune` and develop --help
     from lumatune.stages.registry import stages_of_side  # lazy: the stages load numba (0.4 s), `import lumatune` must not
 
     if Path(str(name_or_path)).suffix.lower() in LUT_SUFFIXES:
@@ -82,7 +82,7 @@ def _lut_look(path: Path) -> Look:
 def _with_lut_loaded(blocks: BlockSet) -> BlockSet:
     """The blocks with the look's LUT read into its params (the stage reads no file), so that a missing or
     malformed table fails here, before any image."""
-    from lumatune.io.lut import load_lut
+    from lumatune.io.lut import load_lut  # lazy: lumatune.io.lut (1-5 ms), kept off `import lumatune` and develop --help
 
     params = blocks.params.get("lut")
     if params is None or not params.file or "lut" in blocks.disabled:

@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import tifffile
 from numba import njit, prange
 
 from lumatune.errors import OutputError, UnsupportedError
@@ -64,6 +65,7 @@ from lumatune.io.exif import (
 )
 from lumatune.io.icc import SPACES, icc_profile
 from lumatune.io.jpeg_strips import MCU_HEIGHTS, pillow_image, write_jpeg_strips
+from lumatune.runtime.numba import concurrent_kernels, numba_threads
 
 __all__ = ["BIT_DEPTHS", "FORMATS", "format_from_path", "quantise", "save"]
 
@@ -188,7 +190,6 @@ class QuantisedRows:
 
     def __getitem__(self, rows: slice) -> np.ndarray:
         """Those rows' codes, made on the calling thread alone (the strips already keep every core busy)."""
-        from lumatune.runtime.numba import numba_threads
 
         image = np.ascontiguousarray(self.image[rows], dtype=np.float32)
         codes = np.empty((*image.shape[:2], 4 if self.rgbx else 3), self.dtype)
@@ -273,7 +274,6 @@ def _strip_workers(codes) -> int:
     codes made on demand, :class:`QuantisedRows`) and numba's threading layer cannot take concurrent calls."""
     if isinstance(codes, np.ndarray):
         return available_workers()
-    from lumatune.runtime.numba import concurrent_kernels
 
     return available_workers() if concurrent_kernels() else 1
 
@@ -345,7 +345,6 @@ def write_tiff(path: Path, codes: np.ndarray, quality: int, icc: bytes, exif: Ex
     :func:`append_exif_ifd` then adds the Exif sub-IFD, which tifffile cannot write. ``quality`` is unused
     (lossless).
     """
-    import tifffile
 
     compress, predict = tifffile.TIFF.COMPRESSORS[8], tifffile.TIFF.PREDICTORS[2]
     height = codes.shape[0]
@@ -485,7 +484,7 @@ def chroma_subsampling(quality: int) -> str:
 
 def write_avif(path: Path, codes: np.ndarray, quality: int, icc: bytes, exif: ExifFields) -> None:
     """Write 8-bit RGB codes as AVIF through Pillow's AVIF plugin."""
-    from PIL import Image
+    from PIL import Image  # lazy: PIL (~14 ms)
 
     Image.fromarray(codes).save(
         path,
@@ -500,7 +499,7 @@ def write_avif(path: Path, codes: np.ndarray, quality: int, icc: bytes, exif: Ex
 
 def write_heif(path: Path, codes: np.ndarray, quality: int, icc: bytes, exif: ExifFields) -> None:
     """Write 8-bit RGB codes as HEIF (HEVC) through pillow-heif."""
-    import pillow_heif
+    import pillow_heif  # lazy: optional pillow_heif (not a dependency)
 
     height, width = codes.shape[:2]
     pillow_heif.encode(
@@ -530,11 +529,11 @@ def check_encoder_available(path: Path, format: str) -> None:
     """Raise UnsupportedError when the optional library a format needs is missing."""
     if format == "heif":
         try:
-            import pillow_heif  # noqa: F401
+            import pillow_heif  # noqa: F401  # lazy: optional pillow_heif (not a dependency), only to check it is there
         except ImportError:
             raise UnsupportedError(f"{path}: HEIF output needs pillow-heif (install pillow-heif)") from None
     if format == "avif":
-        from PIL import features
+        from PIL import features  # lazy: PIL (~10 ms)
 
         if not features.check("avif"):
             raise UnsupportedError(f"{path}: AVIF output needs Pillow >= 11.3 built with libavif")

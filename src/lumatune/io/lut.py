@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import imagecodecs
 import numpy as np
 
 from lumatune.errors import BadFileError, UnsupportedError
@@ -175,7 +176,7 @@ def _table(rows: list[str], first_line: int, count: int, path: Path) -> np.ndarr
 
 def write_cube(path: str | os.PathLike, lut: Lut, *, overwrite: bool = False) -> Path:
     """Write ``lut`` as a ``.cube`` file atomically (DOMAIN lines only when the domain is not [0, 1])."""
-    from lumatune.io.atomic import atomic_output
+    from lumatune.io.atomic import atomic_output  # lazy: hashlib, secrets (~4 ms), kept off `import lumatune`
 
     path = Path(path)
     lines = []
@@ -195,7 +196,6 @@ def write_cube(path: str | os.PathLike, lut: Lut, *, overwrite: bool = False) ->
 
 def read_hald(path: str | os.PathLike) -> Lut:
     """Read a Hald CLUT image (PNG, 8 or 16 bits): a ``level^3``-pixel square holding a ``level^2`` cube."""
-    import imagecodecs
 
     path = Path(path)
     try:

@@ -13,7 +13,7 @@ _TEXT = (230, 230, 230)
 
 
 def _font(size: int):
-    from PIL import ImageFont
+    from PIL import ImageFont  # lazy: PIL (~25 ms)
 
     try:
         return ImageFont.load_default(size=size)
@@ -26,7 +26,7 @@ def contact_sheet(rows: list[list[tuple[str, np.ndarray]]], *, cell_width: int =
 
     Each image is scaled to ``cell_width`` keeping its aspect ratio; the label is written under it.
     """
-    from PIL import Image, ImageDraw
+    from PIL import Image, ImageDraw  # lazy: PIL (~30 ms)
 
     def thumbnail(image: np.ndarray) -> Image.Image:
         pil = Image.fromarray(np.clip(np.rint(image * 255), 0, 255).astype(np.uint8))

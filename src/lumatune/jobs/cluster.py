@@ -26,8 +26,8 @@ def connect_cluster(address: str):
     dashboard's HTTP port, any other service) would hang the batch for ever.
     """
     try:  # lazy: optional, and heavy (dask.distributed 0.6 s)
-        from dask.distributed import Client
-        from distributed.comm import connect
+        from dask.distributed import Client  # lazy: dask, distributed (0.6 s)
+        from distributed.comm import connect  # lazy: dask, distributed (0.5 s)
     except ImportError:
         raise UnsupportedError("--scheduler needs Dask: pip install 'dask[distributed]'") from None
     timeout = SCHEDULER_TIMEOUT_S

@@ -151,7 +151,7 @@ def _detector_patch_means(rendering: Rendering, tried: str) -> np.ndarray:
     """
     failed = f"{rendering.source}: no ColorChecker found: {tried}; colour-checker-detection"
     try:
-        import colour_checker_detection
+        import colour_checker_detection  # lazy: optional colour_checker_detection (not a dependency)
     except ImportError:
         raise UnreadableInputError(f"{failed}: not installed") from None
     scale = 1.0 if rendering.bit_depth is None else 2**rendering.bit_depth - 1

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import tifffile
 
 from lumatune.errors import BadFileError, UnreadableInputError, UnsupportedError
 from lumatune.lab import artefacts, colour, dynamic_range, noise, sharpness
@@ -235,8 +236,6 @@ def _measure_wedge(
 
 
 def _read_truth_image(path: Path, shape: tuple[int, ...]) -> np.ndarray:
-    import tifffile
-
     try:
         xyz = tifffile.imread(path)
     except (OSError, ValueError) as error:

@@ -75,16 +75,16 @@ PALETTE = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:
 
 
 def _pyplot():
-    import matplotlib
+    import matplotlib  # lazy: matplotlib (0.1 s)
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: matplotlib (0.8 s)
 
     return plt
 
 
 def _lab_to_display_srgb(lab: np.ndarray) -> np.ndarray:
-    import colour
+    import colour  # lazy: colour-science (1.3 s)
 
     xyz = colour.Lab_to_XYZ(np.asarray(lab, dtype=np.float64), illuminant=colour.RGB_COLOURSPACES["sRGB"].whitepoint)
     return np.clip(colour.XYZ_to_sRGB(xyz), 0, 1)
@@ -102,7 +102,7 @@ def plot_delta_e(label: str, result: Mapping[str, Any], top: float | None = None
 
     ``top`` fixes the upper end of the ΔE2000 axis, so that several renderings share one scale.
     """
-    from matplotlib.patches import Rectangle
+    from matplotlib.patches import Rectangle  # lazy: matplotlib (0.3 s)
 
     plt = _pyplot()
     patches = result["patches"]
@@ -187,7 +187,7 @@ def _wedge_snr_points(result: Mapping[str, Any]) -> list[tuple[float, float]]:
 
 def _plain_log_ticks(axis: Any) -> None:
     """Log axes labelled with plain numbers at 1, 2 and 5 times the powers of ten (0.002, 0.005, 0.01 ...)."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # lazy: matplotlib (0.2 s)
 
     for ax in (axis.xaxis, axis.yaxis):
         ax.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lumatune.colour.difference import delta_e00
-from lumatune.colour.spaces import srgb_to_lab
+from lumatune.colour.spaces import decode_eotf, encode_oetf, srgb_to_lab
 from lumatune.learn.model import (
     LearnedLook,
     as_image,
@@ -186,7 +186,7 @@ def _forward_jacobian(residuals, x: np.ndarray, high: np.ndarray, step: float) -
 def _least_squares(residuals, x0, bounds, step: float = FINITE_STEP):
     """Bounded soft-L1 least squares (trust-region reflective). LSMR solves each step without an SVD of the
     tall Jacobian; scipy's LSMR path cannot take a one-parameter problem, which gets the exact solver."""
-    from scipy.optimize import least_squares
+    from scipy.optimize import least_squares  # lazy: scipy (0.6 s)
 
     low, high = (np.asarray(b, np.float64) for b in bounds)
     x0 = np.clip(np.asarray(x0, np.float64), low, high)
@@ -211,7 +211,6 @@ def fit_exposure(samples: Samples) -> LearnedLook:
 
 def _curve_from_exposure(ev: float) -> np.ndarray:
     """Knot outputs of the curve that does what an exposure offset ``ev`` does to the neutral rendering."""
-    from lumatune.colour.spaces import decode_eotf, encode_oetf
 
     linear = decode_eotf(np.asarray(CURVE_INPUTS, np.float32), "srgb") * np.float32(2.0**ev)
     return encode_oetf(np.clip(linear, 0.0, 1.0), "srgb").astype(np.float64)
@@ -287,7 +286,7 @@ def fit_colour(samples: Samples, start: LearnedLook) -> LearnedLook:
 
 def _second_differences(size: int):
     """Sparse second differences along each axis of a ``size``^3 lattice (rows: one per interior triple)."""
-    import scipy.sparse as sp
+    import scipy.sparse as sp  # lazy: scipy (0.1 s)
 
     index = np.arange(size**3).reshape(size, size, size)
     blocks = []
@@ -347,7 +346,7 @@ def _after_lut_jacobian(after: _AfterLut, outputs: np.ndarray, lab: np.ndarray) 
 def _linearised_design(indices: np.ndarray, weights: np.ndarray, jacobian: np.ndarray, nodes: int):
     """Sparse (3 n, 3 nodes) map from lattice corrections (node-major, channel-minor) to CIELAB changes:
     row ``3 i + c`` holds ``weights[i, k] * jacobian[i, c, d]`` at column ``3 indices[i, k] + d``."""
-    import scipy.sparse as sp
+    import scipy.sparse as sp  # lazy: scipy (0.2 s)
 
     n = len(indices)
     values = weights[:, None, :, None] * jacobian[:, :, None, :]  # (n, c, k, d)
@@ -364,8 +363,8 @@ def _gauss_newton_lut(after, lattice, target_lab, size, smoothness, table, itera
     ``(B^T W B + P) step = B^T W r - P (table - identity)`` by conjugate gradients (Jacobi preconditioner),
     ``B`` the linearised design, ``W`` the soft-L1 weights over the sample count, ``P`` the penalties.
     """
-    import scipy.sparse as sp
-    from scipy.sparse.linalg import cg
+    import scipy.sparse as sp  # lazy: scipy (0.2 s)
+    from scipy.sparse.linalg import cg  # lazy: scipy (0.3 s)
 
     indices, weights = lattice
     n, nodes = len(indices), size**3

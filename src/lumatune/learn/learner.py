@@ -16,6 +16,7 @@ from pathlib import Path
 
 from lumatune.errors import LumatuneError, OutputError
 from lumatune.learn.fit import FitResult, fit_look
+from lumatune.learn.model import write_look
 from lumatune.learn.pairs import MIN_PAIRS, PairError, PairSpec, load_pairs, parse_pair
 from lumatune.learn.report import BASELINES, evaluate_looks, report_paths, write_report
 from lumatune.learn.samples import draw_samples, prepare_pair, split_holdout
@@ -148,6 +149,4 @@ def learn_look(
 
 
 def _write(fit: FitResult, output: Path, description: str, comments: list[str], overwrite: bool) -> list[Path]:
-    from lumatune.learn.model import write_look
-
     return write_look(fit.look, output, description=description, comments=comments, overwrite=overwrite)

@@ -25,12 +25,16 @@ from pathlib import Path
 
 import numpy as np
 
+from lumatune.colour.spaces import matrix_rec2020_to, matrix_rgb_to_xyz
 from lumatune.config.blocks import BlockSet
 from lumatune.config.look import Look, load_look
+from lumatune.io.atomic import atomic_output
+from lumatune.io.lut import Lut, write_cube
 from lumatune.pipeline import POINTWISE, Prepared, bare_frame, prepare
 from lumatune.stages.exposure import ExposureParams
 from lumatune.stages.look_colour import ColourParams
 from lumatune.stages.lut import LutPlan
+from lumatune.stages.params import params_to_dict
 from lumatune.stages.tone import ToneParams
 from lumatune.stages.vignette import VignetteParams, vignette_plan, vignette_weight_at
 
@@ -95,7 +99,6 @@ def tone_params_of(look: LearnedLook) -> ToneParams:
 
 def lut_plan_of(table: np.ndarray) -> LutPlan:
     """The LUT stage's plan for an in-memory table over display-encoded :data:`LUT_SPACE`."""
-    from lumatune.colour.spaces import matrix_rec2020_to, matrix_rgb_to_xyz
 
     to_space = matrix_rec2020_to(LUT_SPACE)
     return LutPlan(
@@ -225,7 +228,6 @@ def _toml(document: dict) -> str:
 
 def look_text(look: LearnedLook, *, name: str, description: str, lut_file: str | None, comments=()) -> str:
     """The look TOML: ``base = "neutral"`` plus the blocks the fit set (every value written out)."""
-    from lumatune.stages.params import params_to_dict
 
     document: dict = {"version": 1, "name": name, "description": description, "base": "neutral"}
     document["exposure"] = {"ev": round(float(look.ev), 4)}
@@ -258,8 +260,6 @@ def write_look(
     ------
     OutputError : a file exists and ``overwrite`` is false, or the folder is missing.
     """
-    from lumatune.io.atomic import atomic_output
-    from lumatune.io.lut import Lut, write_cube
 
     path = Path(path)
     written = []

@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import rawpy
 
+from lumatune.colour.spaces import decode_eotf, encode_oetf, matrix_rgb_to_xyz, matrix_xyz_to_rgb
 from lumatune.errors import LumatuneError, UnreadableInputError
 from lumatune.raw import RawImage, open_raw
 
@@ -95,8 +97,7 @@ def embedded_preview(path: str | os.PathLike, min_size: int = MIN_PREVIEW_SIZE) 
     ------
     PairError : the raw holds no preview, or one whose long side is below ``min_size`` px.
     """
-    import rawpy
-    from PIL import Image
+    from PIL import Image  # lazy: PIL (~21 ms)
 
     path = Path(path)
     try:
@@ -125,7 +126,6 @@ def embedded_preview(path: str | os.PathLike, min_size: int = MIN_PREVIEW_SIZE) 
 
 def _to_srgb(codes: np.ndarray, space: str) -> np.ndarray:
     """Display-encoded ``space`` values -> display-encoded sRGB, clipped to its gamut (float32)."""
-    from lumatune.colour.spaces import decode_eotf, encode_oetf, matrix_rgb_to_xyz, matrix_xyz_to_rgb
 
     if space == "srgb":
         return codes
@@ -140,7 +140,7 @@ def read_target(path: str | os.PathLike, min_size: int = MIN_TARGET_SIZE) -> tup
     ------
     PairError : unreadable, or smaller than ``min_size`` px on its long side.
     """
-    from lumatune.lab.rendering import read_rendering
+    from lumatune.lab.rendering import read_rendering  # lazy: colour-science (1.3 s)
 
     try:
         rendering = read_rendering(path)

@@ -26,8 +26,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from lumatune.api import develop
 from lumatune.colour.difference import delta_e00
-from lumatune.colour.spaces import srgb_to_lab
+from lumatune.colour.spaces import decode_eotf, srgb_to_lab
+from lumatune.config.look import load_look
+from lumatune.io.atomic import atomic_output
+from lumatune.io.sheet import contact_sheet
 from lumatune.learn.fit import FitResult
 from lumatune.learn.model import LearnedLook, render_samples
 from lumatune.learn.registration import warp_to_target
@@ -55,7 +59,6 @@ MAX_CROPS = 3
 
 def render_part(part: Part, look) -> np.ndarray:
     """Develop the part's raw in ``look`` and resample it on the target's pixels (display sRGB, blurred)."""
-    from lumatune.api import develop
 
     prepared = part.prepared
     image = develop(prepared.pair.raw, look=look, preview=prepared.preview)
@@ -111,7 +114,6 @@ def _crop_box(mask: np.ndarray) -> tuple[slice, slice]:
 
 def crops_sheet(parts: list[Part], renderings: dict):
     """A contact sheet (PIL image): per held-out part, crops of each look's rendering and of the target."""
-    from lumatune.io.sheet import contact_sheet
 
     rows = []
     for index, part in enumerate(parts[:MAX_CROPS]):
@@ -123,8 +125,6 @@ def crops_sheet(parts: list[Part], renderings: dict):
 
 
 def _grey_curve(look: LearnedLook, encoded: np.ndarray) -> np.ndarray:
-    from lumatune.colour.spaces import decode_eotf
-
     greys = np.repeat(decode_eotf(encoded.astype(np.float32), "srgb")[:, None], 3, axis=1)
     return render_samples(look.replace(vignette=None), greys)[:, 1]
 
@@ -146,13 +146,11 @@ def _data_medians(samples: Samples, bins: int = 24) -> tuple[np.ndarray, np.ndar
 
 def curve_figure(result: FitResult, samples: Samples):
     """Matplotlib figure: the learned look on greys beside the identity, and the held-out error per stage."""
-    import matplotlib
+    import matplotlib  # lazy: matplotlib (0.2 s)
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: matplotlib (0.9 s)
 
-    from lumatune.colour.spaces import decode_eotf
-    from lumatune.config.look import load_look
     figure, (curve_ax, stage_ax) = plt.subplots(1, 2, figsize=(12, 4.8), constrained_layout=True)
     x = np.linspace(0.0, 1.0, 256)
     curve_ax.plot(x, x, "--", color="grey", label="identity (neutral)")
@@ -210,7 +208,6 @@ def _stage_list(result: FitResult) -> str:
 def write_report(output: Path, summary: dict, result: FitResult, held_samples: Samples, parts: list[Part],
                  renderings: dict, *, overwrite: bool = False) -> list[Path]:
     """Write the JSON, the figure, the crops and the HTML page beside the look file ``output``."""
-    from lumatune.io.atomic import atomic_output
 
     paths = report_paths(output)
     with atomic_output(paths["json"], overwrite=overwrite) as temp:

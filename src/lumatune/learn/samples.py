@@ -32,6 +32,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from lumatune.api import develop
+from lumatune.colour.spaces import decode_eotf, encode_oetf
 from lumatune.learn.pairs import Pair, PairError
 from lumatune.learn.registration import (
     Registration,
@@ -171,8 +173,6 @@ def prepare_pair(pair: Pair) -> PreparedPair:
     ------
     PairError : no registration found, or no usable pixel left.
     """
-    from lumatune.api import develop
-    from lumatune.colour.spaces import decode_eotf
 
     preview = _uses_preview(pair)
     neutral = develop(pair.raw, look="neutral", space="rec2020", preview=preview)
@@ -228,7 +228,6 @@ def split_holdout(prepared: list[PreparedPair], fraction: float, seed: int = 0) 
 
 def draw_samples(parts: list[Part], seed: int = 0, per_bin: int = SAMPLES_PER_BIN) -> Samples:
     """Pool the parts' usable pixels and draw at most ``per_bin`` per scene-colour bin (seeded)."""
-    from lumatune.colour.spaces import encode_oetf
 
     scene, target, position, frame_index = [], [], [], []
     frames = tuple(part.prepared.frame for part in parts)

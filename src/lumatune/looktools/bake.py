@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from lumatune.colour.spaces import decode_eotf, matrix_rec2020_to
+from lumatune.io.lut import Lut
+
 __all__ = ["bake_look_lut"]
 
 
@@ -24,9 +27,7 @@ def bake_look_lut(look, size: int = 33, space: str = "srgb"):
     Rec.2020 as a scene colour (white 1 at the sensor clip, as the neutral look shows it) and rendered by
     :func:`lumatune.pipeline.render_colours`.
     """
-    from lumatune.colour.spaces import decode_eotf, matrix_rec2020_to
-    from lumatune.io.lut import Lut
-    from lumatune.pipeline import render_colours
+    from lumatune.pipeline import render_colours  # lazy: numba (0.4 s)
 
     grid = np.linspace(0.0, 1.0, size, dtype=np.float32)
     encoded = np.stack(np.meshgrid(grid, grid, grid, indexing="ij"), axis=-1)  # [r, g, b]

@@ -8,10 +8,17 @@ References
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+
+from lumatune.api import develop
+from lumatune.colour.spaces import decode_eotf
+from lumatune.config.blocks import BlockSet
+from lumatune.config.look import Look, load_look
+from lumatune.raw import open_raw
 
 __all__ = ["CHART_SIZE", "SPEED_SIZE", "character_markdown", "character_table", "look_character", "stage_times"]
 
@@ -27,16 +34,14 @@ WHITE_PATCH = "white 9.5 (.05 D)"
 
 
 def _without_spatial(look):
-    from lumatune.config.blocks import BlockSet
-    from lumatune.pipeline import SPATIAL
+    from lumatune.pipeline import SPATIAL  # lazy: numba (0.4 s)
 
     blocks = BlockSet(params=look.blocks.params, disabled=look.blocks.disabled | frozenset(SPATIAL))
     return replace(look, blocks=blocks)
 
 
 def _chart_raw(folder: Path):
-    from lumatune.raw import open_raw
-    from lumatune.sim import simulate, write_sim
+    from lumatune.sim import simulate, write_sim  # lazy: cv2 (~75 ms)
 
     dng, truth = write_sim(folder / "chart.dng", simulate("colorchecker", illuminant="D65", size=CHART_SIZE, seed=1))
     return open_raw(dng), truth
@@ -44,7 +49,7 @@ def _chart_raw(folder: Path):
 
 def _flat_grey_stats(look) -> dict:
     """Vignette (corner vs centre, EV) and grain (std at mid grey) of the look's display stages on flat grey."""
-    from lumatune.pipeline import bare_frame, run
+    from lumatune.pipeline import bare_frame, run  # lazy: numba (0.4 s)
 
     grey = np.full((400, 600, 3), 0.46, np.float32)
     image = run(bare_frame("srgb", 1.0), None, look, image=grey, select=("grain", "vignette"))
@@ -72,11 +77,8 @@ def look_character(look, *, chart=None) -> dict:
     look : a :class:`~lumatune.config.look.Look` or the name of one.
     chart : ``(raw, truth_path)`` of a chart to reuse; by default one is simulated.
     """
-    import tempfile
 
-    from lumatune.api import develop
-    from lumatune.lab.measure import measure
-    from lumatune.config.look import Look, load_look
+    from lumatune.lab.measure import measure  # lazy: colour-science, cv2 (1.3 s)
 
     look = look if isinstance(look, Look) else load_look(look)
     with tempfile.TemporaryDirectory() as folder:
@@ -107,8 +109,7 @@ def look_character(look, *, chart=None) -> dict:
 
 
 def _white_slope(look) -> float:
-    from lumatune.colour.spaces import decode_eotf
-    from lumatune.pipeline import render_colours
+    from lumatune.pipeline import render_colours  # lazy: numba (0.4 s)
 
     greys = np.repeat(np.array([[0.9], [1.0]]), 3, axis=1)
     y = decode_eotf(render_colours(look, greys)[:, 1], "srgb").astype(np.float64)
@@ -122,9 +123,6 @@ def _lab_to_y(lab: np.ndarray) -> float:
 
 def character_table(names) -> list[dict]:
     """:func:`look_character` of each look, on one simulated chart."""
-    import tempfile
-
-    from lumatune.config.look import load_look
 
     with tempfile.TemporaryDirectory() as folder:
         chart = _chart_raw(Path(folder))
@@ -134,9 +132,9 @@ def character_table(names) -> list[dict]:
 def stage_times(look, *, size: tuple[int, int] = SPEED_SIZE, runs: int = 3) -> dict[str, float]:
     """Milliseconds (best of ``runs``, after one warm-up) that each of the look's stages takes, plan and process,
     on a smooth random float32 image of ``size`` (width, height); 0 for a stage with no plan."""
-    import cv2
+    import cv2  # lazy: cv2 (~26 ms)
 
-    from lumatune.pipeline import LOOK_STAGES, bare_frame, run
+    from lumatune.pipeline import LOOK_STAGES, bare_frame, run  # lazy: numba (0.4 s)
 
     width, height = size
     rng = np.random.default_rng(0)

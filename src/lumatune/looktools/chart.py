@@ -12,27 +12,26 @@ from pathlib import Path
 import numpy as np
 
 from lumatune.colour.charts import colorchecker24_rec2020
+from lumatune.colour.oklab import oklab_to_rgb, rgb_to_oklab
+from lumatune.colour.spaces import XYZ_to_Lab, decode_eotf, matrix_rec2020_to, matrix_rgb_to_xyz
+from lumatune.config.look import load_look
+from lumatune.io.atomic import atomic_output
 
 __all__ = ["chart_figure", "save_figure"]
 
 
 def _display_lab(encoded: np.ndarray, space: str = "srgb") -> np.ndarray:
-    from lumatune.colour.spaces import XYZ_to_Lab, decode_eotf, matrix_rgb_to_xyz
-
     return XYZ_to_Lab(decode_eotf(encoded, space).astype(np.float64) @ matrix_rgb_to_xyz(space).T)
 
 
 def chart_figure(look):
     """A matplotlib figure of the look in numbers: tone curve, saturation and hue per hue, ColorChecker a*b*."""
-    import matplotlib
+    import matplotlib  # lazy: matplotlib (0.2 s)
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: matplotlib (0.7 s)
 
-    from lumatune.colour.spaces import decode_eotf, matrix_rec2020_to
-    from lumatune.config.look import load_look
-    from lumatune.colour.oklab import oklab_to_rgb, rgb_to_oklab
-    from lumatune.pipeline import render_colours
+    from lumatune.pipeline import render_colours  # lazy: numba (0.4 s)
 
     neutral = load_look("neutral")
     figure, (tone_ax, hue_ax, ab_ax) = plt.subplots(1, 3, figsize=(16, 5.2), constrained_layout=True)
@@ -83,7 +82,5 @@ def chart_figure(look):
 
 
 def save_figure(figure, output: Path, overwrite: bool) -> None:
-    from lumatune.io.atomic import atomic_output
-
     with atomic_output(output, overwrite=overwrite) as temp:
         figure.savefig(temp, format=output.suffix.lstrip(".").lower() or "png", dpi=110)

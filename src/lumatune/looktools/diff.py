@@ -27,10 +27,14 @@ from pathlib import Path
 
 import numpy as np
 
+from lumatune.api import develop
 from lumatune.colour.charts import colorchecker24_rec2020
 from lumatune.colour.difference import delta_e00
-from lumatune.colour.spaces import srgb_to_lab
+from lumatune.colour.oklab import HUE_ANGLES, HUE_NAMES, oklab_to_rgb, rgb_to_oklab
+from lumatune.colour.spaces import decode_eotf, matrix_rec2020_to, srgb_to_lab
+from lumatune.config.look import Look, load_look
 from lumatune.pipeline import render_colours
+from lumatune.raw import open_raw
 
 __all__ = ["TONE_STOPS", "SCENE_SIZE", "tone_rows", "hue_rows", "chart_difference", "scene_difference", "look_diff"]
 
@@ -42,8 +46,6 @@ _HUE_LIGHTNESS, _HUE_CHROMA = 0.6, 0.1
 
 
 def _look(look):
-    from lumatune.config.look import Look, load_look
-
     return look if isinstance(look, Look) else load_look(look)
 
 
@@ -55,16 +57,12 @@ def tone_rows(a, b) -> list[dict]:
 
 
 def _display_oklab(encoded: np.ndarray) -> np.ndarray:
-    from lumatune.colour.spaces import decode_eotf, matrix_rec2020_to
-    from lumatune.colour.oklab import rgb_to_oklab
-
     linear = decode_eotf(encoded.astype(np.float32), "srgb").astype(np.float64)
     return rgb_to_oklab(np.maximum(linear @ np.linalg.inv(matrix_rec2020_to("srgb")).T, 0.0))
 
 
 def hue_rows(a, b) -> list[dict]:
     """Saturation (relative chroma over neutral's) and hue shift (degrees) of each look at each table hue."""
-    from lumatune.colour.oklab import HUE_ANGLES, HUE_NAMES, oklab_to_rgb
 
     angles = np.radians(HUE_ANGLES)
     lab = np.stack([np.full(8, _HUE_LIGHTNESS), _HUE_CHROMA * np.cos(angles), _HUE_CHROMA * np.sin(angles)], -1)
@@ -98,9 +96,7 @@ def chart_difference(a, b) -> dict:
 
 def scene_difference(a, b, *, size: tuple[int, int] = SCENE_SIZE) -> dict:
     """Mean and 95th percentile CIEDE2000 between the looks' developments of the virtual ``natural`` scene."""
-    from lumatune.api import develop
-    from lumatune.raw import open_raw
-    from lumatune.sim import simulate, write_sim
+    from lumatune.sim import simulate, write_sim  # lazy: cv2 (~38 ms)
 
     with tempfile.TemporaryDirectory() as folder:
         dng, _ = write_sim(Path(folder) / "natural.dng", simulate("natural", size=size, seed=0))

@@ -111,7 +111,7 @@ def concurrent_kernels() -> bool:
     """Whether several threads may run parallel kernels at once: yes with numba's ``omp`` and ``tbb`` threading
     layers, no with ``workqueue`` (it aborts the process), which numba falls back to when neither OpenMP nor TBB
     is installed. Runs a small parallel kernel first if none has run yet (that chooses the layer)."""
-    import numba
+    import numba  # lazy: numba (0.4 s)
 
     try:
         layer = numba.threading_layer()
@@ -127,7 +127,7 @@ def concurrent_kernels() -> bool:
 def numba_threads(count: int):
     """Run numba's parallel kernels on ``count`` threads inside the block (numba's setting is per calling
     thread): for work that is already split over threads, such as the JPEG strips."""
-    import numba
+    import numba  # lazy: numba (0.4 s)
 
     before = numba.get_num_threads()
     numba.set_num_threads(min(count, numba.config.NUMBA_NUM_THREADS))

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+import tifffile
 
 from lumatune.errors import OutputError, UnsupportedError
 from lumatune.io.atomic import atomic_output
@@ -448,7 +449,6 @@ def write_sim(
     OutputError
         A folder is missing, an output exists without ``overwrite``, or a write fails.
     """
-    import tifffile
 
     dng_path = Path(path)
     json_path = _truth_json_path(dng_path)

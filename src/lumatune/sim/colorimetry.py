@@ -111,7 +111,7 @@ def fit_camera_to_xyz(camera: str, illuminant: str) -> CameraFit:
     .. [2] Finlayson, G. D., Drew, M. S., "Constrained least-squares regression in color spaces",
            Journal of Electronic Imaging 6(4), 1997.
     """
-    from scipy.optimize import least_squares
+    from scipy.optimize import least_squares  # lazy: scipy (0.6 s)
 
     light = spectra.illuminant_spd(illuminant)
     sensitivities = spectra.camera_sensitivities(camera)

@@ -80,7 +80,7 @@ _COLORCHECKER = "BabelColor Average"
 
 def _colour():
     """Import colour-science on first use (1.3 s)."""
-    import colour
+    import colour  # lazy: colour-science (1.3 s)
 
     return colour
 
@@ -193,7 +193,7 @@ def quality_sample_reflectances() -> tuple[tuple[str, ...], np.ndarray]:
            sources* (TCS01-TCS14).
     .. [2] Davis, W., Ohno, Y., "Color quality scale", Optical Engineering 49(3), 2010 (VS1-VS15).
     """
-    from colour.quality.datasets import SDS_TCS, SDS_VS
+    from colour.quality.datasets import SDS_TCS, SDS_VS  # lazy: colour-science (1.3 s)
 
     tcs = SDS_TCS.get("CIE 1995", SDS_TCS)  # colour-science 0.4.7 keyed the 13.3-1995 set beside CIE 224:2024
     samples = {**tcs, **SDS_VS["NIST CQS 9.0"]}

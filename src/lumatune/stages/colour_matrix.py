@@ -17,6 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
+from lumatune.colour.camera import metadata_matrix_wb_camera_to_xyz_d65
+from lumatune.colour.interpolate import interpolate_by_ct
+from lumatune.colour.spaces import MATRIX_XYZ_TO_REC2020
 from lumatune.errors import BadFileError
 from lumatune.stages._jit import FASTMATH
 from lumatune.stages.params import param
@@ -72,10 +75,6 @@ def _table(params: ColourMatrixParams) -> list[tuple[float, np.ndarray]]:
 
 
 def _plan(params: ColourMatrixParams, frame: Frame, image: np.ndarray) -> np.ndarray:
-    from lumatune.colour.camera import metadata_matrix_wb_camera_to_xyz_d65
-    from lumatune.colour.interpolate import interpolate_by_ct
-    from lumatune.colour.spaces import MATRIX_XYZ_TO_REC2020
-
     wb = frame.white_balance
     neutral = wb.camera_neutral if wb else np.ones(3)
     if params.ccms:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
+from lumatune.colour.spaces import matrix_rgb_to_xyz
 from lumatune.stages.params import param
 from lumatune.stages._filters import blur_reach, gaussian_blur
 from lumatune.stages._jit import FASTMATH
@@ -103,7 +104,7 @@ def _unit_blur(noise: np.ndarray, sigma: float) -> np.ndarray:
     """Blur white uniform noise and scale it to unit standard deviation."""
     if sigma < _MIN_SIGMA:
         return noise * np.float32(1.0 / _UNIFORM_STD)
-    import cv2
+    import cv2  # lazy: cv2 (~39 ms)
 
     size = 2 * blur_reach(sigma) + 1
     kernel = cv2.getGaussianKernel(size, sigma, ktype=cv2.CV_64F).ravel()
@@ -165,7 +166,6 @@ def add_grain_band(rows: np.ndarray, plan: GrainPlan, first_row: int, height: in
 
 def grain_plan(params: GrainParams, shape: tuple[int, ...], space: str) -> GrainPlan | None:
     """The plan for an image of ``shape``, or None when ``amount`` is 0."""
-    from lumatune.colour.spaces import matrix_rgb_to_xyz
 
     if params.amount == 0:
         return None

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
+from lumatune.colour.interpolate import interpolate_by_ct
 from lumatune.colour.spaces import (
     MATRIX_D50_TO_D65_BRADFORD,
     MATRIX_D65_TO_D50_BRADFORD,
@@ -115,7 +116,6 @@ def _tables(params: HueSatMapParams) -> list[tuple[float, np.ndarray]]:
 def _plan(params: HueSatMapParams, frame: Frame, image: np.ndarray) -> HueSatMap | None:
     if not params.maps:
         return None
-    from lumatune.colour.interpolate import interpolate_by_ct
 
     wb = frame.white_balance
     cct = (wb.cct if wb and wb.cct else None) or 5000.0

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lumatune.errors import BadFileError
 from lumatune.stages.params import param
-from lumatune.stages._cfa import affine_per_position
+from lumatune.stages._cfa import affine_per_position, affine_per_position_fast
 from lumatune.stages.base import Frame, Stage, kernels_always_ready
 
 __all__ = ["LevelsParams", "normalise_levels", "STAGE"]
@@ -51,7 +52,6 @@ def _process(data: np.ndarray, plan: LevelsPlan) -> np.ndarray:
     """
     if not plan.kernels_ready():
         return normalise_levels(data, plan)
-    from lumatune.stages._cfa import affine_per_position_fast
 
     if data.ndim == 3 and data.shape[2] == 3 and data.flags.c_contiguous and plan.black.size in (1, 3):
         per_channel = (np.broadcast_to(plan.black, 3)[None, :], np.broadcast_to(plan.scale, 3)[None, :])
@@ -69,8 +69,6 @@ def _plan(params: LevelsParams, frame: Frame, image: np.ndarray) -> LevelsPlan:
         black = np.full_like(black, params.black_level)
     white = raw.white_level if params.white_level is None else params.white_level
     if np.any(white <= black):
-        from lumatune.errors import BadFileError
-
         raise BadFileError(f"{raw.path}: white level {white:g} must be above the black level {black.max():g}")
     return LevelsPlan(black=black, scale=1.0 / (white - black), kernels_ready=frame.kernels_ready)
 

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
+from lumatune.colour.spaces import decode_eotf, encode_oetf, gamut_clip, matrix_rec2020_to, matrix_rgb_to_xyz
 from lumatune.stages.params import loaded, param
 from lumatune.stages._jit import FASTMATH, clamp01, lookup
 from lumatune.stages.base import Frame, Stage
@@ -154,7 +155,6 @@ def apply_lut(rgb: np.ndarray, plan: LutPlan) -> np.ndarray:
 def lut_input(rgb: np.ndarray, plan: LutPlan) -> np.ndarray:
     """What a display-space table reads: linear Rec.2020 ``rgb`` (..., 3) in the plan's space, gamut-clipped and
     encoded (plain numpy, exact transfer curve); float64."""
-    from lumatune.colour.spaces import encode_oetf, gamut_clip
 
     rgb = np.asarray(rgb, np.float32)
     linear = (rgb.reshape(-1, 3) @ plan.to_space.T.astype(np.float32)).reshape(rgb.shape)
@@ -164,7 +164,6 @@ def lut_input(rgb: np.ndarray, plan: LutPlan) -> np.ndarray:
 def lut_output(graded: np.ndarray, plan: LutPlan) -> np.ndarray:
     """A display-space table's output ``graded`` (..., 3) back to linear Rec.2020 (clipped to [0, 1] first, plain
     numpy, exact transfer curve); float32."""
-    from lumatune.colour.spaces import decode_eotf
 
     decoded = decode_eotf(np.clip(graded, 0.0, 1.0).astype(np.float32), plan.space)
     shape = np.shape(graded)
@@ -265,7 +264,6 @@ def _table_kernel(rgb, flat, size, offsets, low, scale, strength):
 @lru_cache(maxsize=4)
 def _transfer_tables(space: str) -> tuple[np.ndarray, np.ndarray]:
     """Small (cache-resident) tables of the space's encoding, at ``x = t^2``, and decoding, at ``v = t``."""
-    from lumatune.colour.spaces import decode_eotf, encode_oetf
 
     t = np.linspace(0.0, 1.0, _ENCODE_TABLE_SIZE + 1)
     encode = encode_oetf((t * t).astype(np.float32), space)
@@ -302,7 +300,6 @@ def lut_plan(params: LutParams) -> LutPlan | None:
     ------
     ValueError : ``params`` name a file whose table was not loaded (params made by hand: give ``table=``).
     """
-    from lumatune.colour.spaces import matrix_rec2020_to, matrix_rgb_to_xyz
 
     if not params.file or params.strength == 0:
         return None

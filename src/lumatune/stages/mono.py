@@ -27,6 +27,7 @@ import numpy as np
 from numba import njit, prange
 
 from lumatune.colour.oklab import oklab_to_rgb
+from lumatune.colour.spaces import MATRIX_REC2020_TO_XYZ
 from lumatune.stages.params import param
 from lumatune.stages._jit import FASTMATH
 from lumatune.stages.base import Frame, Stage
@@ -70,7 +71,6 @@ class MonoPlan:
 
 def mono_weights(params: MonoParams) -> np.ndarray:
     """Weights of R, G, B (linear Rec.2020) in the grey; they sum to 1."""
-    from lumatune.colour.spaces import MATRIX_REC2020_TO_XYZ
 
     if params.filter == "mix":
         weights = np.asarray(params.mix, np.float64)
@@ -81,7 +81,6 @@ def mono_weights(params: MonoParams) -> np.ndarray:
 
 def tint_colour(hue_degrees: float, amount: float) -> np.ndarray:
     """Linear Rec.2020 colour of luminance 1 whose Oklab hue is ``hue_degrees`` and chroma ``amount * L``."""
-    from lumatune.colour.spaces import MATRIX_REC2020_TO_XYZ
 
     angle = math.radians(hue_degrees)
     rgb = oklab_to_rgb(np.array([1.0, amount * math.cos(angle), amount * math.sin(angle)]))

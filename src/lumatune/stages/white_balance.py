@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lumatune.colour.camera import as_shot_neutral, white_cct
+from lumatune.errors import BadFileError
 from lumatune.stages._cfa import affine_per_position_fast, channel_values_per_position
 from lumatune.stages.params import param
 from lumatune.stages.base import Frame, Stage, WhiteBalanceStatus
@@ -105,13 +107,9 @@ def apply_white_balance_fast(image: np.ndarray, plan: tuple[np.ndarray | None, n
 
 
 def _neutral(params: WhiteBalanceParams, frame: Frame, image: np.ndarray) -> tuple[np.ndarray, str]:
-    from lumatune.colour.camera import as_shot_neutral
-
     raw = frame.raw
     if params.method == "manual":
         if params.neutral is None:
-            from lumatune.errors import BadFileError
-
             raise BadFileError("white_balance: method = 'manual' needs neutral = [r, g, b]")
         return np.asarray(params.neutral, dtype=np.float64), "manual"
     recorded = as_shot_neutral(raw) if params.method == "as_shot" else None
@@ -128,7 +126,6 @@ def _neutral(params: WhiteBalanceParams, frame: Frame, image: np.ndarray) -> tup
 def _plan(params: WhiteBalanceParams, frame: Frame, image: np.ndarray):
     neutral, source = _neutral(params, frame, image)
     neutral = np.asarray(neutral, dtype=np.float64) / neutral[1]
-    from lumatune.colour.camera import white_cct
 
     frame.white_balance = WhiteBalanceStatus(
         camera_neutral=neutral, gains=white_balance_gains(neutral), source=source, cct=white_cct(frame.raw, neutral)
