@@ -16,7 +16,6 @@ import typer
 
 from lumatune.cli.develop import develop
 from lumatune.cli.options import EXIT_FAILED, EXIT_INTERNAL_ERROR, EXIT_SIGNAL_BASE, echo_error
-from lumatune.config.look import builtin_looks, load_look
 from lumatune.errors import LumatuneError
 
 __all__ = ["app", "entry_point", "main"]
@@ -41,17 +40,6 @@ def _root(
     ctx.obj = {"debug": debug}
 
 
-def looks_list():
-    """List the built-in looks."""
-    for name in sorted(builtin_looks()):
-        typer.echo(f"{name:12s} {load_look(name).description}")
-
-
-def look_show(name: str = typer.Argument(..., help="built-in look name or .toml file")):
-    """Print a look as TOML, with every parameter written out."""
-    typer.echo(load_look(name).to_toml(), nl=False)
-
-
 def _mount_other_commands() -> None:
     """Every command but ``develop``, in the order ``lumatune --help`` lists them."""
     # lazy: the other commands' modules (~60 ms), kept off develop's hot path
@@ -66,9 +54,9 @@ def _mount_other_commands() -> None:
 
     app.command("info")(info)
     app.command("demo")(demo)
-    app.command("looks")(looks_list)
+    app.command("looks")(look_cli.looks_list)
     app.add_typer(look_app, name="look")
-    look_app.command("show")(look_show)
+    look_app.command("show")(look_cli.look_show)
     app.command("batch")(batch_command)
     app.command("sim")(sim_command)
     app.add_typer(lab_app, name="lab")

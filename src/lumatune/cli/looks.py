@@ -1,4 +1,4 @@
-"""Look commands: ``look export`` (a look baked into a ``.cube``), ``look chart`` (a look in numbers),
+"""Look commands: ``looks`` (the built-in looks), ``look show`` (a look as TOML), ``look export`` (a look baked into a ``.cube``), ``look chart`` (a look in numbers),
 ``look measure`` (each look's measured character) and ``compare`` (looks side by side on one raw).
 
 What they compute lives in :mod:`lumatune.looktools`; these are the commands only.
@@ -22,7 +22,18 @@ from lumatune.looktools.character import character_markdown, character_table, st
 from lumatune.looktools.chart import chart_figure, save_figure
 from lumatune.raw import open_raw
 
-__all__ = ["compare", "look_chart", "look_export", "look_measure"]
+__all__ = ["compare", "look_chart", "look_export", "look_measure", "look_show", "looks_list"]
+
+
+def looks_list():
+    """List the built-in looks."""
+    for name in sorted(builtin_looks()):
+        typer.echo(f"{name:12s} {load_look(name).description}")
+
+
+def look_show(name: str = typer.Argument(..., help="built-in look name or .toml file")):
+    """Print a look as TOML, with every parameter written out."""
+    typer.echo(load_look(name).to_toml(), nl=False)
 
 
 def look_export(
