@@ -3,7 +3,7 @@
 The contracts say what depends on what (layers from the CLI down to raw; stages pure; raw knows no processing;
 sim and lab share no code with what they measure). What a contract cannot see stays in the tests beside it:
 importing a command loads no simulator (tests/sim/test_sim_cli.py), ``import lumatune`` loads no numba (below),
-no walk over the stage table outside the pipeline (tests/test_pipeline_walks.py).
+no walk over the stage table outside the pipeline (tests/pipeline/test_pipeline_walks.py).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The pipeline's one order table: every stage in the order it runs, with what the walks over it need.
 
-Hard rules (checked by tests/test_pipeline.py): raw-domain stages come before demosaic; the colour matrix
+Hard rules (checked by tests/pipeline/test_pipeline.py): raw-domain stages come before demosaic; the colour matrix
 comes before the tone/display transform; tone is the last scene -> display stage, and only display-domain
 stages (sharpen, grain, vignette, crop, frame) follow it.
 

@@ -7,7 +7,7 @@ lumatune kernel does linear algebra, so the command line hides scipy while numba
 background thread while the main thread reads the raw (LibRaw decodes without holding the GIL).
 
 Measured on a 2-core machine (python /tmp scratch, median of runs): first kernel call 0.35 s -> 0.14 s with
-scipy hidden. ``tests/test_numba_start.py`` checks the kernels still load and that scipy imports afterwards.
+scipy hidden. ``tests/runtime/test_numba_start.py`` checks the kernels still load and that scipy imports afterwards.
 
 References
 ----------
