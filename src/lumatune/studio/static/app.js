@@ -239,6 +239,10 @@ async function renderNow(channel) {
     status("");
   }
 }
+function fit(canvas, box) {  // show a canvas as large as fits its box (contain), up or down
+  const scale = Math.min(box.clientWidth / canvas.width, box.clientHeight / canvas.height);
+  canvas.style.width = `${Math.floor(canvas.width * scale)}px`; canvas.style.height = `${Math.floor(canvas.height * scale)}px`;
+}
 function sized(canvas, bitmap) {
   if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) { canvas.width = bitmap.width; canvas.height = bitmap.height; }
   return canvas.getContext("2d", { willReadFrequently: true });
@@ -253,12 +257,15 @@ function paint() {
     sized($("compare-a"), main).drawImage(main, 0, 0);
     $("caption-a").textContent = `${S.spec.name} (edited)`;
     if (S.images.compare) sized($("compare-b"), S.images.compare).drawImage(S.images.compare, 0, 0);
+    const half = { clientWidth: ($("stage-compare").clientWidth - 12) / 2, clientHeight: $("stage-compare").clientHeight - 28 };
+    fit($("compare-a"), half); if (S.images.compare) fit($("compare-b"), half);
     $("caption-b").textContent = S.looks.find((l) => l.ref === S.compareRef)?.name || "";
     return;
   }
   const canvas = $("main-canvas");
   const ctx = sized(canvas, main);
   ctx.drawImage(main, 0, 0);
+  fit(canvas, $("stage-single"));
   const line = $("split-line");
   line.hidden = S.mode !== "split";
   if (S.mode === "split" && S.images.before) {
@@ -275,6 +282,7 @@ function drawClipping() {
   clip.hidden = !S.clip;
   if (!S.clip || !main.width) return;
   clip.width = main.width; clip.height = main.height;
+  clip.style.width = main.style.width; clip.style.height = main.style.height;
   const src = main.getContext("2d", { willReadFrequently: true }).getImageData(0, 0, main.width, main.height).data;
   const out = new ImageData(main.width, main.height);
   for (let i = 0; i < src.length; i += 4) {
@@ -302,7 +310,7 @@ function drawHistogram() {
   const peak = Math.max(...bins.map((b) => Math.max(...b.slice(1, 255)))) || 1;
   g.clearRect(0, 0, h.width, h.height);
   g.globalCompositeOperation = "lighter";
-  ["rgba(220,70,70,.75)", "rgba(80,190,90,.75)", "rgba(80,120,230,.75)"].forEach((colour, ch) => {
+  ["rgba(200,60,60,.6)", "rgba(70,170,80,.6)", "rgba(70,110,210,.6)"].forEach((colour, ch) => {
     g.fillStyle = colour; g.beginPath(); g.moveTo(0, h.height);
     for (let x = 0; x < 256; x++) g.lineTo(x, h.height - Math.min(1, Math.sqrt(bins[ch][x] / peak)) * (h.height - 4));
     g.lineTo(255, h.height); g.closePath(); g.fill();
