@@ -1,8 +1,6 @@
-"""Shared fixtures of the studio tests: a folder of small virtual-camera raws, and a browser when one exists."""
+"""Shared fixtures of the studio tests: a folder of small virtual-camera raws."""
 
 from __future__ import annotations
-
-import shutil
 
 import pytest
 
@@ -19,8 +17,3 @@ def raw_folder(tmp_path_factory):
     for scene, illuminant, size in SCENES:
         write_sim(folder / f"{scene}.dng", simulate(scene, illuminant=illuminant, size=size, seed=1))
     return folder
-
-
-def chromium_path() -> str | None:
-    """Debian's chromium (``.ci/run`` installs it); Playwright's own browser download is not used."""
-    return shutil.which("chromium") or shutil.which("chromium-browser")

@@ -8,8 +8,10 @@ const $ = (id) => document.getElementById(id);
 const S = {
   files: [], path: null, info: null, schema: [], looks: [], spec: null, base: null, lookRef: null,
   wb: null, mode: "single", zoom: false, picking: false, clip: false, split: 0.5, compareRef: null,
-  images: {}, controller: {}, paints: 0, lastPaint: null, releaseAt: null,
+  images: {}, controller: {}, paints: 0, lastPaint: null, releaseAt: null, busy: 0,
 };
+// true when no render is waiting for a frame or for the server (tests and benchmarks wait on it)
+S.settled = () => S.busy === 0 && !Object.values(pending).some(Boolean);
 window.studio = S;
 
 function url(path, params = {}) {
@@ -210,7 +212,10 @@ const pending = {};
 function render(channel) {  // coalesce to one request per frame; a newer request aborts the older one
   if (!S.path || !S.spec) return;
   if (pending[channel]) return;
-  pending[channel] = requestAnimationFrame(() => { pending[channel] = 0; renderNow(channel).catch(fail); });
+  pending[channel] = requestAnimationFrame(() => {
+    pending[channel] = 0; S.busy += 1;
+    renderNow(channel).catch(fail).finally(() => { S.busy -= 1; if (!S.busy) $("busy").hidden = true; });
+  });
 }
 async function renderNow(channel) {
   if (S.controller[channel]) S.controller[channel].abort();
@@ -227,7 +232,6 @@ async function renderNow(channel) {
   if (controller.signal.aborted) return;
   S.images[channel] = bitmap;
   paint();
-  $("busy").hidden = true;
   if (channel === "main") {
     S.paints += 1;
     const now = performance.now();
@@ -380,6 +384,7 @@ $("save-look").addEventListener("click", async () => {
     const name = $("save-name").value.trim();
     const spec = { ...S.spec, name: name.replace(/\.toml$/, "") };
     const saved = await (await api("/api/save_look", { look: spec, file: name, wb: S.wb })).json();
+    S.spec.name = spec.name;
     $("save-result").textContent = `saved ${saved.path}${saved.tuning ? ` and ${saved.tuning}` : ""}`;
     S.looks = (await (await api("/api/looks")).json()).looks; drawLooks();
     document.querySelectorAll(".look").forEach((el) => el.classList.toggle("selected", el.dataset.ref === S.lookRef));
@@ -392,6 +397,7 @@ async function follow(job, label) {
     bar.max = state.total || 1; bar.value = state.done;
     $("job-result").textContent = `${label}: ${state.done} / ${state.total}`;
     if (state.finished) {
+      S.lastJob = state;
       $("job-result").textContent = state.error ? state.error : `${label} done in ${state.seconds} s: ${state.outputs.join(", ")}`;
       $("job-result").dataset.done = state.error ? "error" : "ok";
       return state;
