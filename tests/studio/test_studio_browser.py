@@ -232,7 +232,10 @@ def test_lab_view_draws_de00_per_patch(page):
     page.click(".card[data-path='colorchecker.dng']")
     settled(page, before)
     page.click(".tab[data-view='lab']")
-    page.wait_for_function("window.studio.lab && document.querySelectorAll('.patch').length === 24", timeout=WAIT_MS)
+    try:
+        page.wait_for_function("window.studio.lab && document.querySelectorAll('.patch').length === 24", timeout=WAIT_MS)
+    except playwright_api.TimeoutError:
+        pytest.fail(f"no lab result: status {page.inner_text('#status')!r}, summary {page.inner_text('#lab-summary')!r}")
     lab = page.evaluate("window.studio.lab")
     values = [float(t) for t in page.locator(".patch").all_inner_texts()]
     assert values == pytest.approx([p["de00"] for p in lab["patches"]], abs=0.051)

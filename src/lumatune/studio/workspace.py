@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import math
 import tempfile
 import threading
@@ -381,11 +382,17 @@ class Workspace:
         with self._lock:
             raw, _ = self.raws(relative)
             image = develop(raw, look, tuning_for(wb))
-        result = measure(np.asarray(quantise(np.ascontiguousarray(image), 16)), truth, space="srgb")
+        try:
+            truth_data = json.loads(truth.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise BadFileError(f"{truth.name}: cannot read the truth ({error.__class__.__name__})") from None
+        if isinstance(truth_data, dict):
+            truth_data.pop("truth_image", None)  # the chart only: the truth image is for artefact measures
+        result = measure(np.asarray(quantise(np.ascontiguousarray(image), 16)), truth_data, space="srgb")
         if "patches" not in result:
             raise BadFileError(f"{relative}: its truth holds no chart patches")
         h, w = image.shape[:2]
-        boxes = [p.box for p in load_truth(truth).patches]
+        boxes = [p.box for p in load_truth(truth_data).patches]
         patches = [
             {"name": row["name"], "de00": row["de00"], "neutral": row["neutral"],
              "box": None if box is None else [box[0] / w, box[1] / h, box[2] / w, box[3] / h]}

@@ -423,7 +423,12 @@ async function runLab() {
   $("lab-summary").textContent = "measuring…";
   const result = await (await api("/api/lab", { path: S.path, look: S.spec, wb: S.wb })).json();
   const response = await api("/api/preview", body({ look: S.spec, channel: "lab", size: 1600 }));
-  $("lab-image").src = URL.createObjectURL(await response.blob());
+  const image = $("lab-image");
+  image.onload = () => {  // as large as the stage allows, up or down
+    const box = $("lab-stage"), scale = Math.min((box.clientWidth - 32) / image.naturalWidth, (box.clientHeight - 32) / image.naturalHeight);
+    image.style.width = `${Math.floor(image.naturalWidth * scale)}px`; image.style.height = `${Math.floor(image.naturalHeight * scale)}px`;
+  };
+  image.src = URL.createObjectURL(await response.blob());
   $("lab-summary").textContent = `mean ΔE00 ${result.de00_mean.toFixed(2)}  ·  max ${result.de00_max.toFixed(2)}`;
   const grade = (d) => (d < 2 ? "good" : d < 5 ? "fair" : "poor");
   $("lab-overlay").replaceChildren(...result.patches.filter((p) => p.box).map((p) => {
