@@ -3,7 +3,7 @@
 Every path the browser names is relative to the folder; :meth:`Workspace.resolve` refuses absolute paths,
 ``..``, NUL bytes and anything whose real path (symlinks followed) leaves the folder. The preview is the same
 binned develop as ``lumatune develop --preview`` (:func:`lumatune.pipeline.preview.preview_raw`), shrunk further
-by an integer block mean only when it is larger than the screen asks for.
+by an integer block mean only when it is at least twice the size the screen asks for.
 """
 
 from __future__ import annotations
@@ -295,7 +295,8 @@ class Workspace:
 
     def render(self, relative: str, look: Look, *, max_edge: int, wb=None, ev: float = 0.0,
                ticket: tuple[str, int] | None = None) -> np.ndarray | None:
-        """The binned develop of a file, shrunk to ``max_edge``; None when a newer request on the same channel
+        """The binned develop of a file, shrunk by the largest whole factor that keeps its long side at least
+        ``max_edge`` (the screen's pixels); None when a newer request on the same channel
         came while this one waited (it is dropped, not developed)."""
         max_edge = _checked_edge(max_edge)
         tuning = tuning_for(wb)
@@ -303,7 +304,7 @@ class Workspace:
             if ticket is not None and self.stale(*ticket):
                 return None
             _, binned = self.raws(relative)
-            factor = math.ceil(max(binned.data.shape[:2]) / max_edge)
+            factor = max(1, max(binned.data.shape[:2]) // max_edge)  # the largest that keeps >= max_edge
             return develop(shrink_linear(binned, factor), look, tuning, ev=float(ev))
 
     def render_crop(self, relative: str, look: Look, *, cx: float, cy: float, width: int, height: int, wb=None,
