@@ -37,6 +37,7 @@ from lumatune.lab.truth import load_truth
 from lumatune.pipeline import LOOK_STAGES
 from lumatune.pipeline.preview import preview_raw
 from lumatune.raw import RawImage
+from lumatune.stages.look_colour import HUE_NAMES
 from lumatune.stages.params import describe_params, params_to_dict
 from lumatune.stages.registry import stages_of_side
 from lumatune.stages.white_balance import WhiteBalanceParams
@@ -98,8 +99,17 @@ def _controls(stage: str, row: dict, hint) -> list[dict]:
         item = typing.get_args(scalar)[0] if typing.get_args(scalar) else float
         if item not in (int, float) or not all(isinstance(v, int | float) for v in default):
             return []
-        return [_number(base, f"{row['name']}[{i}]", v, row, item is int) for i, v in enumerate(default)]
+        labels = _element_labels(stage, row, len(default))
+        return [{**_number(base, f"{row['name']}[{i}]", v, row, item is int), "label": f"{row['name']} · {label}"}
+                for i, (v, label) in enumerate(zip(default, labels))]
     return []
+
+
+def _element_labels(stage: str, row: dict, count: int) -> list[str]:
+    """Names of a list parameter's elements: the hues of the colour stage's per-hue lists, else 1, 2, 3..."""
+    if stage == "colour" and count == len(HUE_NAMES):
+        return list(HUE_NAMES)
+    return [str(i + 1) for i in range(count)]
 
 
 def _number(base: dict, name: str, default, row: dict, integer: bool) -> dict:

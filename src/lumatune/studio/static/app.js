@@ -169,7 +169,7 @@ function control(c) {
   const box = document.createElement("div");
   box.className = "ctl"; box.title = `${c.stage}.${c.name}: ${c.doc}${c.min != null ? ` [${c.min} … ${c.max}]` : ""}`;
   const id = `ctl-${c.stage}-${c.name}`.replace(/[\[\]]/g, "_");
-  const label = document.createElement("label"); label.htmlFor = id; label.textContent = c.name.replace(/_/g, " ");
+  const label = document.createElement("label"); label.htmlFor = id; label.textContent = (c.label || c.name).replace(/_/g, " ");
   const out = document.createElement("output");
   let input;
   const value = valueOf(S.spec, c);
