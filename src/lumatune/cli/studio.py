@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from lumatune.cli.options import echo_error
+from lumatune.errors import UnreadableInputError
 
 __all__ = ["studio"]
 
@@ -21,7 +22,9 @@ def studio(
     ),
 ):
     """Develop, tune and compare looks in a browser: prints one URL (with a random token) and serves until Ctrl-C."""
-    from lumatune.studio.server import serve  # lazy: starlette and uvicorn (~0.1 s), for this command only
+    if not folder.is_dir():  # before loading the server and the pipeline (seconds)
+        raise UnreadableInputError(f"{folder}: no such folder")
+    from lumatune.studio.server import serve  # lazy: the server, the pipeline and numba (~2 s), for this command only
 
     if host is not None and host not in ("127.0.0.1", "localhost", "::1"):
         echo_error(f"warning: listening on {host}: anyone who can reach this address and has the URL can read and "

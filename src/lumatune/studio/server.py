@@ -388,6 +388,7 @@ def serve(folder: str | Path, *, host: str = "127.0.0.1", port: int = 0, open_br
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        sock.listen(128)  # connections wait in the backlog from the moment the URL is printed
     except OSError as error:
         raise LumatuneError(f"{host}:{port}: cannot listen there ({error.strerror})") from None
     bound_port = sock.getsockname()[1]
