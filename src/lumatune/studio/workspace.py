@@ -51,8 +51,10 @@ RAW_CACHE = 3
 """Raws kept decoded and binned in the warm process (the one on screen, the one before, one more)."""
 MAX_EDGE_LIMIT = 8192
 """Largest preview edge a request may ask for."""
-SLIDER_STEPS = 200
-"""Steps of a generated slider between its bounds."""
+MAX_SLIDER_INTEGERS = 1000
+"""A whole-number parameter with more values than this (a random seed) gets a number field, not a slider."""
+SLIDER_STEPS = 100
+"""A generated slider's step is the power of ten at or below (max - min) / SLIDER_STEPS."""
 
 
 class PathRefused(LumatuneError):
@@ -114,10 +116,10 @@ def _element_labels(stage: str, row: dict, count: int) -> list[str]:
 
 def _number(base: dict, name: str, default, row: dict, integer: bool) -> dict:
     low, high = row.get("min"), row.get("max")
-    if low is None or high is None:
+    if low is None or high is None or (integer and high - low > MAX_SLIDER_INTEGERS):  # a seed: typed, not slid
         return {**base, "name": name, "kind": "number", "default": default, "min": low, "max": high,
                 "step": 1 if integer else "any"}
-    step = 1 if integer else float(f"{(high - low) / SLIDER_STEPS:.2g}")
+    step = 1 if integer else 10.0 ** math.floor(math.log10((high - low) / SLIDER_STEPS))
     return {**base, "name": name, "kind": "slider", "default": default, "min": low, "max": high, "step": step}
 
 
