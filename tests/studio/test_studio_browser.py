@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -25,7 +26,14 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
+REQUIRED = os.environ.get("LUMATUNE_REQUIRE_BROWSER") == "1"
+"""Set by .ci/run: there a missing browser or Playwright is a failure, not a skip."""
+if REQUIRED:
+    import playwright.sync_api as playwright_api
+
+    assert chromium_path(), "LUMATUNE_REQUIRE_BROWSER=1 but no chromium on PATH (apt-get install chromium)"
+else:
+    playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
 pytestmark = pytest.mark.skipif(
     chromium_path() is None, reason="no chromium on PATH: apt-get install chromium (.ci/run does; CI must not skip)"
 )
