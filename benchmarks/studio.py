@@ -120,6 +120,7 @@ def screenshots(out: Path) -> None:
         browser, page = open_page(playwright, url)
         page.wait_for_function("Array.from(document.querySelectorAll('.card img')).every(i => i.complete && i.naturalWidth)",
                                timeout=WAIT_MS)
+        page.wait_for_function("document.body.dataset.infos === '1'", timeout=WAIT_MS)
         page.screenshot(path=out / "library.png")
         page.click(".card[data-path='natural.dng']")
         wait_paint(page, 0)

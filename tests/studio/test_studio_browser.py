@@ -126,6 +126,7 @@ def test_folder_view_shows_every_raw_with_thumbnail_camera_and_exposure(page):
     assert cards.count() == 2
     page.wait_for_function("Array.from(document.querySelectorAll('.card img')).every(i => i.complete && i.naturalWidth > 0)",
                            timeout=WAIT_MS)
+    page.wait_for_function("document.body.dataset.infos === '1'", timeout=WAIT_MS)
     text = page.locator(".card[data-path='natural.dng']").inner_text()
     assert "natural.dng" in text and "Nikon" in text and "1/100 s" in text and "f/5.6" in text
     page.fill("#filter", "checker")

@@ -77,8 +77,10 @@ def test_the_folder_lists_raws_inside_it_only(client):
     files = client.get("/api/folder", headers=auth()).json()["files"]
     names = sorted(f["name"] for f in files)
     assert names == ["colorchecker.dng", "natural.dng"]  # not link-out.dng, nor anything in linked-folder
-    natural = next(f for f in files if f["name"] == "natural.dng")
-    assert natural["camera"] and natural["lens"] and natural["exposure_time"] > 0 and natural["chart"]
+    assert all(f["chart"] for f in files)  # both have the virtual camera's truth beside them
+    natural = client.get("/api/info", params={"path": "natural.dng"}, headers=auth()).json()
+    assert natural["camera"] == "lumatune Nikon 5100 (NPL)" and natural["lens"].startswith("lumatune virtual lens")
+    assert natural["exposure_time"] == pytest.approx(0.01) and natural["size"] == [600, 400]
 
 
 @pytest.mark.parametrize("path", [
@@ -88,6 +90,7 @@ def test_the_folder_lists_raws_inside_it_only(client):
 def test_paths_outside_the_folder_are_refused(client, path):
     for response in (
         client.get("/api/thumb", params={"path": path}, headers=auth()),
+        client.get("/api/info", params={"path": path}, headers=auth()),
         client.post("/api/preview", json={"path": path, "look": {}, "size": 64}, headers=auth()),
         client.post("/api/wb", json={"path": path, "x": 0.5, "y": 0.5}, headers=auth()),
         client.post("/api/export", json={"path": path, "look": {}}, headers=auth()),

@@ -176,15 +176,21 @@ def create_app(folder: str | Path, token: str, *, hosts=LOOPBACK_NAMES) -> Starl
                                  "frame-ancestors 'none'"})
 
     def folder_listing(request: Request) -> Response:
-        files = []
-        for rel in workspace.raw_files():
-            if rel not in infos:
-                try:
-                    infos[rel] = {**workspace.info(rel), "chart": workspace.has_truth(rel)}
-                except LumatuneError as error:
-                    infos[rel] = {"path": rel, "name": Path(rel).name, "error": str(error)}
-            files.append(infos[rel])
+        """Every raw at once, with what is known of it; the page asks /api/info for the rest, card by card."""
+        files = [infos.get(rel) or {"path": rel, "name": Path(rel).name, "chart": workspace.has_truth(rel)}
+                 for rel in workspace.raw_files()]
         return JSONResponse({"folder": str(workspace.root), "files": files})
+
+    def file_info(request: Request) -> Response:
+        rel = request.query_params.get("path", "")
+        if rel not in infos:
+            try:
+                infos[rel] = {**workspace.info(rel), "chart": workspace.has_truth(rel)}
+            except PathRefused:
+                raise
+            except LumatuneError as error:  # a broken raw is listed with its reason
+                infos[rel] = {"path": rel, "name": Path(rel).name, "error": str(error), "chart": False}
+        return JSONResponse(infos[rel])
 
     def thumb(request: Request) -> Response:
         rel = request.query_params.get("path", "")
@@ -328,7 +334,7 @@ def create_app(folder: str | Path, token: str, *, hosts=LOOPBACK_NAMES) -> Starl
 
     routes = [
         Route("/", page), Route("/static/{name}", page),
-        Route("/api/folder", folder_listing), Route("/api/thumb", thumb), Route("/api/lookthumb", look_thumb),
+        Route("/api/folder", folder_listing), Route("/api/info", file_info), Route("/api/thumb", thumb), Route("/api/lookthumb", look_thumb),
         Route("/api/schema", schema), Route("/api/looks", looks), Route("/api/look", look),
         Route("/api/preview", preview, methods=["POST"]), Route("/api/zoom", zoom, methods=["POST"]),
         Route("/api/wb", white_balance, methods=["POST"]), Route("/api/save_look", save_look, methods=["POST"]),

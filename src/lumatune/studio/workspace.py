@@ -219,6 +219,7 @@ class Workspace:
         self.root = root.resolve()
         self._raws: OrderedDict[Path, tuple[RawImage, RawImage]] = OrderedDict()
         self._lock = threading.Lock()  # one develop at a time: each already uses every core
+        self._cache_lock = threading.RLock()
         self._newest: dict[str, int] = {}
 
     # --- paths ---------------------------------------------------------------------------------------------
@@ -271,19 +272,25 @@ class Workspace:
         path = self.resolve(relative)
         if path.suffix.lower() not in RAW_EXTENSIONS:
             raise BadFileError(f"{relative}: not a raw file")
-        cached = self._raws.get(path)
-        if cached is None:
-            raw = open_raw(path)
-            cached = (raw, preview_raw(raw))
-            self._raws[path] = cached
-            while len(self._raws) > RAW_CACHE:
-                self._raws.popitem(last=False)
-        self._raws.move_to_end(path)
-        return cached
+        with self._cache_lock:  # requests run in several threads; one decode of a file at a time
+            cached = self._raws.get(path)
+            if cached is None:
+                raw = open_raw(path)
+                cached = (raw, preview_raw(raw))
+                self._raws[path] = cached
+                while len(self._raws) > RAW_CACHE:
+                    self._raws.popitem(last=False)
+            self._raws.move_to_end(path)
+            return cached
 
     def info(self, relative: str) -> dict:
-        """File name, camera, lens and exposure from the raw's EXIF."""
-        raw, binned = self.raws(relative)
+        """File name, camera, lens and exposure from the raw's EXIF (read without keeping the raw)."""
+        path = self.resolve(relative)
+        if path.suffix.lower() not in RAW_EXTENSIONS:
+            raise BadFileError(f"{relative}: not a raw file")
+        with self._cache_lock:
+            cached = self._raws.get(path)
+        raw = cached[0] if cached else open_raw(path)
         exif = raw.exif or {}
         return {
             "path": relative, "name": Path(relative).name,
@@ -292,7 +299,6 @@ class Workspace:
             "exposure_time": exif.get("exposure_time"), "f_number": exif.get("f_number"), "iso": exif.get("iso"),
             "focal_length": exif.get("focal_length"), "date": exif.get("datetime_original"),
             "size": [int(raw.full_size[1]), int(raw.full_size[0])],
-            "preview_size": [int(binned.data.shape[1]), int(binned.data.shape[0])],
         }
 
     # --- renders ----------------------------------------------------------------------------------------------

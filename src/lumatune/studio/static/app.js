@@ -74,12 +74,26 @@ function drawGrid() {
     card.querySelector("img").src = url("/api/thumb", { path: f.path });
     card.querySelector(".name").textContent = f.name;
     if (f.chart) card.querySelector(".name").insertAdjacentHTML("beforeend", '<span class="badge">chart</span>');
-    card.querySelector(".cam").textContent = f.error || f.camera;
+    card.querySelector(".cam").textContent = f.error || f.camera || "…";
     card.querySelector(".lens").textContent = f.lens || "";
     card.querySelector(".exp").textContent = exposureText(f);
     card.addEventListener("click", () => openImage(f.path).catch(fail));
     return card;
   }));
+}
+async function loadInfos() {  // camera, lens, exposure of each raw, one request at a time (each reads a raw)
+  for (const f of S.files) {
+    if (f.camera !== undefined || f.error) continue;
+    Object.assign(f, await (await api("/api/info?" + new URLSearchParams({ path: f.path }))).json());
+    const card = document.querySelector(`.card[data-path="${CSS.escape(f.path)}"]`);
+    if (card) {
+      card.querySelector(".cam").textContent = f.error || f.camera;
+      card.querySelector(".lens").textContent = f.lens || "";
+      card.querySelector(".exp").textContent = exposureText(f);
+    }
+  }
+  document.body.dataset.infos = "1";
+  if ($("sort").value !== "name") drawGrid();
 }
 $("filter").addEventListener("input", drawGrid);
 $("sort").addEventListener("change", drawGrid);
@@ -87,6 +101,7 @@ $("sort").addEventListener("change", drawGrid);
 // ---------- develop ----------
 async function openImage(path) {
   S.path = path; S.info = S.files.find((f) => f.path === path); S.wb = null; S.zoom = false;
+  if (S.info.camera === undefined && !S.info.error) Object.assign(S.info, await (await api("/api/info?" + new URLSearchParams({ path }))).json());
   document.querySelector('[data-view="image"]').disabled = false;
   document.querySelector('[data-view="lab"]').disabled = !S.info.chart;
   $("meta").innerHTML = "";
@@ -459,5 +474,6 @@ async function runLab() {
     drawGrid();
     status(`${S.files.length} raws`);
     document.body.dataset.ready = "1";
+    await loadInfos();
   } catch (error) { fail(error); }
 })();
