@@ -209,6 +209,18 @@ def test_export_writes_the_full_size_image_with_exif_and_icc_as_develop_does(pag
         assert tags["Make"] == "lumatune" and tags["ExposureTime"] == "1/100" and tags["ProfileDescription"]
 
 
+def test_apply_to_folder_runs_the_batch_engine_with_progress(page, folder):
+    page.evaluate("document.getElementById('job-result').dataset.done = ''")
+    page.click("#apply-folder")
+    page.wait_for_function("document.getElementById('job-result').dataset.done", timeout=WAIT_MS)
+    job = page.evaluate("window.studio.lastJob")
+    assert job["error"] is None and (job["done"], job["total"]) == (2, 2)
+    assert job["outputs"] == ["studio-studio-test/colorchecker.jpg", "studio-studio-test/natural.jpg"]
+    assert (folder / "studio-studio-test" / "lumatune-manifest.jsonl").exists()  # the batch engine's record
+    with Image.open(folder / "studio-studio-test" / "natural.jpg") as batch, Image.open(folder / "natural-studio-test.jpg") as one:
+        assert np.array_equal(np.asarray(batch), np.asarray(one))  # the same look and encoding as the export
+
+
 def test_split_compare_white_balance_zoom_and_histogram(page):
     page.click("#mode-split")
     page.wait_for_function("window.studio.images.before && window.studio.settled()", timeout=WAIT_MS)
