@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -350,8 +351,6 @@ def create_app(folder: str | Path, token: str, *, hosts=LOOPBACK_NAMES) -> Starl
 
 async def _in_thread(function, *args, **kwargs):
     """Run a develop in a worker thread (numba releases the GIL), so the server keeps answering."""
-    from starlette.concurrency import run_in_threadpool
-
     return await run_in_threadpool(function, *args, **kwargs)
 
 

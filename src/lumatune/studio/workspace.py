@@ -65,7 +65,7 @@ def look_schema() -> list[dict]:
     """Every look stage, in pipeline order, with one control per parameter from its params definition.
 
     Each control: ``stage``, ``name`` (``key`` or ``key[i]`` for a list element), ``kind`` (``slider``,
-    ``number``, ``toggle``, ``choice``), ``default``, ``min``, ``max``, ``step``, ``unit``, ``doc``, ``choices``.
+    ``number``, ``toggle``, ``choice``, ``text``), ``default``, ``min``, ``max``, ``step``, ``unit``, ``doc``, ``choices``.
     Parameters the studio cannot edit by a control (free tables, file names, unset optional lists) are left out.
     """
     stages = stages_of_side("look")
