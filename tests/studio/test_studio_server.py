@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 import typing
 
+import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
@@ -183,3 +185,31 @@ def test_a_newer_request_makes_an_older_waiting_one_stale(folder):
     look = load_look("default")
     assert workspace.render("natural.dng", look, max_edge=64, ticket=older) is None
     assert workspace.render("natural.dng", look, max_edge=64, ticket=newer).shape[:2] == (50, 75)  # 300 x 200 // 4
+
+
+def test_tiff_export_is_the_file_develop_writes(client, folder, tmp_path):
+    import tifffile
+
+    from lumatune.cli.app import main
+
+    started = client.post("/api/export", json={"path": "natural.dng", "look": {"name": "tiffy"}, "format": "tiff"},
+                          headers=auth()).json()
+    for _ in range(600):
+        job = client.get("/api/job", params={"id": started["job"]}, headers=auth()).json()
+        if job["finished"]:
+            break
+        time.sleep(0.1)
+    assert job["error"] is None and job["outputs"] == ["natural-tiffy.tif"]
+    reference = tmp_path / "develop.tif"
+    (tmp_path / "tiffy.toml").write_text('version = 1\nname = "tiffy"\n')
+    try:
+        main(["develop", str(folder[0] / "natural.dng"), "--look", str(tmp_path / "tiffy.toml"), "-o", str(reference)])
+    except SystemExit as exit_:
+        assert exit_.code in (0, None)
+    with tifffile.TiffFile(folder[0] / "natural-tiffy.tif") as ours, tifffile.TiffFile(reference) as theirs:
+        page, expected = ours.pages[0], theirs.pages[0]
+        assert page.shape == (400, 600, 3) and page.dtype == np.uint16
+        assert page.tags["InterColorProfile"].value == expected.tags["InterColorProfile"].value
+        assert page.tags["ExifTag"].value == expected.tags["ExifTag"].value  # exposure, aperture, ISO...
+        assert page.tags["Make"].value == "lumatune"
+        assert np.array_equal(page.asarray(), expected.asarray())

@@ -335,7 +335,8 @@ def create_app(folder: str | Path, token: str, *, hosts=LOOPBACK_NAMES) -> Starl
 
     routes = [
         Route("/", page), Route("/static/{name}", page),
-        Route("/api/folder", folder_listing), Route("/api/info", file_info), Route("/api/thumb", thumb), Route("/api/lookthumb", look_thumb),
+        Route("/api/folder", folder_listing), Route("/api/info", file_info), Route("/api/thumb", thumb),
+        Route("/api/lookthumb", look_thumb),
         Route("/api/schema", schema), Route("/api/looks", looks), Route("/api/look", look),
         Route("/api/preview", preview, methods=["POST"]), Route("/api/zoom", zoom, methods=["POST"]),
         Route("/api/wb", white_balance, methods=["POST"]), Route("/api/save_look", save_look, methods=["POST"]),

@@ -188,7 +188,8 @@ def tuning_for(wb) -> Tuning | None:
     """None (everything from the raw's metadata), or a tuning whose white balance is the picked grey."""
     if wb is None:
         return None
-    if not isinstance(wb, list | tuple) or len(wb) != 3 or not all(isinstance(v, int | float) and math.isfinite(v) and v > 0 for v in wb):
+    numbers = isinstance(wb, list | tuple) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in wb)
+    if not numbers or len(wb) != 3 or not all(math.isfinite(v) and v > 0 for v in wb):
         raise BadFileError(f"wb: expected three positive numbers (camera RGB of the grey), got {wb!r}")
     params = WhiteBalanceParams(method="manual", neutral=tuple(float(v) / float(wb[1]) for v in wb))
     return Tuning(blocks=BlockSet(params={"white_balance": params}), description="studio: white balance picked on grey")
@@ -428,7 +429,8 @@ class Workspace:
 
 
 def _checked_edge(value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or not 16 <= value <= MAX_EDGE_LIMIT:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not number or not math.isfinite(value) or not 16 <= value <= MAX_EDGE_LIMIT:
         raise BadFileError(f"size: expected a number of pixels in [16, {MAX_EDGE_LIMIT}], got {value!r}")
     return int(value)
 
