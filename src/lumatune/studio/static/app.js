@@ -398,7 +398,13 @@ $("save-look").addEventListener("click", async () => {
   try {
     const name = $("save-name").value.trim();
     const spec = { ...S.spec, name: name.replace(/\.toml$/, "") };
-    const saved = await (await api("/api/save_look", { look: spec, file: name, wb: S.wb })).json();
+    const request = { look: spec, file: name, wb: S.wb };
+    let response;
+    try { response = await api("/api/save_look", request); } catch (error) {
+      if (!/exists/.test(error.message) || !confirm(`${name} exists. Replace it?`)) throw error;
+      response = await api("/api/save_look", { ...request, overwrite: true });
+    }
+    const saved = await response.json();
     S.spec.name = spec.name;
     $("save-result").textContent = `saved ${saved.path}${saved.tuning ? ` and ${saved.tuning}` : ""}`;
     S.looks = (await (await api("/api/looks")).json()).looks; drawLooks();
