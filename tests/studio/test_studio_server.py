@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import time
 import typing
 
@@ -15,6 +16,7 @@ from lumatune.pipeline import LOOK_STAGES
 from lumatune.stages.registry import stages_of_side
 from lumatune.studio.server import TOKEN_HEADER, create_app
 from lumatune.studio.workspace import Workspace
+from realraws import SHARED_RAWS, requires_shared
 
 TOKEN = "test-token-0123456789abcdef"
 
@@ -213,3 +215,36 @@ def test_tiff_export_is_the_file_develop_writes(client, folder, tmp_path):
         assert page.tags["ExifTag"].value == expected.tags["ExifTag"].value  # exposure, aperture, ISO...
         assert page.tags["Make"].value == "lumatune"
         assert np.array_equal(page.asarray(), expected.asarray())
+
+
+EMBEDDED_THUMB_MEAN_DIFF = 6.0
+"""Mean |difference| (8-bit codes) allowed between the studio's thumbnail and the raw's embedded JPEG reduced by
+Pillow: one more JPEG encoding (quality 85) on the studio's side gives 5.0 on the D30's 200-px thumbnail; 20 %
+margin. A binned develop in the default look (the fallback) differs by 22.4 from it."""
+
+
+@requires_shared
+def test_a_real_raw_shows_its_embedded_preview_and_its_camera(tmp_path):
+    import io
+
+    import rawpy
+    from PIL import Image
+
+    shutil.copy(SHARED_RAWS / "canon_eos_d30.crw", tmp_path / "IMG_0001.CRW")
+    client = TestClient(create_app(tmp_path, TOKEN), base_url=BASE, raise_server_exceptions=False)
+    assert [f["name"] for f in client.get("/api/folder", headers=auth()).json()["files"]] == ["IMG_0001.CRW"]
+    info = client.get("/api/info", params={"path": "IMG_0001.CRW"}, headers=auth()).json()
+    assert "Canon" in info["camera"] and "D30" in info["camera"]
+    thumb = client.get("/api/thumb", params={"path": "IMG_0001.CRW", "size": 200}, headers=auth())
+    assert thumb.headers["content-type"] == "image/jpeg"
+    with rawpy.imread(str(tmp_path / "IMG_0001.CRW")) as raw:
+        embedded = Image.open(io.BytesIO(raw.extract_thumb().data))  # LibRaw's, read independently
+    embedded.thumbnail((200, 200))  # Pillow decodes a JPEG reduced (draft) then resamples
+    embedded = embedded.convert("RGB")
+    ours = Image.open(io.BytesIO(thumb.content)).convert("RGB")
+    assert ours.size == embedded.size and max(ours.size) == 200
+    difference = np.abs(np.asarray(ours, float) - np.asarray(embedded, float)).mean()
+    assert difference < EMBEDDED_THUMB_MEAN_DIFF
+    preview = client.post("/api/preview", json={"path": "IMG_0001.CRW", "look": {"name": "x"}, "size": 256},
+                          headers=auth())
+    assert preview.status_code == 200 and preview.headers["content-type"] == "image/png"
