@@ -51,6 +51,7 @@ def _mount_other_commands() -> None:
     from lumatune.cli.lab import app as lab_app  # lazy: another command (~30 ms)
     from lumatune.cli.learn import diff_command, learn_command  # lazy: another command (~31 ms)
     from lumatune.cli.sim import sim_command  # lazy: another command (~6 ms)
+    from lumatune.cli.studio import studio  # lazy: another command (~1 ms)
 
     app.command("info")(info)
     app.command("demo")(demo)
@@ -67,6 +68,7 @@ def _mount_other_commands() -> None:
     look_app.command("learn")(learn_command)
     look_app.command("diff")(diff_command)
     app.command("compare")(look_cli.compare)
+    app.command("studio")(studio)
 
 
 def entry_point() -> None:
