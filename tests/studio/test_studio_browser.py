@@ -34,6 +34,7 @@ if REQUIRED:
     assert chromium_path(), "LUMATUNE_REQUIRE_BROWSER=1 but no chromium on PATH (apt-get install chromium)"
 else:
     playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
+# one browser session walks the views in order: pyproject's `--dist loadfile` runs this file's tests in one worker
 pytestmark = pytest.mark.skipif(
     chromium_path() is None, reason="no chromium on PATH: apt-get install chromium (.ci/run does; CI must not skip)"
 )
