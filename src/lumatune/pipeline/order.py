@@ -75,6 +75,10 @@ ORDER: tuple[OrderEntry, ...] = (
         "hue_sat_map", "scene", "the calibration's non-linear colour fix belongs right after its matrix",
         pointwise=True
     ),
+    _entry(
+        "lens", "scene", "distortion, lateral CA and vignetting in linear light on full RGB (DNG OpcodeList3 comes"
+        " after demosaicing)"
+    ),
     _entry("exposure", "scene", "a linear gain on scene-referred data, before any non-linear step", pointwise=True),
     _entry(
         "colour", "scene", "saturation and hue edits act on scene colours, before tone compresses them",

@@ -17,6 +17,7 @@ from lumatune.stages import (
     grain,
     highlights,
     hue_sat_map,
+    lens,
     lens_shading,
     levels,
     linearise,
@@ -35,7 +36,7 @@ __all__ = ["STAGES", "stages_of_side"]
 STAGES: dict[str, Stage] = {
     module.STAGE.name: module.STAGE
     for module in (
-        colour_matrix, crop, demosaic, denoise, exposure, frame, grain, highlights, hue_sat_map, lens_shading,
+        colour_matrix, crop, demosaic, denoise, exposure, frame, grain, highlights, hue_sat_map, lens, lens_shading,
         levels, linearise, look_colour, lut, mono, sharpen, tone, vignette, white_balance,
     )  # alphabetical: the registry says which stages exist; their order is the pipeline's
 }
