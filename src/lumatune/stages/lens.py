@@ -124,6 +124,7 @@ class LensPlan:
     size : (height, width) of the image the plan is for.
     margin : rows above and below a band the warp reads.
     report : one line per correction found and what was done (for ``lumatune info`` and ``--profile``).
+    step : the compiled twin's coarse grid step (:func:`map_step`).
     """
 
     program: np.ndarray
@@ -135,6 +136,7 @@ class LensPlan:
     size: tuple[int, int]
     margin: int
     report: tuple[str, ...] = ()
+    step: int = 1
 
 
 # --- program rows ------------------------------------------------------------------------------------------
@@ -307,6 +309,38 @@ def _walk(program, plane, x, y):
     return x, y, gain
 
 
+MAP_STEP = 8
+"""Most pixels between the points of the coarse grid on which the compiled twin walks the program; positions and
+gains in between are interpolated bilinearly. The maps are smooth polynomials in the normalised radius, so the
+error falls with the square of the step over the image size: the step is ``min(H, W) //`` :data:`MAP_CELLS`
+(at least 1, at most 8): for a 5 % barrel on 24 MP the interpolation moves a position by under 1e-3 px."""
+
+MAP_CELLS = 256
+"""Grid cells across the image's shorter side, at least (see :data:`MAP_STEP`)."""
+
+
+def map_step(height: int, width: int) -> int:
+    """The coarse grid's step for an image of this size (1 = the program walked at every pixel)."""
+    return int(min(MAP_STEP, max(1, min(height, width) // MAP_CELLS)))
+
+
+@njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
+def _coarse_maps(program, planes, x0, y0, sx, sy, xc, yc, scale, first_row, n, width, step):
+    """Source (column, band row) and gain per plane at every ``step``-th output pixel (and one past the end)."""
+    grid_h, grid_w = (n - 1) // step + 2, (width - 1) // step + 2
+    maps = np.empty((planes, 3, grid_h, grid_w))
+    for gi in prange(grid_h):
+        y_out = yc + (y0 + (first_row + gi * step + 0.5) * sy - yc) * scale
+        for gj in range(grid_w):
+            x_out = xc + (x0 + (gj * step + 0.5) * sx - xc) * scale
+            for plane in range(planes):
+                xp, yp, gain = _walk(program, plane, x_out, y_out)
+                maps[plane, 0, gi, gj] = (xp - x0) / sx - 0.5
+                maps[plane, 1, gi, gj] = (yp - y0) / sy - 0.5 - first_row
+                maps[plane, 2, gi, gj] = gain
+    return maps
+
+
 @njit(inline="always", fastmath=FASTMATH)
 def _clamped(v, high):
     if not v > 0.0:  # NaN too
@@ -314,41 +348,64 @@ def _clamped(v, high):
     return high if v > high else v
 
 
-@njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
-def _lens_kernel(src, out, program, shared, x0, y0, sx, sy, xc, yc, scale, first_row):
+@njit(inline="always", fastmath=FASTMATH)
+def _keys(t):
+    return (
+        ((-0.5 * t + 1.0) * t - 0.5) * t,
+        (1.5 * t - 2.5) * t * t + 1.0,
+        ((-1.5 * t + 2.0) * t + 0.5) * t,
+        (0.5 * t - 0.5) * t * t,
+    )
+
+
+@njit(inline="always", fastmath=FASTMATH)
+def _bicubic_at(src, out, i, j, xs, ys, gain, first_c, last_c):
+    """out[i, j, first_c:last_c] = src read at (xs, ys) (clamped to it) with Keys' kernel, times ``gain``."""
     n, width = src.shape[0], src.shape[1]
-    planes = 1 if shared else 3
+    xs, ys = _clamped(xs, width - 1.0), _clamped(ys, n - 1.0)
+    ix, iy = int(xs), int(ys)
+    f32 = np.float32
+    ax0, ax1, ax2, ax3 = _keys(f32(xs - ix))
+    ay0, ay1, ay2, ay3 = _keys(f32(ys - iy))
+    c0, c1, c2, c3 = max(ix - 1, 0), ix, min(ix + 1, width - 1), min(ix + 2, width - 1)
+    r0, r1, r2, r3 = max(iy - 1, 0), iy, min(iy + 1, n - 1), min(iy + 2, n - 1)
+    g = f32(gain)
+    for c in range(first_c, last_c):
+        v0 = ax0 * src[r0, c0, c] + ax1 * src[r0, c1, c] + ax2 * src[r0, c2, c] + ax3 * src[r0, c3, c]
+        v1 = ax0 * src[r1, c0, c] + ax1 * src[r1, c1, c] + ax2 * src[r1, c2, c] + ax3 * src[r1, c3, c]
+        v2 = ax0 * src[r2, c0, c] + ax1 * src[r2, c1, c] + ax2 * src[r2, c2, c] + ax3 * src[r2, c3, c]
+        v3 = ax0 * src[r3, c0, c] + ax1 * src[r3, c1, c] + ax2 * src[r3, c2, c] + ax3 * src[r3, c3, c]
+        out[i, j, c] = (ay0 * v0 + ay1 * v1 + ay2 * v2 + ay3 * v3) * g
+
+
+@njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
+def _sample_kernel(src, out, maps, step):
+    """Read ``src`` at the positions interpolated from the coarse maps with Keys' bicubic kernel, times the gain
+    (one position for all three channels when the maps have one plane). Per row the maps are interpolated between
+    their two grid rows once; along the row, position and gain advance by a constant step within each grid cell."""
+    n, width = src.shape[0], src.shape[1]
+    planes, grid_w = maps.shape[0], maps.shape[3]
+    inv = 1.0 / step
     for i in prange(n):
-        wy = np.empty(4)
-        wx = np.empty(4)
-        y_out = yc + (y0 + (first_row + i + 0.5) * sy - yc) * scale
-        for j in range(width):
-            x_out = xc + (x0 + (j + 0.5) * sx - xc) * scale
-            for plane in range(planes):
-                xp, yp, gain = _walk(program, plane, x_out, y_out)
-                xs = _clamped((xp - x0) / sx - 0.5, width - 1.0)
-                ys = _clamped((yp - y0) / sy - 0.5 - first_row, n - 1.0)
-                ix, iy = int(xs), int(ys)
-                tx, ty = xs - ix, ys - iy
-                wx[0] = ((-0.5 * tx + 1.0) * tx - 0.5) * tx
-                wx[1] = (1.5 * tx - 2.5) * tx * tx + 1.0
-                wx[2] = ((-1.5 * tx + 2.0) * tx + 0.5) * tx
-                wx[3] = (0.5 * tx - 0.5) * tx * tx
-                wy[0] = ((-0.5 * ty + 1.0) * ty - 0.5) * ty
-                wy[1] = (1.5 * ty - 2.5) * ty * ty + 1.0
-                wy[2] = ((-1.5 * ty + 2.0) * ty + 0.5) * ty
-                wy[3] = (0.5 * ty - 0.5) * ty * ty
-                first_c = 0 if shared else plane
-                last_c = 3 if shared else plane + 1
-                for c in range(first_c, last_c):
-                    total = 0.0
-                    for a in range(4):
-                        r = min(max(iy + a - 1, 0), n - 1)
-                        line = 0.0
-                        for b in range(4):
-                            line += wx[b] * src[r, min(max(ix + b - 1, 0), width - 1), c]
-                        total += wy[a] * line
-                    out[i, j, c] = np.float32(total * gain)
+        gi = i // step
+        fy = (i - gi * step) * inv
+        line = np.empty((planes, 3, grid_w))
+        for p in range(planes):
+            for q in range(3):
+                for g in range(grid_w):
+                    line[p, q, g] = maps[p, q, gi, g] * (1.0 - fy) + maps[p, q, gi + 1, g] * fy
+        for p in range(planes):
+            first_c, last_c = (0, 3) if planes == 1 else (p, p + 1)
+            for gj in range(grid_w - 1):
+                x, y, gain = line[p, 0, gj], line[p, 1, gj], line[p, 2, gj]
+                step_x = (line[p, 0, gj + 1] - x) * inv
+                step_y = (line[p, 1, gj + 1] - y) * inv
+                step_g = (line[p, 2, gj + 1] - gain) * inv
+                for j in range(gj * step, min(gj * step + step, width)):
+                    _bicubic_at(src, out, i, j, x, y, gain, first_c, last_c)
+                    x += step_x
+                    y += step_y
+                    gain += step_g
     return out
 
 
@@ -356,11 +413,13 @@ def apply_lens_band(rows: np.ndarray, plan: LensPlan, first_row: int) -> np.ndar
     """:func:`apply_lens_fast` on rows ``first_row...`` of the plan's image: output rows farther than the plan's
     margin from the band's ends (or at the image's edges) are those of the whole image."""
     rows = np.ascontiguousarray(rows, dtype=np.float32)
-    out = np.empty_like(rows)
-    return _lens_kernel(
-        rows, out, plan.program, plan.shared, float(plan.origin[0]), float(plan.origin[1]), float(plan.pixel[0]),
-        float(plan.pixel[1]), float(plan.centre[0]), float(plan.centre[1]), float(plan.scale), int(first_row),
+    n, width = rows.shape[:2]
+    maps = _coarse_maps(
+        plan.program, 1 if plan.shared else _PLANES, float(plan.origin[0]), float(plan.origin[1]),
+        float(plan.pixel[0]), float(plan.pixel[1]), float(plan.centre[0]), float(plan.centre[1]), float(plan.scale),
+        int(first_row), n, width, plan.step,
     )
+    return _sample_kernel(rows, np.empty_like(rows), maps, plan.step)
 
 
 def apply_lens_fast(rgb: np.ndarray, plan: LensPlan) -> np.ndarray:
@@ -532,7 +591,8 @@ def lens_plan(params: LensParams, frame: Frame, shape: tuple[int, ...]) -> LensP
     if scale != 1.0:
         frame.notes.append(f"lens: border 'fill': scaled by {scale:.4f} so that no pixel from outside the raw shows")
     margin = _margin(program, geometry, centre, scale, height, width)
-    return LensPlan(program, shared, (x0, y0), (sx, sy), centre, scale, (height, width), margin, tuple(report))
+    return LensPlan(program, shared, (x0, y0), (sx, sy), centre, scale, (height, width), margin, tuple(report),
+                    map_step(height, width))
 
 
 def _lensfun_rows(frame: Frame, params: LensParams, area) -> tuple[list[np.ndarray], str]:
