@@ -68,16 +68,16 @@ ORDER: tuple[OrderEntry, ...] = (
         pointwise=True
     ),
     _entry(
+        "lens", "raw", "DNG OpcodeList3 acts on the demosaiced camera planes (per-plane warps undo lateral CA only"
+        " before the matrix mixes the planes), in linear light"
+    ),
+    _entry(
         "colour_matrix", "scene", "camera RGB -> linear Rec.2020: every look stage works in one space",
         pointwise=True
     ),
     _entry(
         "hue_sat_map", "scene", "the calibration's non-linear colour fix belongs right after its matrix",
         pointwise=True
-    ),
-    _entry(
-        "lens", "scene", "distortion, lateral CA and vignetting in linear light on full RGB (DNG OpcodeList3 comes"
-        " after demosaicing)"
     ),
     _entry("exposure", "scene", "a linear gain on scene-referred data, before any non-linear step", pointwise=True),
     _entry(
