@@ -449,7 +449,7 @@ def parse_opcode_list(data: bytes, *, name: str = "opcode list") -> list[GainMap
         between two points), a gain that is negative or not a number; or a lens opcode not flagged optional
         is damaged: no or more than four planes, a byte count its planes do not need, a coefficient that is
         not finite or beyond :data:`MAX_COEFFICIENT`, a centre outside [0, 1], a valid radius range that is
-        empty. The message names the opcode.
+        empty, a radial factor that is not positive somewhere in the image. The message names the opcode.
 
     References
     ----------
@@ -517,11 +517,25 @@ def _checked(where: str, coefficients: np.ndarray, centre: np.ndarray) -> tuple[
     return float(centre[0]), float(centre[1])
 
 
+_RADIUS_SAMPLES = np.linspace(0.0, 1.0, 65)
+"""Normalised radii at which a warp's radial factor is checked."""
+
+
+def _check_radial_factor(where: str, factors: np.ndarray) -> None:
+    """Refuse a radial factor that is not positive (or, as a reciprocal, near 0) somewhere in the image: such a
+    warp folds the image onto itself or sends it to infinity; no lens needs it."""
+    if not np.all(np.isfinite(factors)) or np.any(factors <= 1e-6):
+        raise ValueError(f"{where} radial factor is not positive everywhere in the image")
+
+
 def _warp_rectilinear(body: bytes, where: str, flags: int) -> WarpRectilinear:
     planes = _planes(body, where, 6, 16)
     values = _doubles(body, 4, 6 * planes + 2)
     per_plane = values[:-2].reshape(planes, 6)
     centre = _checked(where, per_plane, values[-2:])
+    r2 = _RADIUS_SAMPLES**2
+    for kr in per_plane[:, :4]:
+        _check_radial_factor(where, kr[0] + r2 * (kr[1] + r2 * (kr[2] + r2 * kr[3])))
     return WarpRectilinear(per_plane[:, :4].copy(), per_plane[:, 4:].copy(), centre, flags)
 
 
@@ -537,6 +551,9 @@ def _warp_rectilinear2(body: bytes, where: str, flags: int) -> WarpRectilinear2:
         raise ValueError(f"{where} valid radius range is empty or negative")
     if reciprocal > 1:
         raise ValueError(f"{where} reciprocal flag is {reciprocal}, not 0 or 1")
+    for kr, (low, high) in zip(per_plane[:, :_WARP2_RADIAL_TERMS], valid):
+        r = np.clip(_RADIUS_SAMPLES, low, high)
+        _check_radial_factor(where, np.polynomial.polynomial.polyval(r, kr))
     return WarpRectilinear2(
         per_plane[:, :_WARP2_RADIAL_TERMS].copy(), per_plane[:, _WARP2_RADIAL_TERMS : per - 2].copy(), valid,
         centre, bool(reciprocal), flags,
