@@ -58,6 +58,7 @@ __all__ = [
     "apply_lens_band",
     "apply_lens_fast",
     "lens_plan",
+    "lens_report",
     "opcode_rows",
     "source_positions",
 ]
@@ -610,6 +611,13 @@ def _lensfun_rows(frame: Frame, params: LensParams, area) -> tuple[list[np.ndarr
         if kept is not None:
             rows.append(kept)
     return rows, found.description
+
+
+def lens_report(raw) -> list[str]:
+    """Each lens correction the raw carries (or lensfun has for it) and what the stage does with it by default."""
+    frame = Frame(raw=raw)
+    lens_plan(LensParams(), frame, raw.data.shape)
+    return [note.removeprefix("lens: ") for note in frame.notes]
 
 
 def _plan(params: LensParams, frame: Frame, image: np.ndarray) -> LensPlan | None:
