@@ -62,6 +62,10 @@ ORDER: tuple[OrderEntry, ...] = (
     _entry("lens_shading", "raw", "gain maps are defined on the linearised, black-subtracted mosaic"),
     _entry("white_balance", "raw", "demosaicing works best on balanced channels (fewer colour artefacts)"),
     _entry("denoise", "raw", "noise is still per pixel and follows the sensor's model; demosaic would spread it"),
+    _entry(
+        "lens_ca", "raw", "per-plane lens warps (lateral CA) before the demosaic's colour-difference interpolation"
+        " pulls red and blue edges towards green"
+    ),
     _entry("demosaic", "raw", "needs the balanced mosaic; everything after works on full RGB", rows=rows_demosaic),
     _entry(
         "highlights", "raw", "clipping is defined per camera channel, so fix it before the matrix mixes them",

@@ -396,7 +396,7 @@ def _sample_kernel(src, out, maps, step):
                 for g in range(grid_w):
                     line[p, q, g] = maps[p, q, gi, g] * (1.0 - fy) + maps[p, q, gi + 1, g] * fy
         for p in range(planes):
-            first_c, last_c = (0, 3) if planes == 1 else (p, p + 1)
+            first_c, last_c = (0, src.shape[2]) if planes == 1 else (p, p + 1)
             for gj in range(grid_w - 1):
                 x, y, gain = line[p, 0, gj], line[p, 1, gj], line[p, 2, gj]
                 step_x = (line[p, 0, gj + 1] - x) * inv
@@ -558,6 +558,33 @@ def _tuning_rows(params: LensParams, area) -> list[np.ndarray]:
     return rows
 
 
+def frame_geometry(raw, shape: tuple[int, ...]):
+    """((x0, y0), (sx, sy)): opcode coordinates of the image's top-left corner and opcode units per image pixel,
+    for an image of ``shape`` made from ``raw`` (its data, or a reduced preview of it)."""
+    area_box = _area_box(raw)
+    data_h, data_w = raw.data.shape[:2]
+    return (
+        (float(raw.crop_origin[1] - area_box[1]), float(raw.crop_origin[0] - area_box[0])),
+        (data_w / int(shape[1]), data_h / int(shape[0])),
+    )
+
+
+def _area_box(raw) -> tuple[int, int, int, int]:
+    """(top, left, bottom, right) of the image the opcodes refer to: the active area, else the whole frame."""
+    return (raw.dng.active_area if raw.dng and raw.dng.active_area else None) or (0, 0, *raw.full_size)
+
+
+def _area(raw) -> tuple[float, float]:
+    box = _area_box(raw)
+    return float(box[3] - box[1]), float(box[2] - box[0])
+
+
+def dng_warp_program(frame: Frame) -> np.ndarray | None:
+    """The program of the raw's DNG lens opcodes (every list, in order, all corrections on), or None."""
+    rows, _ = _dng_rows(frame, LensParams(), _area(frame.raw))
+    return np.stack(rows) if rows else None
+
+
 def lens_plan(params: LensParams, frame: Frame, shape: tuple[int, ...]) -> LensPlan | None:
     """The plan for an image of ``shape`` developed from ``frame.raw``, or None when there is nothing to correct.
 
@@ -566,14 +593,13 @@ def lens_plan(params: LensParams, frame: Frame, shape: tuple[int, ...]) -> LensP
     """
     raw = frame.raw
     height, width = int(shape[0]), int(shape[1])
-    area_box = (raw.dng.active_area if raw.dng and raw.dng.active_area else None) or (0, 0, *raw.full_size)
-    area = (float(area_box[3] - area_box[1]), float(area_box[2] - area_box[0]))
+    area = _area(raw)
     data_h, data_w = raw.data.shape[:2]
-    geometry = (
-        (float(raw.crop_origin[1] - area_box[1]), float(raw.crop_origin[0] - area_box[0])),
-        (data_w / width, data_h / height),
-    )
+    geometry = frame_geometry(raw, shape)
     rows, report = _dng_rows(frame, params, area)
+    if frame.lateral_ca_on_mosaic:  # lens_ca moved red and blue onto green's geometry: green's warp for all
+        rows = [r if r[0, 0] == KIND_VIGNETTE else np.repeat(r[1:2], _PLANES, axis=0) for r in rows]
+        report.append("lateral CA: corrected on the mosaic (lens_ca); every plane takes green's warp")
     if not rows:
         rows = _tuning_rows(params, area)
         if rows:
