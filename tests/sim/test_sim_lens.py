@@ -72,3 +72,18 @@ def test_develop_undoes_the_virtual_lens_whole_and_in_bands(barrel):
     banded = np.concatenate([rows[start : start + 64] for start in range(0, len(rows), 64)])
     np.testing.assert_array_equal(banded, whole)
     assert grid_residual(linear_from_srgb(whole), corners, pattern)["rms_px"] <= GRID_RMS_PX
+
+
+def test_sim_command_writes_the_lens_and_refuses_an_absurd_one(tmp_path, capsys):
+    from lumatune.cli import main as cli_main
+
+    out = tmp_path / "pin.dng"
+    with pytest.raises(SystemExit) as done:
+        cli_main(["sim", "checkerboard", "--size", "96x64", "--distortion", "3", "--lateral-ca", "1.5",
+                  "--vignetting", "-1.2", "-o", str(out)])
+    assert done.value.code in (0, None)
+    assert _opcode_list_3(out)[:4] == struct.pack(">I", 2)
+    with pytest.raises(SystemExit) as done:
+        cli_main(["sim", "checkerboard", "--size", "96x64", "--distortion", "50", "-o", str(tmp_path / "x.dng")])
+    err = capsys.readouterr().err
+    assert done.value.code == 1 and "distortion must be within" in err and len(err.strip().splitlines()) == 1

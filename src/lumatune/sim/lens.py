@@ -70,7 +70,7 @@ class VirtualLens:
     def __post_init__(self) -> None:
         if not (-0.2 <= self.distortion <= 0.2 and 0 <= abs(self.lateral_ca_px) <= 20 and -4 <= self.vignetting_ev <= 0):
             raise UnsupportedError(
-                "virtual lens: distortion must be in [-0.2, 0.2], lateral CA within 20 px, vignetting in [-4, 0] EV"
+                "virtual lens: distortion must be within +-20 %, lateral CA within 20 px, vignetting in [-4, 0] EV"
             )
 
     @property
