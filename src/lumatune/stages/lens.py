@@ -29,7 +29,7 @@ References
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit, prange
@@ -63,8 +63,9 @@ __all__ = [
     "source_positions",
 ]
 
-KIND_RECTILINEAR, KIND_FISHEYE, KIND_VIGNETTE = 1.0, 2.0, 3.0
-"""Kinds of program rows: a radial/tangential warp (WarpRectilinear, WarpRectilinear2), WarpFisheye, a radial gain."""
+KIND_RECTILINEAR, KIND_FISHEYE, KIND_VIGNETTE, KIND_GAIN_MAP = 1.0, 2.0, 3.0, 4.0
+"""Kinds of program rows: a radial/tangential warp (WarpRectilinear, WarpRectilinear2), WarpFisheye, a radial gain,
+a gain grid (GainMap of OpcodeList3, its gains kept in the plan's ``grids``)."""
 
 ROW = 24
 """Numbers per program row: kind, cx, cy, m, reciprocal, r_min, r_max, kt0, kt1, then 15 coefficients."""
@@ -126,6 +127,7 @@ class LensPlan:
     margin : rows above and below a band the warp reads.
     report : one line per correction found and what was done (for ``lumatune info`` and ``--profile``).
     step : the compiled twin's coarse grid step (:func:`map_step`).
+    grids : the gains of the program's GainMap rows, one flat float64 array.
     """
 
     program: np.ndarray
@@ -138,6 +140,7 @@ class LensPlan:
     margin: int
     report: tuple[str, ...] = ()
     step: int = 1
+    grids: np.ndarray = field(default_factory=lambda: np.zeros(1))
 
 
 # --- program rows ------------------------------------------------------------------------------------------
@@ -192,7 +195,51 @@ def opcode_rows(opcode, area: tuple[float, float]) -> np.ndarray:
 # --- where each output pixel reads (plain numpy: the reference and the plans' helper) -------------------------
 
 
-def source_positions(program: np.ndarray, plane: int, x, y):
+def gain_map_rows(gain_map: GainMap, area: tuple[float, float], offset: int) -> np.ndarray | None:
+    """Program rows (3 planes, :data:`ROW`) of a GainMap on the RGB image, its gains starting at ``offset`` of the
+    plan's ``grids``; None for a map with pitches other than 1 (a CFA map: no meaning after demosaicing).
+
+    Map coordinates as :mod:`lumatune.stages.lens_shading` reads them (the DNG SDK's ``dng_gain_map``): the pixel
+    centre relative to the whole image, clamped to [0, 1], less the origin, over the spacing; gains bilinear,
+    clamped at the grid's edges.
+    """
+    if gain_map.row_pitch != 1 or gain_map.col_pitch != 1:
+        return None
+    points_v, points_h, map_planes = gain_map.gains.shape
+    rows = np.zeros((_PLANES, ROW))
+    for plane in range(_PLANES):
+        applies = gain_map.plane <= plane < gain_map.plane + gain_map.planes
+        rows[plane, :17] = (
+            KIND_GAIN_MAP, area[0], area[1], offset, points_v, points_h, *gain_map.map_origin,
+            *gain_map.map_spacing, gain_map.top, gain_map.left, gain_map.bottom, gain_map.right, float(applies),
+            min(max(plane - gain_map.plane, 0), map_planes - 1), map_planes,
+        )
+    return rows
+
+
+def _grid_gain(row, grids, x, y):
+    """A GainMap row's gain at (x, y) (numpy arrays; 1 outside its area or for a plane it does not cover)."""
+    width, height, offset, points_v, points_h, origin_v, origin_h, spacing_v, spacing_h = row[1:10]
+    top, left, bottom, right, applies, map_plane, map_planes = row[10:17]
+    if not applies:
+        return np.ones(np.broadcast(x, y).shape)
+    v = np.clip((np.clip(y / height, 0, 1) - origin_v) / (spacing_v or 1.0), 0, points_v - 1)
+    u = np.clip((np.clip(x / width, 0, 1) - origin_h) / (spacing_h or 1.0), 0, points_h - 1)
+    iv = np.minimum(np.floor(v), max(points_v - 2, 0)).astype(np.int64)
+    iu = np.minimum(np.floor(u), max(points_h - 2, 0)).astype(np.int64)
+    fv, fu = v - iv, u - iu
+    iv1, iu1 = np.minimum(iv + 1, int(points_v) - 1), np.minimum(iu + 1, int(points_h) - 1)
+
+    def at(a, b):
+        return grids[(int(offset) + (a * int(points_h) + b) * int(map_planes) + int(map_plane))]
+
+    gain = (at(iv, iu) * (1 - fu) + at(iv, iu1) * fu) * (1 - fv) + (at(iv1, iu) * (1 - fu) + at(iv1, iu1) * fu) * fv
+    xc, yc = np.clip(x, 0.0, width - 1e-6), np.clip(y, 0.0, height - 1e-6)  # beyond the image: its edge pixels
+    inside = (yc >= top) & (yc < bottom) & (xc >= left) & (xc < right)
+    return np.where(inside, gain, 1.0)
+
+
+def source_positions(program: np.ndarray, plane: int, x, y, grids: np.ndarray | None = None):
     """Walk the program backwards for one plane: the input position (x, y) each output position reads, and the
     gain it is multiplied by (float64 arrays shaped like ``x``, ``y``; opcode coordinates)."""
     x, y = np.array(x, dtype=np.float64), np.array(y, dtype=np.float64)
@@ -204,7 +251,10 @@ def source_positions(program: np.ndarray, plane: int, x, y):
             c = row[9:]
             dx, dy = (x - cx) / m, (y - cy) / m
             r2 = dx * dx + dy * dy
-            if kind == KIND_VIGNETTE:
+            if kind == KIND_GAIN_MAP:
+                if grids is not None:  # without them: positions only
+                    gain *= _grid_gain(row, grids, x, y)
+            elif kind == KIND_VIGNETTE:
                 gain *= 1.0 + r2 * (c[0] + r2 * (c[1] + r2 * (c[2] + r2 * (c[3] + r2 * c[4]))))
             elif kind == KIND_RECTILINEAR:
                 r = np.clip(np.sqrt(r2), r_min, r_max)
@@ -261,7 +311,7 @@ def apply_lens_plain_band(rows: np.ndarray, plan: LensPlan, first_row: int) -> n
     y = plan.centre[1] + (y - plan.centre[1]) * plan.scale
     out = np.empty(rows.shape, np.float32)
     for plane in range(_PLANES):
-        sx, sy, gain = source_positions(plan.program, plane, x, y)
+        sx, sy, gain = source_positions(plan.program, plane, x, y, plan.grids)
         xs = np.nan_to_num((sx - plan.origin[0]) / plan.pixel[0] - 0.5, nan=0.0, posinf=width - 1, neginf=0.0)
         ys = np.nan_to_num((sy - plan.origin[1]) / plan.pixel[1] - 0.5 - first_row, nan=0.0, posinf=n - 1,
                            neginf=0.0)
@@ -279,11 +329,36 @@ def apply_lens(rgb: np.ndarray, plan: LensPlan) -> np.ndarray:
 
 
 @njit(inline="always", fastmath=FASTMATH)
-def _walk(program, plane, x, y):
+def _grid_gain_at(row, grids, x, y):
+    # positions beyond the image (the coarse grid's last points) count as its edge pixels
+    xc, yc = min(max(x, 0.0), row[1] - 1e-6), min(max(y, 0.0), row[2] - 1e-6)
+    if row[14] == 0.0 or not (row[10] <= yc < row[12] and row[11] <= xc < row[13]):
+        return 1.0
+    points_v, points_h = int(row[4]), int(row[5])
+    v = (min(max(y / row[2], 0.0), 1.0) - row[6]) / (row[8] if row[8] != 0.0 else 1.0)
+    u = (min(max(x / row[1], 0.0), 1.0) - row[7]) / (row[9] if row[9] != 0.0 else 1.0)
+    v = min(max(v, 0.0), points_v - 1.0)
+    u = min(max(u, 0.0), points_h - 1.0)
+    iv, iu = min(int(v), max(points_v - 2, 0)), min(int(u), max(points_h - 2, 0))
+    fv, fu = v - iv, u - iu
+    iv1, iu1 = min(iv + 1, points_v - 1), min(iu + 1, points_h - 1)
+    base, step, mp = int(row[3]), int(row[16]), int(row[15])
+    g00 = grids[base + (iv * points_h + iu) * step + mp]
+    g01 = grids[base + (iv * points_h + iu1) * step + mp]
+    g10 = grids[base + (iv1 * points_h + iu) * step + mp]
+    g11 = grids[base + (iv1 * points_h + iu1) * step + mp]
+    return (g00 * (1.0 - fu) + g01 * fu) * (1.0 - fv) + (g10 * (1.0 - fu) + g11 * fu) * fv
+
+
+@njit(inline="always", fastmath=FASTMATH)
+def _walk(program, grids, plane, x, y):
     gain = 1.0
     for k in range(program.shape[0] - 1, -1, -1):
         row = program[k, plane]
         kind, cx, cy, m = row[0], row[1], row[2], row[3]
+        if kind == 4.0:
+            gain *= _grid_gain_at(row, grids, x, y)
+            continue
         dx, dy = (x - cx) / m, (y - cy) / m
         r2 = dx * dx + dy * dy
         if kind == 3.0:
@@ -326,7 +401,7 @@ def map_step(height: int, width: int) -> int:
 
 
 @njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
-def _coarse_maps(program, planes, x0, y0, sx, sy, xc, yc, scale, first_row, n, width, step):
+def _coarse_maps(program, grids, planes, x0, y0, sx, sy, xc, yc, scale, first_row, n, width, step):
     """Source (column, band row) and gain per plane at every ``step``-th output pixel (and one past the end)."""
     grid_h, grid_w = (n - 1) // step + 2, (width - 1) // step + 2
     maps = np.empty((planes, 3, grid_h, grid_w))
@@ -335,7 +410,7 @@ def _coarse_maps(program, planes, x0, y0, sx, sy, xc, yc, scale, first_row, n, w
         for gj in range(grid_w):
             x_out = xc + (x0 + (gj * step + 0.5) * sx - xc) * scale
             for plane in range(planes):
-                xp, yp, gain = _walk(program, plane, x_out, y_out)
+                xp, yp, gain = _walk(program, grids, plane, x_out, y_out)
                 maps[plane, 0, gi, gj] = (xp - x0) / sx - 0.5
                 maps[plane, 1, gi, gj] = (yp - y0) / sy - 0.5 - first_row
                 maps[plane, 2, gi, gj] = gain
@@ -416,7 +491,7 @@ def apply_lens_band(rows: np.ndarray, plan: LensPlan, first_row: int) -> np.ndar
     rows = np.ascontiguousarray(rows, dtype=np.float32)
     n, width = rows.shape[:2]
     maps = _coarse_maps(
-        plan.program, 1 if plan.shared else _PLANES, float(plan.origin[0]), float(plan.origin[1]),
+        plan.program, plan.grids, 1 if plan.shared else _PLANES, float(plan.origin[0]), float(plan.origin[1]),
         float(plan.pixel[0]), float(plan.pixel[1]), float(plan.centre[0]), float(plan.centre[1]), float(plan.scale),
         int(first_row), n, width, plan.step,
     )
@@ -500,16 +575,28 @@ def _switched(rows: np.ndarray, params: LensParams) -> np.ndarray | None:
     return rows
 
 
-def _dng_rows(frame: Frame, params: LensParams, area) -> tuple[list[np.ndarray], list[str]]:
-    """Program rows from the DNG opcode lists and a line per opcode saying what was done with it."""
+def _dng_rows(frame: Frame, params: LensParams, area, grids: list | None = None) -> tuple[list[np.ndarray], list[str]]:
+    """Program rows from the DNG opcode lists and a line per opcode saying what was done with it; the gains of
+    OpcodeList3 GainMaps are appended to ``grids`` (flat arrays, in order)."""
     dng = frame.raw.dng
     rows, report = [], []
+    grids = [] if grids is None else grids
     lens_types = (WarpRectilinear, WarpRectilinear2, WarpFisheye, FixVignetteRadial)
     for number, opcodes in enumerate(dng.opcode_lists if dng else ((), (), ()), start=1):
         for index, opcode in enumerate(opcodes, start=1):
             where = f"OpcodeList{number} #{index} {opcode_name(opcode.opcode_id)}"
-            if isinstance(opcode, GainMap):
-                done = "applied by lens_shading" if number == 2 else "not applied (a GainMap outside OpcodeList2)"
+            if isinstance(opcode, GainMap) and number == 3:
+                offset = sum(g.size for g in grids)
+                kept = gain_map_rows(opcode, area, offset) if params.dng_opcodes and params.vignetting else None
+                if kept is None:
+                    done = "not applied (" + ("a row or column pitch other than 1" if params.dng_opcodes and
+                                              params.vignetting else "switched off in the lens block") + ")"
+                else:
+                    rows.append(kept)
+                    grids.append(np.asarray(opcode.gains, np.float64).ravel())
+                    done = "applied"
+            elif isinstance(opcode, GainMap):
+                done = "applied by lens_shading" if number == 2 else "not applied (OpcodeList1: before linearisation)"
             elif isinstance(opcode, Opcode):
                 done = f"skipped: {opcode.problem}" if opcode.problem else (
                     "skipped (optional, not implemented)" if opcode.optional else "not applied (not implemented)")
@@ -596,9 +683,11 @@ def lens_plan(params: LensParams, frame: Frame, shape: tuple[int, ...]) -> LensP
     area = _area(raw)
     data_h, data_w = raw.data.shape[:2]
     geometry = frame_geometry(raw, shape)
-    rows, report = _dng_rows(frame, params, area)
+    grids: list[np.ndarray] = []
+    rows, report = _dng_rows(frame, params, area, grids)
     if frame.lateral_ca_on_mosaic:  # lens_ca moved red and blue onto green's geometry: green's warp for all
-        rows = [r if r[0, 0] == KIND_VIGNETTE else np.repeat(r[1:2], _PLANES, axis=0) for r in rows]
+        warps = (KIND_RECTILINEAR, KIND_FISHEYE)
+        rows = [np.repeat(r[1:2], _PLANES, axis=0) if r[0, 0] in warps else r for r in rows]
         report.append("lateral CA: corrected on the mosaic (lens_ca); every plane takes green's warp")
     if not rows:
         rows = _tuning_rows(params, area)
@@ -619,7 +708,7 @@ def lens_plan(params: LensParams, frame: Frame, shape: tuple[int, ...]) -> LensP
         frame.notes.append(f"lens: border 'fill': scaled by {scale:.4f} so that no pixel from outside the raw shows")
     margin = _margin(program, geometry, centre, scale, height, width)
     return LensPlan(program, shared, (x0, y0), (sx, sy), centre, scale, (height, width), margin, tuple(report),
-                    map_step(height, width))
+                    map_step(height, width), np.concatenate(grids) if grids else np.zeros(1))
 
 
 def _lensfun_rows(frame: Frame, params: LensParams, area) -> tuple[list[np.ndarray], str]:

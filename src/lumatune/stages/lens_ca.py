@@ -32,6 +32,7 @@ import numpy as np
 
 from lumatune.stages.base import Frame, Stage
 from lumatune.stages.lens import (
+    KIND_GAIN_MAP,
     KIND_VIGNETTE,
     _bicubic,
     _sample_kernel,
@@ -96,7 +97,7 @@ def lens_ca_plan(params: LensCaParams, frame: Frame, shape: tuple[int, ...]) -> 
     program = dng_warp_program(frame)
     if program is None:
         return None
-    warps = program[program[:, 0, 0] != KIND_VIGNETTE]
+    warps = program[(program[:, 0, 0] != KIND_VIGNETTE) & (program[:, 0, 0] != KIND_GAIN_MAP)]
     if warps.size == 0 or all(np.array_equal(warps[:, c], warps[:, 1]) for c in (0, 2)):
         return None
     geometry = frame_geometry(raw, shape)
