@@ -17,10 +17,30 @@ import numpy as np
 
 from lumatune.config.look import builtin_looks
 from lumatune.io.dng import write_dng
-from lumatune.raw.opcodes import encode_opcode_list, gain_map_opcode
+from lumatune.raw.opcodes import (
+    FixVignetteRadial,
+    WarpFisheye,
+    WarpRectilinear,
+    WarpRectilinear2,
+    encode_opcode,
+    encode_opcode_list,
+    gain_map_opcode,
+)
 
 SHARED_DNG = Path(__file__).resolve().parents[2] / "shared" / "data" / "raw" / "lg_g4_h815_lossy_linear.dng"
 """A real phone DNG beside the project, added to the DNG seeds when present."""
+
+
+def _lens_opcodes() -> bytes:
+    """An OpcodeList3 with one opcode of each lens form (DNG 1.6 chapter 7), the second warp flagged optional."""
+    opcodes = [
+        FixVignetteRadial(np.array([0.3, 0.1, 0.0, 0.0, 0.0]), (0.5, 0.5)),
+        WarpRectilinear(np.array([[1.0, -0.05, 0.0, 0.0]] * 3), np.full((3, 2), 1e-3), (0.5, 0.5)),
+        WarpRectilinear2(np.array([[1.0, 0.0, 0.03] + [0.0] * 12]), np.zeros((1, 2)), np.array([[0.0, 1.0]]),
+                         (0.5, 0.5), True, 1),
+        WarpFisheye(np.array([[1.0, 0.05, 0.0, 0.0]]), (0.5, 0.5)),
+    ]
+    return encode_opcode_list([encode_opcode(op) for op in opcodes])
 
 
 def dng_seeds(folder: Path) -> list[Path]:
@@ -37,6 +57,7 @@ def dng_seeds(folder: Path) -> list[Path]:
         forward_matrix_1=forward, forward_matrix_2=forward, camera_calibration_1=np.eye(3), analog_balance=[1, 1, 1],
         as_shot_neutral=[0.5, 1.0, 0.7], baseline_exposure=0.35, noise_profile=[[1e-4, 1e-6]] * 3,
         linearization_table=np.arange(4096, dtype=np.uint16), default_crop=(1, 1, 6, 6), opcode_list_2=gains,
+        opcode_list_3=_lens_opcodes(),
         iso=200, exposure_time=0.01, f_number=2.8, lens_model="seed lens",
     )
     plain = write_dng(folder / "plain.dng", mosaic, color_matrix_1=matrix_1, white_level=4095)

@@ -34,6 +34,7 @@ def develop(
     preview: bool = False,
     profile: dict | None = None,
     in_bands: bool = False,
+    notes: list | None = None,
 ) -> np.ndarray:
     """Develop a raw into a display-encoded float32 RGB image (H, W, 3) in ``space``, upright.
 
@@ -48,6 +49,7 @@ def develop(
     profile : if given, filled with milliseconds per stage.
     in_bands : return a :class:`~lumatune.pipeline.BandedImage` (rows developed on demand, e.g. by the JPEG or TIFF
         writer's strips, on every core) when the look and the raw allow it; :func:`save` takes either.
+    notes : if given, receives the stages' notes (what they found and did, e.g. each lens opcode).
     """
     from lumatune import pipeline  # lazy: numba (0.4 s); ``import lumatune`` must not load it, the CLI overlaps it
 
@@ -66,7 +68,10 @@ def develop(
     elif not isinstance(tuning, Tuning):
         tuning = load_tuning(tuning)
     frame = Frame(raw=raw, output_space=space, user_ev=float(ev), kernels_ready=numba_ready)
-    return pipeline.run(frame, tuning, look, profile=profile, in_bands=in_bands)
+    image = pipeline.run(frame, tuning, look, profile=profile, in_bands=in_bands)
+    if notes is not None:
+        notes.extend(frame.notes)
+    return image
 
 
 def save(image: np.ndarray, path: str | os.PathLike, **options):

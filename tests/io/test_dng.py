@@ -248,7 +248,7 @@ def test_gain_map_opcodes_round_trip():
         gain_map_opcode(gains * k, (640, 480), top=top, left=left, row_pitch=2, col_pitch=2, flags=1)
         for k, (top, left) in enumerate([(0, 0), (0, 1), (1, 0), (1, 1)], start=1)
     ]
-    other = struct.pack(">I4BII", 1, 1, 3, 0, 0, 0, 3) + b"abc"  # an opcode the parser keeps as bytes
+    other = struct.pack(">I4BII", 7, 1, 3, 0, 0, 0, 3) + b"abc"  # an opcode the parser keeps as bytes
     entries = parse_opcode_list(encode_opcode_list([*opcodes, other]))
     assert len(entries) == 5
     for k, (entry, (top, left)) in enumerate(zip(entries, [(0, 0), (0, 1), (1, 0), (1, 1)]), start=1):
@@ -259,7 +259,7 @@ def test_gain_map_opcodes_round_trip():
         assert entry.map_origin == (0.0, 0.0)
         assert entry.flags == 1
         np.testing.assert_array_equal(entry.gains, gains * k)
-    assert entries[4] == Opcode(1, (1, 3, 0, 0), 0, b"abc")
+    assert entries[4] == Opcode(7, (1, 3, 0, 0), 0, b"abc")
 
 
 def test_truncated_opcode_list_is_refused():

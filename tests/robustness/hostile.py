@@ -22,7 +22,14 @@ import numpy as np
 import tifffile
 from synthetic import write_chart_dng
 
-from lumatune.raw.opcodes import encode_opcode_list, gain_map_opcode
+from lumatune.raw.opcodes import (
+    FixVignetteRadial,
+    WarpRectilinear,
+    WarpRectilinear2,
+    encode_opcode,
+    encode_opcode_list,
+    gain_map_opcode,
+)
 
 __all__ = [
     "CORRUPT_DNGS",
@@ -156,6 +163,76 @@ def _gain_map(**fields) -> bytes:
     return bytes(opcode)
 
 
+def _lens_list(folder: Path, name: str, opcodes: list[bytes], number: int = 3) -> Path:
+    """A chart DNG whose OpcodeList``number`` holds ``opcodes`` (already encoded, possibly damaged)."""
+    return _chart(folder, name, **{f"opcode_list_{number}": encode_opcode_list(opcodes)})
+
+
+def _warp(flags: int = 0, **fields) -> bytes:
+    """One 3-plane WarpRectilinear with some parameters replaced (big-endian, DNG 1.6 chapter 7): ``planes`` (the
+    count), ``kr1`` (plane 0's second radial term), ``cx`` (the centre)."""
+    opcode = bytearray(encode_opcode(WarpRectilinear(
+        np.array([[1.0, -0.05, 0.0, 0.0]] * 3), np.zeros((3, 2)), (0.5, 0.5), flags)))
+    body = 16
+    for key, value in fields.items():
+        if key == "planes":
+            struct.pack_into(">I", opcode, body, value)
+        elif key == "kr1":
+            struct.pack_into(">d", opcode, body + 4 + 8, value)
+        elif key == "cx":
+            struct.pack_into(">d", opcode, body + 4 + 3 * 48, value)
+        else:
+            raise KeyError(key)
+    return bytes(opcode)
+
+
+def _warp2(**changes) -> bytes:
+    """One WarpRectilinear2 (reciprocal form) with its valid radius or radial terms replaced."""
+    fields = {"radial": np.array([[1.0, 0.0, 0.02] + [0.0] * 12]), "tangential": np.zeros((1, 2)),
+              "valid_radius": np.array([[0.0, 1.0]]), "centre": (0.5, 0.5), "reciprocal": True, **changes}
+    return encode_opcode(WarpRectilinear2(**fields))
+
+
+def _vignette_nan() -> bytes:
+    opcode = bytearray(encode_opcode(FixVignetteRadial(np.array([0.5, 0.0, 0.0, 0.0, 0.0]), (0.5, 0.5))))
+    struct.pack_into(">d", opcode, 16, float("inf"))
+    return bytes(opcode)
+
+
+LENS_OPCODE_DNGS: dict[str, Callable[[Path], Path]] = {
+    "WarpRectilinear 2**32-1 planes": lambda f: _lens_list(f, "wr-planes", [_warp(planes=2**32 - 1)]),
+    "WarpRectilinear 0 planes": lambda f: _lens_list(f, "wr-0planes", [_warp(planes=0)]),
+    "WarpRectilinear NaN coefficient": lambda f: _lens_list(f, "wr-nan", [_warp(kr1=float("nan"))]),
+    "WarpRectilinear coefficient 1e300": lambda f: _lens_list(f, "wr-huge", [_warp(kr1=1e300)]),
+    "WarpRectilinear folding (factor < 0)": lambda f: _lens_list(f, "wr-fold", [_warp(kr1=-3.0)]),
+    "WarpRectilinear centre 7": lambda f: _lens_list(f, "wr-centre", [_warp(cx=7.0)]),
+    "WarpRectilinear cut short": lambda f: _lens_list(f, "wr-cut", [_warp()[:-8]]),
+    "WarpRectilinear NaN in OpcodeList1": lambda f: _lens_list(f, "wr-list1", [_warp(kr1=float("nan"))], 1),
+    "WarpRectilinear2 empty valid radius": lambda f: _lens_list(
+        f, "wr2-radius", [_warp2(valid_radius=np.array([[0.8, 0.2]]))]
+    ),
+    "WarpRectilinear2 reciprocal of 0": lambda f: _lens_list(
+        f, "wr2-zero", [_warp2(radial=np.array([[0.0] * 15]))]
+    ),
+    "FixVignetteRadial infinite term": lambda f: _lens_list(f, "fvr-inf", [_vignette_nan()]),
+    "OpcodeList3 claims 2**32-1 opcodes": lambda f: _chart(
+        f, "ol3-count", opcode_list_3=struct.pack(">I", 2**32 - 1) + _warp()
+    ),
+}
+"""Damaged lens opcodes (DNG 1.6 chapter 7), not flagged optional: each must be refused with a one-line error."""
+
+TOLERATED_LENS_OPCODE_DNGS: dict[str, Callable[[Path], Path]] = {
+    "optional WarpRectilinear with a NaN coefficient": lambda f: _lens_list(
+        f, "wr-opt-nan", [_warp(flags=1, kr1=float("nan"))]
+    ),
+    "unknown opcode 200 in OpcodeList3": lambda f: _chart(
+        f, "ol3-unknown", opcode_list_3=encode_opcode_list([struct.pack(">I4BII", 200, 1, 3, 0, 0, 1, 4) + b"abcd"])
+    ),
+}
+"""Damage the specification lets a reader skip (an optional opcode, an opcode it does not know): the lens stage
+notes it and the chart develops exactly as the undamaged one."""
+
+
 NAN_RATIONAL = (0, 0)
 INF_RATIONAL = (1, 0)
 
@@ -234,6 +311,7 @@ CORRUPT_DNGS: dict[str, Callable[[Path], Path]] = {
     "GainMap bottom above top": lambda f: _with_opcodes(f, "gm-area", encode_opcode_list([_gain_map(top=50, bottom=10)])),
     "GainMap plane 7 of 0": lambda f: _with_opcodes(f, "gm-plane", encode_opcode_list([_gain_map(plane=7, planes=0)])),
 }
+CORRUPT_DNGS.update(LENS_OPCODE_DNGS)
 """Damaged DNGs by what is wrong with them: each must be refused with a one-line error."""
 
 TOLERATED_DNGS: dict[str, Callable[[Path], Path]] = {
@@ -253,6 +331,7 @@ TOLERATED_DNGS: dict[str, Callable[[Path], Path]] = {
 """Damage that leaves the image intact: LibRaw ignores the field or the DNG SDK would (an unknown illuminant
 is "unknown", a GainMap area outside the image applies to nothing). These must develop exactly as the
 undamaged chart does."""
+TOLERATED_DNGS.update(TOLERATED_LENS_OPCODE_DNGS)
 
 
 

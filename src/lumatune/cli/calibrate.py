@@ -168,6 +168,40 @@ def shading(
 
 
 @app.command()
+def lens(
+    shots: Annotated[list[Path], typer.Argument(help="Checkerboard raws of one camera, lens and focal length.")],
+    output: OutputOption,
+    pattern: Annotated[str, typer.Option("--pattern", help="Inner corners of the board, COLUMNSxROWS (e.g. 11x7).")],
+    lensfun_xml: Annotated[
+        Path | None, typer.Option("--lensfun-xml", help="lensfun entry to write (default: beside -o, .xml).")
+    ] = None,
+    update: UpdateOption = False,
+    overwrite: OverwriteOption = False,
+) -> None:
+    """Fit distortion and lateral colour from checkerboard shots into [lens], and a lensfun XML entry."""
+    from lumatune.calibrate.lens import calibrate_lens, write_lensfun_xml  # lazy: cv2 (~60 ms)
+
+    try:
+        columns, rows = (int(v) for v in pattern.lower().split("x"))
+    except ValueError:
+        raise BadFileError(f"--pattern {pattern!r}: expected COLUMNSxROWS, e.g. 11x7") from None
+    if min(columns, rows) < 2:
+        raise BadFileError(f"--pattern {pattern!r}: at least 2x2 inner corners")
+    xml = lensfun_xml or output.with_suffix(".xml")
+    _check_outputs([xml], overwrite=overwrite, tuning=output, update=update)
+    calibration = calibrate_lens(shots, (columns, rows))
+    write_lensfun_xml(calibration, xml, overwrite)
+    write_tuning_blocks(output, {"lens": calibration.block()}, camera=calibration.camera, update=update,
+                        overwrite=overwrite)
+    corner = sum(calibration.radial) - 1.0
+    typer.echo(
+        f"distortion at the corner {corner:+.2%}, red/blue magnification {calibration.magnification[0]:.5f}/"
+        f"{calibration.magnification[1]:.5f}, reprojection RMS {calibration.rms_px:.3f} px; wrote [lens] to {output}"
+        f" and {xml}"
+    )
+
+
+@app.command()
 def noise(
     raws: Annotated[
         list[Path],

@@ -80,7 +80,7 @@ def _develop_all(inputs, output, look, tuning, format, overwrite, jobs, profile,
         if result.error:
             echo_error(result.error)
         elif profile and result.profile:
-            _print_profile(result.source, result.profile, result.float32_pass_ms, result.bands)
+            _print_profile(result.source, result.profile, result.float32_pass_ms, result.bands, result.notes)
     if failed:
         raise typer.Exit(EXIT_FAILED if len(failed) == len(results) else EXIT_SOME_FAILED)
 
@@ -106,7 +106,7 @@ def _targets(inputs: list[Path], output: Optional[Path], format: Optional[str]) 
     return [(src, (output or src.parent) / (src.stem + extension)) for src in inputs]
 
 
-def _print_profile(source: Path, profile: dict, pass_ms: float, bands: int = 0) -> None:
+def _print_profile(source: Path, profile: dict, pass_ms: float, bands: int = 0, notes=()) -> None:
     """The table of ``--profile``: milliseconds per step and in float32 passes over the image."""
     from rich.console import Console  # lazy: rich's tables (~15 ms), for --profile only
     from rich.table import Table  # lazy: rich (~13 ms)
@@ -131,6 +131,8 @@ def _print_profile(source: Path, profile: dict, pass_ms: float, bands: int = 0) 
             " time: their times are summed over the bands (core time, not wall time)",
             soft_wrap=True,
         )
+    for note in notes:  # what the stages found and did (each lens opcode, lensfun's match)
+        console.print(f"note: {note}", soft_wrap=True, markup=False)
     console.print(
         f"one pass = one float32 read-modify-write pass over the developed image, both cores: {pass_ms:.3g} ms",
         soft_wrap=True,

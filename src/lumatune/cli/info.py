@@ -19,7 +19,9 @@ def info(
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ):
     """Camera, lens, exposure, CFA, levels, white balance and matrices of a raw."""
-    facts = raw_info(input)
+    from lumatune.stages.lens import lens_report  # lazy: numba (0.4 s), once the raw has been read
+
+    facts = raw_info(input, lens_report=lens_report)
     if as_json:
         typer.echo(json.dumps(facts, indent=2))
         return

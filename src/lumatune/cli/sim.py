@@ -108,6 +108,13 @@ def sim_command(
     chart_angle: Optional[float] = typer.Option(
         None, "--chart-angle", help="colorchecker: chart rotation, degrees clockwise (90, 180, 270 move dark skin)"
     ),
+    distortion: float = typer.Option(
+        0.0, "--distortion", help="lens distortion at the corner, percent (-5: barrel, 3: pincushion), as OpcodeList3"
+    ),
+    lateral_ca: float = typer.Option(
+        0.0, "--lateral-ca", help="lateral chromatic aberration at the corner, px (red out, blue in), as OpcodeList3"
+    ),
+    vignetting: float = typer.Option(0.0, "--vignetting", help="vignetting at the corner, EV (e.g. -1.2), as OpcodeList3"),
     list_: bool = typer.Option(False, "--list", help="list scenes, illuminants and cameras, then exit"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace existing output files"),
 ) -> None:
@@ -123,6 +130,11 @@ def sim_command(
     from lumatune.sim.camera import simulate, write_sim  # lazy: cv2 (~60 ms)
 
     placement = parse_placement(chart_centre, chart_area, chart_angle)
+    lens = None
+    if distortion or lateral_ca or vignetting:
+        from lumatune.sim.lens import VirtualLens  # lazy: cv2 (~60 ms)
+
+        lens = VirtualLens(distortion=distortion / 100.0, lateral_ca_px=lateral_ca, vignetting_ev=vignetting)
     result = simulate(
         scene,
         illuminant=illuminant,
@@ -133,6 +145,7 @@ def sim_command(
         seed=seed,
         size=(width, height),
         placement=placement,
+        lens=lens,
     )
     dng_path, json_path = write_sim(_output_path(output, scene), result, overwrite=overwrite)
     typer.echo(f"{dng_path}\n{json_path}")

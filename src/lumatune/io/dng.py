@@ -289,11 +289,13 @@ def _dng_tags(
     model,
     unique_camera_model,
     orientation,
+    opcode_lists: dict | None = None,
 ) -> list:
     """Return the DNG extratags of IFD 0 (everything but the EXIF capture tags)."""
     if color_matrix_2 is not None and calibration_illuminant_2 is None:
         raise UnsupportedError("DNG tag ColorMatrix2 given without CalibrationIlluminant2")
-    backward = (1, 3, 0, 0) if opcode_list_2 is not None else (1, 1, 0, 0)
+    opcode_lists = {n: v for n, v in (opcode_lists or {}).items() if v is not None}
+    backward = (1, 3, 0, 0) if opcode_list_2 is not None or opcode_lists else (1, 1, 0, 0)
     tags = [
         (TAGS["DNGVersion"], BYTE, 4, bytes(_DNG_VERSION), True),
         (TAGS["DNGBackwardVersion"], BYTE, 4, bytes(backward), True),
@@ -335,6 +337,8 @@ def _dng_tags(
     tags += _crop_tags(default_crop, shape)
     if opcode_list_2 is not None:
         tags.append((TAGS["OpcodeList2"], UNDEFINED, len(opcode_list_2), bytes(opcode_list_2), True))
+    for number, data in sorted(opcode_lists.items()):
+        tags.append((TAGS[f"OpcodeList{number}"], UNDEFINED, len(data), bytes(data), True))
     return tags
 
 
@@ -376,6 +380,8 @@ def write_dng(
     linearization_table: Sequence[int] | None = None,
     default_crop: tuple[int, int, int, int] | None = None,
     opcode_list_2: bytes | None = None,
+    opcode_list_1: bytes | None = None,
+    opcode_list_3: bytes | None = None,
     make: str = "lumatune",
     model: str = "Virtual Camera",
     unique_camera_model: str | None = None,
@@ -424,6 +430,8 @@ def write_dng(
         (x, y, width, height) written as DefaultCropOrigin and DefaultCropSize.
     opcode_list_2
         OpcodeList2 as bytes (see :func:`lumatune.raw.opcodes.encode_opcode_list`), applied to the linearised mosaic.
+    opcode_list_1, opcode_list_3
+        OpcodeList1 (applied to the raw as read) and OpcodeList3 (after demosaicing: lens warps), as bytes.
     make, model, unique_camera_model
         Make, Model and UniqueCameraModel ("make model" when omitted).
     exposure_time, f_number, iso, focal_length, datetime_original, lens_model
@@ -488,6 +496,7 @@ def write_dng(
         linearization_table=linearization_table,
         default_crop=default_crop,
         opcode_list_2=opcode_list_2,
+        opcode_lists={1: opcode_list_1, 3: opcode_list_3},
         make=make,
         model=model,
         unique_camera_model=unique_camera_model,

@@ -63,6 +63,7 @@ class JobResult:
     profile: dict | None = None  # milliseconds: read and numba start (what is left to wait for), stages, encode, total
     float32_pass_ms: float | None = None  # one read-modify-write pass over the developed image (bandwidth bound)
     bands: int = 0  # bands the demosaic and later stages ran in, inside the encode (0: the whole image at once)
+    notes: tuple[str, ...] = ()  # what the stages found and did (with --profile)
 
 
 _PREFETCHED: dict[Path, Future] = {}
@@ -121,9 +122,10 @@ def _develop(job: DevelopJob) -> JobResult:
         wait_for_numba()
     numba_ready = time.perf_counter()
     stages = {} if job.profile else None
+    notes = [] if job.profile else None
     format = format_from_path(job.target)
     image = develop(raw, job.look, job.tuning, space=job.space, ev=job.ev, preview=job.preview, profile=stages,
-                    in_bands=format in ("jpeg", "tiff"))
+                    in_bands=format in ("jpeg", "tiff"), notes=notes)
     developed = time.perf_counter()
     exif = {**raw.exif, "software": f"lumatune {__version__}"}
     save(
@@ -144,7 +146,7 @@ def _develop(job: DevelopJob) -> JobResult:
         "total": (end - start) * 1e3,
     }
     return JobResult(source=job.source, target=job.target, profile=profile, float32_pass_ms=float32_pass_ms(image.shape),
-                     bands=bands)
+                     bands=bands, notes=tuple(notes))
 
 
 def run_jobs(

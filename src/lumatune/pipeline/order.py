@@ -62,10 +62,18 @@ ORDER: tuple[OrderEntry, ...] = (
     _entry("lens_shading", "raw", "gain maps are defined on the linearised, black-subtracted mosaic"),
     _entry("white_balance", "raw", "demosaicing works best on balanced channels (fewer colour artefacts)"),
     _entry("denoise", "raw", "noise is still per pixel and follows the sensor's model; demosaic would spread it"),
+    _entry(
+        "lens_ca", "raw", "per-plane lens warps (lateral CA) before the demosaic's colour-difference interpolation"
+        " pulls red and blue edges towards green"
+    ),
     _entry("demosaic", "raw", "needs the balanced mosaic; everything after works on full RGB", rows=rows_demosaic),
     _entry(
         "highlights", "raw", "clipping is defined per camera channel, so fix it before the matrix mixes them",
         pointwise=True
+    ),
+    _entry(
+        "lens", "raw", "DNG OpcodeList3 acts on the demosaiced camera planes (per-plane warps undo lateral CA only"
+        " before the matrix mixes the planes), in linear light"
     ),
     _entry(
         "colour_matrix", "scene", "camera RGB -> linear Rec.2020: every look stage works in one space",

@@ -28,7 +28,7 @@ from lumatune.raw.opcodes import GainMap, parse_opcode_list
 __all__ = ["MAX_BASELINE_EXPOSURE_EV", "is_tiff", "read_dng_tags", "try_read_dng_tags"]
 
 _TAGS_READ = (*ALLOWED_TYPES, "NewSubfileType", "PhotometricInterpretation", "DNGVersion", "UniqueCameraModel",
-              "OpcodeList2")
+              "OpcodeList1", "OpcodeList2", "OpcodeList3")
 """The tags read here: one that tifffile drops (it cannot parse it) is an error naming the tag."""
 
 _NAME_OF_TAG_READ = {TAGS[name]: name for name in _TAGS_READ}
@@ -85,6 +85,7 @@ def try_read_dng_tags(path: Path) -> tuple[DngTags | None, str | None]:
     read = _TagReader(path)
     _check_bits_per_sample(read, raw_ifd)
     _check_levels(read, raw_ifd)
+    lists = tuple(_opcode_list(path, raw_ifd.get(TAGS[f"OpcodeList{n}"]), n) for n in (1, 2, 3))
     return DngTags(
         color_matrix_1=read.matrix(main, "ColorMatrix1"),
         color_matrix_2=read.matrix(main, "ColorMatrix2"),
@@ -102,8 +103,9 @@ def try_read_dng_tags(path: Path) -> tuple[DngTags | None, str | None]:
         noise_profile=_noise_profile(read, raw_ifd if TAGS["NoiseProfile"] in raw_ifd else main),
         default_crop=_default_crop(read, raw_ifd),
         active_area=_active_area(read, raw_ifd),
-        gain_maps=_gain_maps(path, raw_ifd.get(TAGS["OpcodeList2"])),
+        gain_maps=tuple(opcode for opcode in lists[1] if isinstance(opcode, GainMap)),
         unique_camera_model=_text(main.get(TAGS["UniqueCameraModel"])),
+        opcode_lists=lists,
     ), None
 
 
@@ -333,12 +335,11 @@ def _text(entry) -> str | None:
     return value.strip("\0 ").strip() if isinstance(value, str) else None
 
 
-def _gain_maps(path: Path, entry) -> tuple[GainMap, ...]:
-    """The GainMap opcodes (ID 9) of OpcodeList2; other opcodes are skipped, a damaged list is an error."""
+def _opcode_list(path: Path, entry, number: int) -> tuple:
+    """The opcodes of OpcodeList1, 2 or 3 (DNG 1.6 chapter 7) as parsed; a damaged list is an error."""
     if entry is None:
         return ()
     dtype, _count, value = entry
     if dtype != UNDEFINED or not isinstance(value, bytes | bytearray):
-        raise _bad_tag(path, "OpcodeList2", f"has type {TYPE_NAMES.get(dtype, dtype)}, not UNDEFINED")
-    opcodes = parse_opcode_list(value, name=f"{path}: DNG tag OpcodeList2")
-    return tuple(opcode for opcode in opcodes if isinstance(opcode, GainMap))
+        raise _bad_tag(path, f"OpcodeList{number}", f"has type {TYPE_NAMES.get(dtype, dtype)}, not UNDEFINED")
+    return tuple(parse_opcode_list(value, name=f"{path}: DNG tag OpcodeList{number}"))

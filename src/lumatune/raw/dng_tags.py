@@ -70,7 +70,9 @@ TAGS = {
     "ActiveArea": 50829,
     "ForwardMatrix1": 50964,
     "ForwardMatrix2": 50965,
+    "OpcodeList1": 51008,
     "OpcodeList2": 51009,
+    "OpcodeList3": 51022,
     "NoiseProfile": 51041,
 }
 """Tag codes by the specifications' tag names (DNG 1.6 chapter 4, TIFF 6.0, TIFF/EP, Exif 2.3)."""

@@ -50,6 +50,7 @@ class DngTags:
     active_area: tuple[int, int, int, int] | None = None  # top, left, bottom, right
     gain_maps: tuple[GainMap, ...] = ()
     unique_camera_model: str | None = None
+    opcode_lists: tuple[tuple, tuple, tuple] = ((), (), ())  # OpcodeList1, 2, 3 as parsed (raw.opcodes)
 
 
 @dataclass(frozen=True, eq=False)

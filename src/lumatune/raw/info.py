@@ -15,8 +15,10 @@ def _list(array) -> list | None:
     return None if array is None else np.round(np.asarray(array, dtype=float), 6).tolist()
 
 
-def raw_info(path) -> dict:
-    """Camera, lens, exposure, CFA, levels, white balance and matrices of a raw file."""
+def raw_info(path, *, lens_report=None) -> dict:
+    """Camera, lens, exposure, CFA, levels, white balance and matrices of a raw file; with ``lens_report`` (a
+    function of the raw giving lines of text, from the lens stage) also its lens corrections and what lumatune
+    does with each."""
     raw = open_raw(path)
     width, height = raw.output_size
     facts = {
@@ -55,4 +57,6 @@ def raw_info(path) -> dict:
             "gain_maps": len(d.gain_maps),
             "linearization_table": None if d.linearization_table is None else len(d.linearization_table),
         }
+    if lens_report is not None:
+        facts["lens_corrections"] = lens_report(raw) or None
     return {k: v for k, v in facts.items() if v is not None}

@@ -31,8 +31,9 @@ from lumatune.errors import OutputError, UnsupportedError
 from lumatune.io.atomic import atomic_output
 from lumatune.io.dng import BAYER_PATTERNS, write_dng
 from lumatune.raw.opcodes import encode_opcode_list, gain_map_opcode
-from lumatune.sim import colorimetry, optics as optics_model, sensor as sensor_model, spectra
+from lumatune.sim import colorimetry, lens as sim_lens, optics as optics_model, sensor as sensor_model, spectra
 from lumatune.sim.optics import Optics
+from lumatune.sim.lens import VirtualLens
 from lumatune.sim.scene_types import Scene
 from lumatune.sim.scenes import ChartPlacement, make_scene
 from lumatune.sim.sensor import Sensor
@@ -286,6 +287,7 @@ def simulate(
     optics: Optics = Optics(),
     sensor: Sensor = Sensor(),
     placement: ChartPlacement | None = None,
+    lens: VirtualLens | None = None,
 ) -> SimResult:
     """Simulate a raw capture of a named scene with exact ground truth.
 
@@ -313,6 +315,9 @@ def simulate(
         Lens and sensor models.
     placement
         Position, size and rotation of the chart of the "colorchecker" scene (None: upright, centred).
+    lens
+        Distortion, lateral colour and vignetting written as OpcodeList3 (see :mod:`lumatune.sim.lens`); the
+        truth keeps the scene's undistorted geometry (its ``lens`` entry lists the checkerboard's corners).
 
     Returns
     -------
@@ -340,11 +345,16 @@ def simulate(
     image = _paint(label_rgb, rendered)
     if optics.has_geometry:
         image = optics_model.apply_geometry(image, optics)
+    if lens is not None:
+        image = sim_lens.apply_lens(image, lens)
     kernels = optics_model.psf_kernels(optics, _effective_wavelengths(light, sensitivities))
     optics_model.apply_psf(image, kernels)
     shading = optics_model.lens_shading(width, height, optics)
     if shading is not None:
         image *= shading[:, :, None]
+    illumination = sim_lens.relative_illumination(width, height, lens) if lens is not None else None
+    if illumination is not None:
+        image *= illumination[:, :, None]
     signal = sensor_model.mosaic_signal(image, pattern)
     del image
     mosaic = sensor_model.capture(signal, sensor, iso=iso, ev=ev, seed=seed)
@@ -359,6 +369,7 @@ def simulate(
         "baseline_exposure": 0.0,
         "noise_profile": [profile] * 3,
         "opcode_list_2": _shading_gain_map(width, height, optics),
+        "opcode_list_3": sim_lens.opcode_list_3(lens, width, height) if lens is not None else None,
         "make": "lumatune",
         "model": camera,
         "unique_camera_model": f"lumatune {camera}",
@@ -396,6 +407,8 @@ def simulate(
         if edge is not None:
             truth["edge"] = edge
     truth["noise"] = _noise_truth(sensor, iso, ev)
+    if lens is not None and lens.active:
+        truth["lens"] = sim_lens.lens_truth(lens, rendered, width, height)
     wedge = _wedge_truth(rendered, illuminant, width, height, optics) if rendered.wedge else None
     if wedge and wedge["steps"]:
         truth["wedge"] = wedge

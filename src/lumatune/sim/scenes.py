@@ -416,6 +416,12 @@ def _natural(width: int, height: int) -> Scene:
     return natural(width, height)
 
 
+def _checkerboard(width: int, height: int) -> Scene:
+    from lumatune.sim.lens import checkerboard  # lazy: cv2 (~50 ms), as for the natural scene
+
+    return checkerboard(width, height)
+
+
 SCENES: dict[str, Callable[[int, int], Scene]] = {
     "colorchecker": colorchecker,
     "chart-wide": chart_wide,
@@ -425,6 +431,7 @@ SCENES: dict[str, Callable[[int, int], Scene]] = {
     "step-wedge": step_wedge,
     "flat-field": flat_field,
     "natural": _natural,
+    "checkerboard": _checkerboard,
 }
 """Scene name -> function ``(width, height) -> Scene``."""
 

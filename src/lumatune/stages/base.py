@@ -68,6 +68,7 @@ class Frame:
     white_balance: WhiteBalanceStatus | None = None
     colour: ColourStatus | None = None
     notes: list[str] = field(default_factory=list)
+    lateral_ca_on_mosaic: bool = False  # lens_ca moved red and blue onto green's geometry before demosaicing
     kernels_ready: Callable[[], bool] = kernels_always_ready
 
 
