@@ -1,0 +1,416 @@
+"""Merge a burst or an exposure bracket of Bayer raws into one cleaner raw, frame by frame.
+
+The first frame is the reference; every other frame is read, scaled to the reference's exposure, aligned
+(:mod:`lumatune.merge.align`), resampled onto the reference's pixel grid and added to two accumulators (a
+weighted sum and its weights), then dropped: memory holds the reference, the accumulators and one frame,
+whatever the number of frames.
+
+Robustness (so moving subjects never ghost) follows the spatial route of Wronski et al. (2019) rather than
+HDR+'s frequency-domain Wiener merge: for each 2x2 CFA quad, the frame's difference to the reference is
+averaged over a :data:`WINDOW` x :data:`WINDOW` neighbourhood in each of the four colour planes, and compared
+with the standard deviation that noise alone gives that average (from the noise model: the DNG NoiseProfile
+``S x + O`` of the reference, or one estimated from it). The statistic ``z2`` (mean over the planes of the
+squared ratio; about 1 where the scene is static) gives the quad its weight: 1 below :data:`Z2_ACCEPT`,
+0 above :data:`Z2_REJECT`, linear between. A rejected quad keeps the reference there, so a moving object
+appears once, where the reference saw it. Accepted samples are weighted by the ratio of the reference's noise
+variance to the frame's (inverse-variance weighting, which for an exposure bracket favours the longer
+exposures in the shadows). The weights are per pixel, not per tile, and the displacement field is
+interpolated smoothly between tile centres, so no tile seams can appear.
+
+Clipped samples (at or above :data:`~lumatune.merge.frames.CLIP_LEVEL` of white) get no weight: a shorter
+frame of a bracket fills the highlights the reference clipped, and the result keeps values above the
+reference's white (headroom, see :mod:`lumatune.merge.output`). The robustness test treats a clipped sample
+as the lower bound it is (a clipped reference agrees with any brighter frame).
+
+References
+----------
+.. [1] S. W. Hasinoff et al., "Burst photography for high dynamic range and low-light imaging on mobile
+       cameras", ACM TOG 35(6), 2016: a burst of raws aligned and merged into one raw, noise model from the
+       DNG NoiseProfile.
+.. [2] A. Monod, J. Delon, T. Veit, "An Analysis and Implementation of the HDR+ Burst Denoising Method",
+       IPOL 11, 2021: noise variance ``lambda_S I + lambda_R``; the ideal gain ``10 log10 N`` dB.
+.. [3] B. Wronski, I. Garcia-Dorado, M. Ernst, D. Kelly, M. Krainin, C.-K. Liang, M. Levoy, P. Milanfar,
+       "Handheld multi-frame super-resolution", ACM TOG 38(4), 2019, section 5 (robustness from local
+       statistics of the difference to the reference, compared with the expected noise).
+.. [4] R. Keys, "Cubic convolution interpolation for digital image processing", IEEE TASSP 29(6), 1981
+       (the resampling kernel, a = -0.5).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+from numba import njit, prange
+
+from lumatune.errors import UnsupportedError
+from lumatune.merge.align import align, bin_quads
+from lumatune.merge.frames import (
+    CLIP_LEVEL,
+    check_same_capture,
+    exposure_ratio,
+    noise_profile_of,
+    read_frame,
+)
+from lumatune.raw.image import RawImage
+
+__all__ = ["WINDOW", "Z2_ACCEPT", "Z2_REJECT", "FrameReport", "MergeResult", "merge_frames", "merge_arrays"]
+
+WINDOW = 5
+"""Side, in pixels of one colour plane (so 10 raw pixels), of the neighbourhood of the robustness statistic."""
+
+Z2_ACCEPT = 4.0
+"""Below this mean squared z-score (2 sigma) a quad takes the frame with full weight."""
+
+Z2_REJECT = 9.0
+"""Above this mean squared z-score (3 sigma) a quad rejects the frame (the reference stays)."""
+
+
+@dataclass(frozen=True)
+class FrameReport:
+    """What happened to one frame: its exposure relative to the reference, median shift (raw pixels,
+    y then x) and the mean robustness weight it got (1 = used everywhere)."""
+
+    path: str
+    exposure_ratio: float
+    shift_px: tuple[float, float]
+    mean_weight: float
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """A merged raw.
+
+    Attributes
+    ----------
+    reference : RawImage
+        The first frame (its metadata describes the result).
+    merged : numpy.ndarray
+        (H, W) float32 mosaic, black subtracted, 1 = the reference's white level; may exceed 1 (headroom).
+    noise_profile : numpy.ndarray
+        (3, 2) pairs (S, O) per colour R, G, B: the merged noise variance is about ``S x + O`` at value x.
+    max_value : float
+        The largest value the frames can represent, in reference units (1 / the smallest exposure ratio).
+    frames : list of FrameReport
+        One entry per frame after the reference.
+    """
+
+    reference: RawImage
+    merged: np.ndarray
+    noise_profile: np.ndarray
+    max_value: float
+    frames: list[FrameReport] = field(default_factory=list)
+
+
+@njit(cache=True, parallel=True)
+def _scaled(data, black, white, ratio, clip, mark_clipped):
+    """Normalised mosaic ``(data - black) / (white - black) / ratio``; clipped samples NaN when ``mark_clipped``."""
+    h, w = data.shape
+    n = black.shape[0]
+    out = np.empty((h, w), dtype=np.float32)
+    for r in prange(h):
+        for c in range(w):
+            b = black[r % n, c % n]
+            v = (np.float32(data[r, c]) - b) / (white - b)
+            if mark_clipped and v >= clip:
+                out[r, c] = np.nan
+            else:
+                out[r, c] = v / ratio
+    return out
+
+
+@njit(cache=True, inline="always")
+def _keys(t):
+    """Keys cubic-convolution weights (a = -0.5) of the four samples around a fraction t in [0, 1)."""
+    t2 = t * t
+    t3 = t2 * t
+    return (
+        -0.5 * t3 + t2 - 0.5 * t,
+        1.5 * t3 - 2.5 * t2 + 1.0,
+        -1.5 * t3 + 2.0 * t2 + 0.5 * t,
+        0.5 * t3 - 0.5 * t2,
+    )
+
+
+@njit(cache=True, parallel=True)
+def _warp(alt, fdy, fdx, c0, stride):
+    """Resample a Bayer mosaic onto the reference grid: each colour plane moved by the displacement field.
+
+    The displacement of plane pixel (py, px) is the bilinear interpolation of the tile field at that
+    position; the plane is sampled there with Keys' cubic kernel (NaN, a clipped sample, spreads to its
+    neighbourhood, which is what should happen to an interpolation across clipping).
+    """
+    h, w = alt.shape
+    nty, ntx = fdy.shape
+    out = np.empty((h, w), dtype=np.float32)
+    for r in prange(h):
+        py = r // 2
+        sr = r % 2
+        ph = (h - sr + 1) // 2
+        ty = min(max((py - c0) / stride, 0.0), nty - 1.0)
+        ty0 = min(int(ty), max(nty - 2, 0))
+        ty1 = min(ty0 + 1, nty - 1)
+        wy = ty - ty0
+        for c in range(w):
+            px = c // 2
+            sc = c % 2
+            pw = (w - sc + 1) // 2
+            tx = min(max((px - c0) / stride, 0.0), ntx - 1.0)
+            tx0 = min(int(tx), max(ntx - 2, 0))
+            tx1 = min(tx0 + 1, ntx - 1)
+            wx = tx - tx0
+            dy = (fdy[ty0, tx0] * (1 - wx) + fdy[ty0, tx1] * wx) * (1 - wy) + (
+                fdy[ty1, tx0] * (1 - wx) + fdy[ty1, tx1] * wx
+            ) * wy
+            dx = (fdx[ty0, tx0] * (1 - wx) + fdx[ty0, tx1] * wx) * (1 - wy) + (
+                fdx[ty1, tx0] * (1 - wx) + fdx[ty1, tx1] * wx
+            ) * wy
+            sy = py + dy
+            sx = px + dx
+            iy = int(np.floor(sy))
+            ix = int(np.floor(sx))
+            ky = _keys(sy - iy)
+            kx = _keys(sx - ix)
+            total = 0.0
+            for a in range(4):
+                yy = min(max(iy - 1 + a, 0), ph - 1) * 2 + sr
+                row = 0.0
+                for b in range(4):
+                    xx = min(max(ix - 1 + b, 0), pw - 1) * 2 + sc
+                    row += kx[b] * alt[yy, xx]
+                total += ky[a] * row
+            out[r, c] = total
+    return out
+
+
+@njit(cache=True, parallel=True)
+def _differences(ref, warped, clip, frame_clip, out):
+    """Per quad and site, the frame's difference to the reference, clipped samples read as bounds."""
+    ph, pw = out.shape[1], out.shape[2]
+    for y in prange(ph):
+        for x in range(pw):
+            for s in range(4):
+                r = 2 * y + s // 2
+                c = 2 * x + s % 2
+                f = ref[r, c]
+                a = warped[r, c]
+                if np.isnan(a):  # the frame clipped here: its true value is at least frame_clip
+                    d = 0.0 if f >= clip else max(frame_clip - f, 0.0)
+                elif f >= clip:  # the reference clipped: any brighter frame agrees
+                    d = min(a - f, 0.0)
+                else:
+                    d = a - f
+                out[s, y, x] = d
+
+
+@njit(cache=True, parallel=True)
+def _accumulate(ref, warped, mean_diff, ref_mean, scale, offset, ratio, area, z2_accept, z2_reject, num, den, weight):
+    """Robustness weight per quad (module docstring), then the frame's weighted samples into the sums."""
+    ph, pw = mean_diff.shape[1], mean_diff.shape[2]
+    for y in prange(ph):
+        for x in range(pw):
+            z2 = 0.0
+            for s in range(4):
+                level = max(ref_mean[s, y, x], 0.0)
+                var_ref = scale[s] * level + offset[s]
+                var_alt = scale[s] * level / ratio + offset[s] / (ratio * ratio)
+                z2 += mean_diff[s, y, x] ** 2 / ((var_ref + var_alt) / area)
+            z2 *= 0.25
+            w = min(max((z2_reject - z2) / (z2_reject - z2_accept), 0.0), 1.0)
+            weight[y, x] = w
+            if w <= 0.0:
+                continue
+            for s in range(4):
+                r = 2 * y + s // 2
+                c = 2 * x + s % 2
+                a = warped[r, c]
+                if np.isnan(a):
+                    continue
+                level = max(ref_mean[s, y, x], 0.0)
+                var_ref = scale[s] * level + offset[s]
+                var_alt = scale[s] * level / ratio + offset[s] / (ratio * ratio)
+                k = w * var_ref / var_alt
+                num[r, c] += k * a
+                den[r, c] += k
+
+
+def _box(plane: np.ndarray) -> np.ndarray:
+    return cv2.boxFilter(plane, -1, (WINDOW, WINDOW), normalize=True, borderType=cv2.BORDER_REFLECT)
+
+
+def _quads(mosaic: np.ndarray) -> np.ndarray:
+    """(4, H/2, W/2) float32: the four sites of each 2x2 quad, raster order."""
+    h, w = mosaic.shape[0] // 2 * 2, mosaic.shape[1] // 2 * 2
+    return np.stack([mosaic[i:h:2, j:w:2] for i in range(2) for j in range(2)])
+
+
+class _Accumulator:
+    """The reference and the running sums of a merge (everything a merge keeps between frames)."""
+
+    def __init__(self, reference: np.ndarray, cfa: np.ndarray, profile: np.ndarray):
+        if reference.shape[0] < 2 * WINDOW or reference.shape[1] < 2 * WINDOW:
+            raise UnsupportedError(f"image of {reference.shape[1]}x{reference.shape[0]} pixels is too small to merge")
+        self.ref = reference
+        unclipped = reference < CLIP_LEVEL
+        self.num = np.where(unclipped, reference, 0).astype(np.float32)
+        self.den = unclipped.astype(np.float32)
+        self.ref_mean = np.stack([_box(np.ascontiguousarray(q)) for q in _quads(reference)])
+        channels = cfa.ravel()
+        self.scale = np.ascontiguousarray(profile[channels, 0], dtype=np.float64)
+        self.offset = np.ascontiguousarray(profile[channels, 1], dtype=np.float64)
+        self.profile = profile
+        self.cfa = cfa
+        self.floor: np.ndarray | None = None
+        self.max_value = 1.0
+
+    def add(self, frame: np.ndarray, ratio: float, path: str) -> FrameReport:
+        """Align, resample and accumulate one frame (normalised, scaled to the reference, clipped = NaN)."""
+        common = min(CLIP_LEVEL, CLIP_LEVEL / ratio)
+        field_ = align(bin_quads(np.minimum(self.ref, common)), bin_quads(np.fmin(frame, common)))
+        warped = _warp(frame, field_.dy, field_.dx, (field_.tile - 1) * 0.5, float(field_.stride))
+        del frame
+        diffs = np.empty((4, self.ref.shape[0] // 2, self.ref.shape[1] // 2), dtype=np.float32)
+        _differences(self.ref, warped, CLIP_LEVEL, CLIP_LEVEL / ratio, diffs)
+        for s in range(4):
+            diffs[s] = _box(diffs[s])
+        weight = np.empty(diffs.shape[1:], dtype=np.float32)
+        _accumulate(
+            self.ref, warped, diffs, self.ref_mean, self.scale, self.offset, float(ratio), float(WINDOW * WINDOW),
+            Z2_ACCEPT, Z2_REJECT, self.num, self.den, weight,
+        )
+        if ratio < 1.0:
+            self._raise_floor(warped, CLIP_LEVEL / ratio)
+        self.max_value = max(self.max_value, 1.0 / ratio)
+        dy, dx = field_.median_shift()
+        return FrameReport(path, float(ratio), (2 * dy, 2 * dx), float(weight.mean()))
+
+    def _raise_floor(self, warped: np.ndarray, bound: float) -> None:
+        """Where this frame clipped as well as the reference, the value is at least ``bound``."""
+        if self.floor is None:
+            self.floor = np.minimum(self.ref, np.float32(CLIP_LEVEL))
+        both = np.isnan(warped) & (self.ref >= CLIP_LEVEL)
+        self.floor[both] = np.maximum(self.floor[both], np.float32(bound))
+
+    def result(self) -> tuple[np.ndarray, np.ndarray]:
+        """The merged mosaic and its fitted noise profile (3, 2)."""
+        den = self.den
+        with np.errstate(invalid="ignore", divide="ignore"):
+            merged = np.where(den > 0, self.num / den, self.ref if self.floor is None else self.floor)
+        merged = merged.astype(np.float32)
+        return merged, self._merged_profile(merged)
+
+    def _merged_profile(self, merged: np.ndarray) -> np.ndarray:
+        """Least-squares line through the predicted merged variance ``(S x + O) / weight sum`` per colour.
+
+        With weights k_i = var_ref / var_i the merged variance is var_ref / sum(k_i) exactly when the
+        robustness weights are 0 or 1 (inverse-variance weighting), and a little above it between.
+        """
+        out = np.empty((3, 2))
+        step = 7
+        h, w = merged.shape
+        for channel in range(3):
+            xs, vs = [], []
+            for i in range(2):
+                for j in range(2):
+                    if self.cfa[i, j] != channel:
+                        continue
+                    x = merged[i:h:2 * step, j:w:2 * step].ravel().astype(np.float64)
+                    d = self.den[i:h:2 * step, j:w:2 * step].ravel().astype(np.float64)
+                    ok = (d > 0) & np.isfinite(x)
+                    s, o = self.profile[channel]
+                    xs.append(x[ok])
+                    vs.append((s * np.clip(x[ok], 0, None) + o) / d[ok])
+            x, v = np.concatenate(xs), np.concatenate(vs)
+            if x.size < 2 or np.ptp(x) == 0:
+                out[channel] = self.profile[channel] / max(float(np.mean(self.den)), 1.0)
+                continue
+            slope, intercept = np.polyfit(x, v, 1)
+            out[channel] = (max(slope, 1e-12), max(intercept, 1e-14))
+        return out
+
+
+def merge_arrays(
+    frames: Sequence[np.ndarray], cfa: np.ndarray, noise_profile: np.ndarray, ratios: Sequence[float] | None = None
+) -> np.ndarray:
+    """Merge normalised Bayer mosaics held in memory (the first is the reference); for tests and research.
+
+    Parameters
+    ----------
+    frames
+        (H, W) float mosaics, black subtracted, 1 = white, each in its own exposure.
+    cfa
+        (2, 2) channel indices 0 = R, 1 = G, 2 = B.
+    noise_profile
+        (3, 2) NoiseProfile pairs (S, O) of the frames.
+    ratios
+        Each frame's exposure relative to the first (default all 1).
+
+    Returns
+    -------
+    numpy.ndarray
+        The merged mosaic, in the reference's units.
+    """
+    ratios = [1.0] * len(frames) if ratios is None else list(ratios)
+    accumulator = _Accumulator(np.asarray(frames[0], dtype=np.float32), np.asarray(cfa), np.asarray(noise_profile))
+    for frame, ratio in zip(frames[1:], ratios[1:], strict=True):
+        values = np.asarray(frame, dtype=np.float32)
+        scaled = np.where(values >= CLIP_LEVEL, np.float32(np.nan), values / np.float32(ratio)).astype(np.float32)
+        accumulator.add(scaled, ratio, "array")
+    return accumulator.result()[0]
+
+
+def merge_frames(paths: Sequence[str | Path], progress: Callable[[int], None] | None = None) -> MergeResult:
+    """Merge raw files (the first is the reference), reading one frame at a time.
+
+    Parameters
+    ----------
+    paths
+        Two or more raws of one camera, size and CFA pattern (Bayer, any 2x2 pattern).
+    progress
+        Called with the number of frames merged so far.
+
+    Raises
+    ------
+    UnsupportedError
+        Fewer than two frames, frames that do not belong together, X-Trans, a linear raw.
+    UnreadableInputError
+        A frame cannot be read.
+    """
+    if len(paths) < 2:
+        raise UnsupportedError("merging needs two frames or more (got one)" if paths else "merging needs two frames")
+    reference = read_frame(paths[0])
+    if reference.cfa.shape != (2, 2):
+        raise UnsupportedError(f"{paths[0]}: X-Trans (6x6 CFA) merging is not supported yet; Bayer frames merge")
+    ref_values = _scaled(
+        reference.data, np.asarray(reference.black_level, dtype=np.float32), np.float32(reference.white_level),
+        np.float32(1.0), np.float32(CLIP_LEVEL), False,
+    )
+    profile = noise_profile_of(reference, ref_values)
+    accumulator = _Accumulator(ref_values, np.asarray(reference.cfa, dtype=np.int64), profile)
+    reference = reference.replace(data=reference.data[:2, :2].copy())  # the pixels live in the accumulator now
+    reports = []
+    for index, path in enumerate(paths[1:], start=1):
+        raw = read_frame(path)
+        check_same_capture(reference, raw, shape=ref_values.shape)
+        ratio = exposure_ratio(reference, raw)
+        frame = _scaled(
+            raw.data, np.asarray(raw.black_level, dtype=np.float32), np.float32(raw.white_level),
+            np.float32(ratio), np.float32(CLIP_LEVEL), True,
+        )
+        del raw
+        reports.append(accumulator.add(frame, ratio, str(path)))
+        del frame
+        if progress is not None:
+            progress(index)
+    merged, merged_profile = accumulator.result()
+    return MergeResult(reference, merged, merged_profile, accumulator.max_value, reports)
+
+
+def ideal_gain_db(frames: int) -> float:
+    """The PSNR gain of averaging ``frames`` equal frames with independent noise: ``10 log10 N`` dB."""
+    return 10.0 * math.log10(frames)
+
