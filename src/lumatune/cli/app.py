@@ -62,6 +62,7 @@ def _mount_other_commands() -> None:
     from lumatune.cli.info import info  # lazy: another command (~32 ms)
     from lumatune.cli.lab import app as lab_app  # lazy: another command (~30 ms)
     from lumatune.cli.learn import diff_command, learn_command  # lazy: another command (~31 ms)
+    from lumatune.cli.merge import merge_command  # lazy: another command (~5 ms)
     from lumatune.cli.sim import sim_command  # lazy: another command (~6 ms)
 
     app.command("info")(info)
@@ -70,6 +71,7 @@ def _mount_other_commands() -> None:
     app.add_typer(look_app, name="look")
     look_app.command("show")(look_show)
     app.command("batch")(batch_command)
+    app.command("merge")(merge_command)
     app.command("sim")(sim_command)
     app.add_typer(lab_app, name="lab")
     app.add_typer(calibrate_app, name="calibrate")

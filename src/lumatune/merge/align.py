@@ -38,7 +38,7 @@ import cv2
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["LEVELS", "LK_ITERATIONS", "TileField", "align", "bin_quads"]
+__all__ = ["LEVELS", "LK_ITERATIONS", "Reference", "TileField", "align", "bin_quads"]
 
 
 @dataclass(frozen=True)
@@ -96,11 +96,6 @@ def _pyramid(image: np.ndarray) -> list[np.ndarray]:
     return levels
 
 
-def _grid(length: int, tile: int) -> int:
-    """Number of tiles at stride ``tile`` covering ``length`` pixels (at least one)."""
-    return max(1, (length - tile) // tile + 1)
-
-
 @njit(cache=True, inline="always")
 def _clamp(v, low, high):
     return low if v < low else (high if v > high else v)
@@ -148,6 +143,8 @@ def _match_level(ref, alt, tile, radius, l1, coarse_dy, coarse_dx, factor, coars
                 for nx in range(max(0, ix - 1), min(ctx, ix + 2)):
                     oy = coarse_dy[ny, nx] * factor
                     ox = coarse_dx[ny, nx] * factor
+                    if best < _BIG and oy == by and ox == bx:
+                        continue
                     cost = _tile_cost(ref, alt, y0, x0, tile, oy, ox, l1, best)
                     if cost < best:
                         best = cost
@@ -169,25 +166,37 @@ def _match_level(ref, alt, tile, radius, l1, coarse_dy, coarse_dx, factor, coars
     return out_dy, out_dx
 
 
-@njit(cache=True, inline="always")
-def _bilinear(image, y, x):
-    h, w = image.shape
-    y = min(max(y, 0.0), h - 1.0)
-    x = min(max(x, 0.0), w - 1.0)
-    y0 = min(int(y), h - 2) if h > 1 else 0
-    x0 = min(int(x), w - 2) if w > 1 else 0
-    fy = y - y0
-    fx = x - x0
-    y1 = min(y0 + 1, h - 1)
-    x1 = min(x0 + 1, w - 1)
-    top = image[y0, x0] * (1 - fx) + image[y0, x1] * fx
-    bottom = image[y1, x0] * (1 - fx) + image[y1, x1] * fx
-    return top * (1 - fy) + bottom * fy
+@njit(cache=True, parallel=True)
+def _hessians(ref, tile, support, nty, ntx):
+    """Gauss-Newton matrix [a b; b c] of each tile's refinement window (central-difference gradients)."""
+    h, w = ref.shape
+    out = np.zeros((nty, ntx, 3), dtype=np.float64)
+    half = (support - tile) // 2
+    for ty in prange(nty):
+        for tx in range(ntx):
+            a = 0.0
+            b = 0.0
+            c = 0.0
+            for y in range(max(ty * tile - half, 1), min(ty * tile + tile + half, h - 1)):
+                for x in range(max(tx * tile - half, 1), min(tx * tile + tile + half, w - 1)):
+                    gx = 0.5 * (ref[y, x + 1] - ref[y, x - 1])
+                    gy = 0.5 * (ref[y + 1, x] - ref[y - 1, x])
+                    a += gx * gx
+                    b += gx * gy
+                    c += gy * gy
+            out[ty, tx, 0] = a
+            out[ty, tx, 1] = b
+            out[ty, tx, 2] = c
+    return out
 
 
 @njit(cache=True, parallel=True)
-def _refine(ref, alt, tile, support, iterations, int_dy, int_dx):
-    """Sub-pixel displacements: inverse-compositional Lucas-Kanade from the integer ones (Baker-Matthews 2004)."""
+def _refine(ref, alt, hessians, tile, support, iterations, int_dy, int_dx):
+    """Sub-pixel displacements: inverse-compositional Lucas-Kanade from the integer ones (Baker-Matthews 2004).
+
+    The reference's gradients and Gauss-Newton matrices are the frame-independent part (computed once per
+    burst); each step only samples the frame (bilinear) at the current displacement.
+    """
     h, w = ref.shape
     nty, ntx = int_dy.shape
     out_dy = np.zeros((nty, ntx), dtype=np.float32)
@@ -195,21 +204,13 @@ def _refine(ref, alt, tile, support, iterations, int_dy, int_dx):
     half = (support - tile) // 2
     for ty in prange(nty):
         for tx in range(ntx):
-            y0 = max(0, ty * tile - half)
-            x0 = max(0, tx * tile - half)
-            y1 = min(h - 1, ty * tile + tile + half)
-            x1 = min(w - 1, tx * tile + tile + half)
-            # Hessian of the reference window (central differences), computed once
-            a = 0.0
-            b = 0.0
-            c = 0.0
-            for y in range(max(y0, 1), min(y1, h - 1)):
-                for x in range(max(x0, 1), min(x1, w - 1)):
-                    gx = 0.5 * (ref[y, x + 1] - ref[y, x - 1])
-                    gy = 0.5 * (ref[y + 1, x] - ref[y - 1, x])
-                    a += gx * gx
-                    b += gx * gy
-                    c += gy * gy
+            y0 = max(ty * tile - half, 1)
+            x0 = max(tx * tile - half, 1)
+            y1 = min(ty * tile + tile + half, h - 1)
+            x1 = min(tx * tile + tile + half, w - 1)
+            a = hessians[ty, tx, 0]
+            b = hessians[ty, tx, 1]
+            c = hessians[ty, tx, 2]
             det = a * c - b * b
             vy = float(int_dy[ty, tx])
             vx = float(int_dx[ty, tx])
@@ -217,19 +218,29 @@ def _refine(ref, alt, tile, support, iterations, int_dy, int_dx):
                 for _ in range(iterations):
                     ex = 0.0
                     ey = 0.0
-                    for y in range(max(y0, 1), min(y1, h - 1)):
-                        for x in range(max(x0, 1), min(x1, w - 1)):
-                            gx = 0.5 * (ref[y, x + 1] - ref[y, x - 1])
-                            gy = 0.5 * (ref[y + 1, x] - ref[y - 1, x])
-                            e = _bilinear(alt, y + vy, x + vx) - ref[y, x]
-                            ex += gx * e
-                            ey += gy * e
+                    # the whole window moves by (vy, vx): one bilinear weight set for all its samples
+                    iy = int(np.floor(vy))
+                    ix = int(np.floor(vx))
+                    fy = vy - iy
+                    fx = vx - ix
+                    for y in range(y0, y1):
+                        ya = min(max(y + iy, 0), h - 1)
+                        yb = min(max(y + iy + 1, 0), h - 1)
+                        for x in range(x0, x1):
+                            xa = min(max(x + ix, 0), w - 1)
+                            xb = min(max(x + ix + 1, 0), w - 1)
+                            sample = (alt[ya, xa] * (1 - fx) + alt[ya, xb] * fx) * (1 - fy) + (
+                                alt[yb, xa] * (1 - fx) + alt[yb, xb] * fx
+                            ) * fy
+                            e = sample - ref[y, x]
+                            ex += 0.5 * (ref[y, x + 1] - ref[y, x - 1]) * e
+                            ey += 0.5 * (ref[y + 1, x] - ref[y - 1, x]) * e
                     # solve [a b; b c] [ux, uy] = [ex, ey]; the inverse compositional update subtracts it
                     ux = (c * ex - b * ey) / det
                     uy = (a * ey - b * ex) / det
                     vx -= ux
                     vy -= uy
-                    if abs(ux) < 1e-3 and abs(uy) < 1e-3:
+                    if abs(ux) < 0.01 and abs(uy) < 0.01:
                         break
                 # stay within one pixel of the block match (a larger jump means the fit diverged)
                 vy = min(max(vy, int_dy[ty, tx] - 1.0), int_dy[ty, tx] + 1.0)
@@ -239,20 +250,35 @@ def _refine(ref, alt, tile, support, iterations, int_dy, int_dx):
     return out_dy, out_dx
 
 
-def align(reference: np.ndarray, frame: np.ndarray) -> TileField:
+class Reference:
+    """What the alignment needs of the reference, computed once per burst: its pyramid and the refinement's
+    Gauss-Newton matrices."""
+
+    def __init__(self, binned: np.ndarray):
+        self.levels = _pyramid(binned)
+        tile = LEVELS[0].tile
+        h, w = self.levels[0].shape
+        self.grid = (max(1, (h - tile) // tile + 1), max(1, (w - tile) // tile + 1))
+        self.hessians = _hessians(self.levels[0], tile, LK_SUPPORT * tile, *self.grid)
+
+
+def align(reference: np.ndarray | Reference, frame: np.ndarray) -> TileField:
     """Displacement field of ``frame`` against ``reference``, both binned planes (see :func:`bin_quads`).
 
     Parameters
     ----------
-    reference, frame
-        (h, w) float32 planes of the same shape, the same exposure scale.
+    reference
+        (h, w) float32 plane, or a :class:`Reference` made from one (faster for many frames).
+    frame
+        (h, w) float32 plane on the same exposure scale.
 
     Returns
     -------
     TileField
         Sub-pixel displacements per finest-level tile (16 binned pixels, i.e. 32 raw pixels, a side).
     """
-    ref_levels = _pyramid(reference)
+    prepared = reference if isinstance(reference, Reference) else Reference(reference)
+    ref_levels = prepared.levels
     alt_levels = _pyramid(frame)
     coarse_dy = np.zeros((1, 1), dtype=np.int32)
     coarse_dx = np.zeros((1, 1), dtype=np.int32)
@@ -267,7 +293,9 @@ def align(reference: np.ndarray, frame: np.ndarray) -> TileField:
         coarse_tile = level.tile
         factor = level.factor
     tile = LEVELS[0].tile
-    dy, dx = _refine(ref_levels[0], alt_levels[0], tile, LK_SUPPORT * tile, LK_ITERATIONS, coarse_dy, coarse_dx)
+    dy, dx = _refine(
+        ref_levels[0], alt_levels[0], prepared.hessians, tile, LK_SUPPORT * tile, LK_ITERATIONS, coarse_dy, coarse_dx
+    )
     # one outlier tile (a flat or noisy patch) must not bend the field: 3x3 median (keeps motion edges)
     dy = cv2.medianBlur(dy, 3) if min(dy.shape) >= 3 else dy
     dx = cv2.medianBlur(dx, 3) if min(dx.shape) >= 3 else dx

@@ -48,7 +48,7 @@ import numpy as np
 from numba import njit, prange
 
 from lumatune.errors import UnsupportedError
-from lumatune.merge.align import align, bin_quads
+from lumatune.merge.align import Reference, align, bin_quads
 from lumatune.merge.frames import (
     CLIP_LEVEL,
     check_same_capture,
@@ -68,6 +68,9 @@ Z2_ACCEPT = 4.0
 
 Z2_REJECT = 9.0
 """Above this mean squared z-score (3 sigma) a quad rejects the frame (the reference stays)."""
+
+_FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
+"""LLVM fast-math flags of the resampling kernel: all but ``nnan`` and ``ninf``, since NaN marks clipped samples."""
 
 
 @dataclass(frozen=True)
@@ -108,18 +111,22 @@ class MergeResult:
 
 @njit(cache=True, parallel=True)
 def _scaled(data, black, white, ratio, clip, mark_clipped):
-    """Normalised mosaic ``(data - black) / (white - black) / ratio``; clipped samples NaN when ``mark_clipped``."""
+    """Normalised Bayer mosaic ``(data - black) / (white - black) / ratio``; clipped samples NaN if ``mark_clipped``."""
     h, w = data.shape
-    n = black.shape[0]
     out = np.empty((h, w), dtype=np.float32)
     for r in prange(h):
+        b0 = np.float32(black[r % 2, 0])
+        b1 = np.float32(black[r % 2, 1])
+        g0 = np.float32(1.0) / (np.float32(white) - b0)
+        g1 = np.float32(1.0) / (np.float32(white) - b1)
+        inv = np.float32(1.0) / np.float32(ratio)
         for c in range(w):
-            b = black[r % n, c % n]
-            v = (np.float32(data[r, c]) - b) / (white - b)
+            odd = c & 1
+            v = (np.float32(data[r, c]) - (b1 if odd else b0)) * (g1 if odd else g0)
             if mark_clipped and v >= clip:
                 out[r, c] = np.nan
             else:
-                out[r, c] = v / ratio
+                out[r, c] = v * inv
     return out
 
 
@@ -136,54 +143,59 @@ def _keys(t):
     )
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, inline="always")
+def _field(f, t0, t1, wt, u0, u1, wu):
+    """Bilinear interpolation of a tile field between rows t0, t1 (weight wt) and columns u0, u1 (weight wu)."""
+    return (f[t0, u0] * (1 - wu) + f[t0, u1] * wu) * (1 - wt) + (f[t1, u0] * (1 - wu) + f[t1, u1] * wu) * wt
+
+
+@njit(cache=True, parallel=True, fastmath=_FASTMATH)
 def _warp(alt, fdy, fdx, c0, stride):
     """Resample a Bayer mosaic onto the reference grid: each colour plane moved by the displacement field.
 
-    The displacement of plane pixel (py, px) is the bilinear interpolation of the tile field at that
-    position; the plane is sampled there with Keys' cubic kernel (NaN, a clipped sample, spreads to its
-    neighbourhood, which is what should happen to an interpolation across clipping).
+    The displacement of plane pixel (py, px) (one 2x2 quad) is the bilinear interpolation of the tile field
+    there; each of the quad's four planes is sampled at the displaced position with Keys' cubic kernel. A NaN
+    (clipped) sample spreads to its neighbourhood, which is what an interpolation across clipping deserves.
     """
     h, w = alt.shape
+    ph, pw = h // 2, w // 2
     nty, ntx = fdy.shape
-    out = np.empty((h, w), dtype=np.float32)
-    for r in prange(h):
-        py = r // 2
-        sr = r % 2
-        ph = (h - sr + 1) // 2
+    out = alt.copy()  # an odd last row or column keeps the frame's own samples
+    for py in prange(ph):
         ty = min(max((py - c0) / stride, 0.0), nty - 1.0)
-        ty0 = min(int(ty), max(nty - 2, 0))
-        ty1 = min(ty0 + 1, nty - 1)
-        wy = ty - ty0
-        for c in range(w):
-            px = c // 2
-            sc = c % 2
-            pw = (w - sc + 1) // 2
+        t0 = min(int(ty), max(nty - 2, 0))
+        t1 = min(t0 + 1, nty - 1)
+        wt = ty - t0
+        for px in range(pw):
             tx = min(max((px - c0) / stride, 0.0), ntx - 1.0)
-            tx0 = min(int(tx), max(ntx - 2, 0))
-            tx1 = min(tx0 + 1, ntx - 1)
-            wx = tx - tx0
-            dy = (fdy[ty0, tx0] * (1 - wx) + fdy[ty0, tx1] * wx) * (1 - wy) + (
-                fdy[ty1, tx0] * (1 - wx) + fdy[ty1, tx1] * wx
-            ) * wy
-            dx = (fdx[ty0, tx0] * (1 - wx) + fdx[ty0, tx1] * wx) * (1 - wy) + (
-                fdx[ty1, tx0] * (1 - wx) + fdx[ty1, tx1] * wx
-            ) * wy
-            sy = py + dy
-            sx = px + dx
+            u0 = min(int(tx), max(ntx - 2, 0))
+            u1 = min(u0 + 1, ntx - 1)
+            wu = tx - u0
+            sy = py + _field(fdy, t0, t1, wt, u0, u1, wu)
+            sx = px + _field(fdx, t0, t1, wt, u0, u1, wu)
             iy = int(np.floor(sy))
             ix = int(np.floor(sx))
             ky = _keys(sy - iy)
             kx = _keys(sx - ix)
-            total = 0.0
-            for a in range(4):
-                yy = min(max(iy - 1 + a, 0), ph - 1) * 2 + sr
-                row = 0.0
-                for b in range(4):
-                    xx = min(max(ix - 1 + b, 0), pw - 1) * 2 + sc
-                    row += kx[b] * alt[yy, xx]
-                total += ky[a] * row
-            out[r, c] = total
+            inside = iy >= 1 and ix >= 1 and iy + 2 < ph and ix + 2 < pw
+            for s in range(4):
+                sr = s // 2
+                sc = s % 2
+                total = 0.0
+                for a in range(4):
+                    if inside:
+                        yy = 2 * (iy - 1 + a) + sr
+                    else:
+                        yy = 2 * min(max(iy - 1 + a, 0), ph - 1) + sr
+                    row = 0.0
+                    for b in range(4):
+                        if inside:
+                            xx = 2 * (ix - 1 + b) + sc
+                        else:
+                            xx = 2 * min(max(ix - 1 + b, 0), pw - 1) + sc
+                        row += kx[b] * alt[yy, xx]
+                    total += ky[a] * row
+                out[2 * py + sr, 2 * px + sc] = total
     return out
 
 
@@ -211,14 +223,17 @@ def _differences(ref, warped, clip, frame_clip, out):
 def _accumulate(ref, warped, mean_diff, ref_mean, scale, offset, ratio, area, z2_accept, z2_reject, num, den, weight):
     """Robustness weight per quad (module docstring), then the frame's weighted samples into the sums."""
     ph, pw = mean_diff.shape[1], mean_diff.shape[2]
+    gain = np.empty(4)
     for y in prange(ph):
+        gain = np.empty(4)
         for x in range(pw):
             z2 = 0.0
             for s in range(4):
                 level = max(ref_mean[s, y, x], 0.0)
                 var_ref = scale[s] * level + offset[s]
                 var_alt = scale[s] * level / ratio + offset[s] / (ratio * ratio)
-                z2 += mean_diff[s, y, x] ** 2 / ((var_ref + var_alt) / area)
+                z2 += mean_diff[s, y, x] ** 2 * area / (var_ref + var_alt)
+                gain[s] = var_ref / var_alt
             z2 *= 0.25
             w = min(max((z2_reject - z2) / (z2_reject - z2_accept), 0.0), 1.0)
             weight[y, x] = w
@@ -228,14 +243,10 @@ def _accumulate(ref, warped, mean_diff, ref_mean, scale, offset, ratio, area, z2
                 r = 2 * y + s // 2
                 c = 2 * x + s % 2
                 a = warped[r, c]
-                if np.isnan(a):
-                    continue
-                level = max(ref_mean[s, y, x], 0.0)
-                var_ref = scale[s] * level + offset[s]
-                var_alt = scale[s] * level / ratio + offset[s] / (ratio * ratio)
-                k = w * var_ref / var_alt
-                num[r, c] += k * a
-                den[r, c] += k
+                if not np.isnan(a):
+                    k = w * gain[s]
+                    num[r, c] += k * a
+                    den[r, c] += k
 
 
 def _box(plane: np.ndarray) -> np.ndarray:
@@ -251,7 +262,7 @@ def _quads(mosaic: np.ndarray) -> np.ndarray:
 class _Accumulator:
     """The reference and the running sums of a merge (everything a merge keeps between frames)."""
 
-    def __init__(self, reference: np.ndarray, cfa: np.ndarray, profile: np.ndarray):
+    def __init__(self, reference: np.ndarray, cfa: np.ndarray, profile: np.ndarray, robust: bool = True):
         if reference.shape[0] < 2 * WINDOW or reference.shape[1] < 2 * WINDOW:
             raise UnsupportedError(f"image of {reference.shape[1]}x{reference.shape[0]} pixels is too small to merge")
         self.ref = reference
@@ -266,11 +277,14 @@ class _Accumulator:
         self.cfa = cfa
         self.floor: np.ndarray | None = None
         self.max_value = 1.0
+        self.aligners: dict[float, Reference] = {}
+        # without robustness every aligned sample is taken: plain (inverse-variance) averaging, for comparison
+        self.z2 = (Z2_ACCEPT, Z2_REJECT) if robust else (1e30, 2e30)
 
     def add(self, frame: np.ndarray, ratio: float, path: str) -> FrameReport:
         """Align, resample and accumulate one frame (normalised, scaled to the reference, clipped = NaN)."""
         common = min(CLIP_LEVEL, CLIP_LEVEL / ratio)
-        field_ = align(bin_quads(np.minimum(self.ref, common)), bin_quads(np.fmin(frame, common)))
+        field_ = align(self._aligner(common), bin_quads(np.fmin(frame, common)))
         warped = _warp(frame, field_.dy, field_.dx, (field_.tile - 1) * 0.5, float(field_.stride))
         del frame
         diffs = np.empty((4, self.ref.shape[0] // 2, self.ref.shape[1] // 2), dtype=np.float32)
@@ -280,13 +294,19 @@ class _Accumulator:
         weight = np.empty(diffs.shape[1:], dtype=np.float32)
         _accumulate(
             self.ref, warped, diffs, self.ref_mean, self.scale, self.offset, float(ratio), float(WINDOW * WINDOW),
-            Z2_ACCEPT, Z2_REJECT, self.num, self.den, weight,
+            *self.z2, self.num, self.den, weight,
         )
         if ratio < 1.0:
             self._raise_floor(warped, CLIP_LEVEL / ratio)
         self.max_value = max(self.max_value, 1.0 / ratio)
         dy, dx = field_.median_shift()
         return FrameReport(path, float(ratio), (2 * dy, 2 * dx), float(weight.mean()))
+
+    def _aligner(self, common: float) -> Reference:
+        """The reference prepared for alignment with both frames clipped at ``common`` (cached per level)."""
+        if common not in self.aligners:
+            self.aligners[common] = Reference(bin_quads(np.minimum(self.ref, np.float32(common))))
+        return self.aligners[common]
 
     def _raise_floor(self, warped: np.ndarray, bound: float) -> None:
         """Where this frame clipped as well as the reference, the value is at least ``bound``."""
@@ -334,7 +354,12 @@ class _Accumulator:
 
 
 def merge_arrays(
-    frames: Sequence[np.ndarray], cfa: np.ndarray, noise_profile: np.ndarray, ratios: Sequence[float] | None = None
+    frames: Sequence[np.ndarray],
+    cfa: np.ndarray,
+    noise_profile: np.ndarray,
+    ratios: Sequence[float] | None = None,
+    *,
+    robust: bool = True,
 ) -> np.ndarray:
     """Merge normalised Bayer mosaics held in memory (the first is the reference); for tests and research.
 
@@ -348,6 +373,8 @@ def merge_arrays(
         (3, 2) NoiseProfile pairs (S, O) of the frames.
     ratios
         Each frame's exposure relative to the first (default all 1).
+    robust
+        Reject what disagrees with the reference (False: plain averaging of the aligned frames).
 
     Returns
     -------
@@ -355,7 +382,9 @@ def merge_arrays(
         The merged mosaic, in the reference's units.
     """
     ratios = [1.0] * len(frames) if ratios is None else list(ratios)
-    accumulator = _Accumulator(np.asarray(frames[0], dtype=np.float32), np.asarray(cfa), np.asarray(noise_profile))
+    accumulator = _Accumulator(
+        np.asarray(frames[0], dtype=np.float32), np.asarray(cfa), np.asarray(noise_profile, dtype=np.float64), robust
+    )
     for frame, ratio in zip(frames[1:], ratios[1:], strict=True):
         values = np.asarray(frame, dtype=np.float32)
         scaled = np.where(values >= CLIP_LEVEL, np.float32(np.nan), values / np.float32(ratio)).astype(np.float32)
@@ -363,7 +392,9 @@ def merge_arrays(
     return accumulator.result()[0]
 
 
-def merge_frames(paths: Sequence[str | Path], progress: Callable[[int], None] | None = None) -> MergeResult:
+def merge_frames(
+    paths: Sequence[str | Path], progress: Callable[[int], None] | None = None, *, robust: bool = True
+) -> MergeResult:
     """Merge raw files (the first is the reference), reading one frame at a time.
 
     Parameters
@@ -372,6 +403,8 @@ def merge_frames(paths: Sequence[str | Path], progress: Callable[[int], None] | 
         Two or more raws of one camera, size and CFA pattern (Bayer, any 2x2 pattern).
     progress
         Called with the number of frames merged so far.
+    robust
+        Reject what disagrees with the reference (False: plain averaging of the aligned frames, for comparison).
 
     Raises
     ------
@@ -390,7 +423,7 @@ def merge_frames(paths: Sequence[str | Path], progress: Callable[[int], None] | 
         np.float32(1.0), np.float32(CLIP_LEVEL), False,
     )
     profile = noise_profile_of(reference, ref_values)
-    accumulator = _Accumulator(ref_values, np.asarray(reference.cfa, dtype=np.int64), profile)
+    accumulator = _Accumulator(ref_values, np.asarray(reference.cfa, dtype=np.int64), profile, robust)
     reference = reference.replace(data=reference.data[:2, :2].copy())  # the pixels live in the accumulator now
     reports = []
     for index, path in enumerate(paths[1:], start=1):
