@@ -64,6 +64,7 @@ def _mount_other_commands() -> None:
     from lumatune.cli.learn import diff_command, learn_command  # lazy: another command (~31 ms)
     from lumatune.cli.merge import merge_command  # lazy: another command (~5 ms)
     from lumatune.cli.sim import sim_command  # lazy: another command (~6 ms)
+    from lumatune.cli.sim_burst import SimCommand  # lazy: another command (~2 ms)
 
     app.command("info")(info)
     app.command("demo")(demo)
@@ -72,7 +73,7 @@ def _mount_other_commands() -> None:
     look_app.command("show")(look_show)
     app.command("batch")(batch_command)
     app.command("merge")(merge_command)
-    app.command("sim")(sim_command)
+    app.command("sim", cls=SimCommand)(sim_command)
     app.add_typer(lab_app, name="lab")
     app.add_typer(calibrate_app, name="calibrate")
     look_app.command("export")(look_cli.look_export)
