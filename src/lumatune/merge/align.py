@@ -58,6 +58,13 @@ LK_ITERATIONS = 3
 LK_SUPPORT = 2
 """The sub-pixel refinement fits each tile on a window this many times the tile side, centred on it."""
 
+SNAP_PX = 0.25
+"""A tile whose displacement lies within this many binned pixels of the frame's global (affine) motion takes the
+global motion's value: handheld motion is close to affine, and the global fit has far less noise than one tile."""
+
+_ROBUST_PX = 1.0
+"""Scale of the Tukey weights of the robust affine fit (binned pixels): tiles further off barely count."""
+
 _BIG = np.float32(3.0e38)
 
 
@@ -299,4 +306,33 @@ def align(reference: np.ndarray | Reference, frame: np.ndarray) -> TileField:
     # one outlier tile (a flat or noisy patch) must not bend the field: 3x3 median (keeps motion edges)
     dy = cv2.medianBlur(dy, 3) if min(dy.shape) >= 3 else dy
     dx = cv2.medianBlur(dx, 3) if min(dx.shape) >= 3 else dx
+    dy, dx = _snap_to_global(dy, dx, prepared.hessians)
     return TileField(dy=dy, dx=dx, tile=tile, stride=tile)
+
+
+def _snap_to_global(dy: np.ndarray, dx: np.ndarray, hessians: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Replace tiles that agree with a robust affine fit of the field (within :data:`SNAP_PX`) by the fit.
+
+    The fit weights each tile by its texture (the smaller eigenvalue of its Gauss-Newton matrix, which bounds
+    the precision of its displacement) and by Tukey's biweight of its residual (3 reweighting passes), so that
+    a moving object or a flat patch does not pull it.
+    """
+    if dy.size < 6:
+        return dy, dx
+    rows, cols = np.mgrid[0 : dy.shape[0], 0 : dy.shape[1]]
+    design = np.column_stack([np.ones(dy.size), rows.ravel(), cols.ravel()]).astype(np.float64)
+    a, b, c = (hessians[..., k].ravel() for k in range(3))
+    texture = 0.5 * (a + c) - np.sqrt(np.maximum(0.25 * (a - c) ** 2 + b * b, 0.0))
+    weights = np.maximum(texture, 0.0) + 1e-12
+    targets = np.column_stack([dy.ravel(), dx.ravel()]).astype(np.float64)
+    fitted = targets
+    for _ in range(4):
+        root = np.sqrt(weights)[:, None]
+        coefficients, *_ = np.linalg.lstsq(design * root, targets * root, rcond=None)
+        fitted = design @ coefficients
+        residual = np.hypot(*(targets - fitted).T) / _ROBUST_PX
+        tukey = np.where(residual < 1, (1 - residual**2) ** 2, 0.0)
+        weights = (np.maximum(texture, 0.0) + 1e-12) * tukey + 1e-12
+    close = np.hypot(*(targets - fitted).T) <= SNAP_PX
+    out = np.where(close[:, None], fitted, targets).astype(np.float32)
+    return out[:, 0].reshape(dy.shape), out[:, 1].reshape(dx.shape)

@@ -69,6 +69,10 @@ Z2_ACCEPT = 4.0
 Z2_REJECT = 9.0
 """Above this mean squared z-score (3 sigma) a quad rejects the frame (the reference stays)."""
 
+RESAMPLING_ERROR = 0.02
+"""Relative error allowed for resampling an aliased colour plane at a sharp edge (added to the noise model as
+``(RESAMPLING_ERROR * level)**2``), so that low-noise frames are not rejected at every edge."""
+
 _FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 """LLVM fast-math flags of the resampling kernel: all but ``nnan`` and ``ninf``, since NaN marks clipped samples."""
 
@@ -220,7 +224,9 @@ def _differences(ref, warped, clip, frame_clip, out):
 
 
 @njit(cache=True, parallel=True)
-def _accumulate(ref, warped, mean_diff, ref_mean, scale, offset, ratio, area, z2_accept, z2_reject, num, den, weight):
+def _accumulate(
+    ref, warped, mean_diff, ref_mean, scale, offset, ratio, area, z2_accept, z2_reject, model_error, num, den, weight
+):
     """Robustness weight per quad (module docstring), then the frame's weighted samples into the sums."""
     ph, pw = mean_diff.shape[1], mean_diff.shape[2]
     gain = np.empty(4)
@@ -232,7 +238,7 @@ def _accumulate(ref, warped, mean_diff, ref_mean, scale, offset, ratio, area, z2
                 level = max(ref_mean[s, y, x], 0.0)
                 var_ref = scale[s] * level + offset[s]
                 var_alt = scale[s] * level / ratio + offset[s] / (ratio * ratio)
-                z2 += mean_diff[s, y, x] ** 2 * area / (var_ref + var_alt)
+                z2 += mean_diff[s, y, x] ** 2 / ((var_ref + var_alt) / area + (model_error * level) ** 2)
                 gain[s] = var_ref / var_alt
             z2 *= 0.25
             w = min(max((z2_reject - z2) / (z2_reject - z2_accept), 0.0), 1.0)
@@ -294,7 +300,7 @@ class _Accumulator:
         weight = np.empty(diffs.shape[1:], dtype=np.float32)
         _accumulate(
             self.ref, warped, diffs, self.ref_mean, self.scale, self.offset, float(ratio), float(WINDOW * WINDOW),
-            *self.z2, self.num, self.den, weight,
+            *self.z2, RESAMPLING_ERROR, self.num, self.den, weight,
         )
         if ratio < 1.0:
             self._raise_floor(warped, CLIP_LEVEL / ratio)

@@ -150,7 +150,7 @@ def simulate_burst(
     size
         (width, height) of each frame.
     iso, ev
-        Capture ISO and exposure (as :func:`lumatune.sim.simulate`); ``bracket`` gives each frame's ev instead.
+        Capture ISO and exposure (as :func:`lumatune.sim.simulate`); ``bracket`` adds one ev per frame to ``ev``.
     motion_px, rotation_deg
         Standard deviations of the random translation (pixels, each axis) and rotation (degrees) of the camera
         between the reference and each other frame.
@@ -162,7 +162,7 @@ def simulate_burst(
         As :func:`lumatune.sim.simulate`; the CFA may be any Bayer pattern or XTRANS.
     """
     _check(frames, bracket, motion_px, rotation_deg, scene)
-    evs = [float(v) for v in bracket] if bracket is not None else [float(ev)] * frames
+    evs = [float(ev) + float(v) for v in bracket] if bracket is not None else [float(ev)] * frames
     pattern = _cfa_pattern(cfa)
     width, height = (int(v) for v in size)
     motions = _motions(frames, motion_px, rotation_deg, seed)
