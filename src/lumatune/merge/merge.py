@@ -66,6 +66,9 @@ WINDOW = 5
 Z2_ACCEPT = 4.0
 """Below this mean squared z-score (2 sigma) a quad takes the frame with full weight."""
 
+_PROFILE_STEP = 7
+"""The merged noise profile is fitted on every 7th quad in each direction."""
+
 Z2_REJECT = 9.0
 """Above this mean squared z-score (3 sigma) a quad rejects the frame (the reference stays)."""
 
@@ -284,6 +287,10 @@ class _Accumulator:
         self.floor: np.ndarray | None = None
         self.max_value = 1.0
         self.aligners: dict[float, Reference] = {}
+        # weights on a sparse grid of quads, for the merged noise profile (see _merged_profile)
+        self.grid = (np.arange(0, reference.shape[0] // 2, _PROFILE_STEP), np.arange(0, reference.shape[1] // 2, _PROFILE_STEP))
+        self.k_sum = np.stack([self._at(unclipped.astype(np.float64), s) for s in range(4)])
+        self.k2_sum = self.k_sum.copy()
         # without robustness every aligned sample is taken: plain (inverse-variance) averaging, for comparison
         self.z2 = (Z2_ACCEPT, Z2_REJECT) if robust else (1e30, 2e30)
 
@@ -302,11 +309,29 @@ class _Accumulator:
             self.ref, warped, diffs, self.ref_mean, self.scale, self.offset, float(ratio), float(WINDOW * WINDOW),
             *self.z2, RESAMPLING_ERROR, self.num, self.den, weight,
         )
+        self._track_weights(warped, weight, ratio, _resampling_variance(field_))
         if ratio < 1.0:
             self._raise_floor(warped, CLIP_LEVEL / ratio)
         self.max_value = max(self.max_value, 1.0 / ratio)
         dy, dx = field_.median_shift()
         return FrameReport(path, float(ratio), (2 * dy, 2 * dx), float(weight.mean()))
+
+    def _at(self, mosaic: np.ndarray, site: int) -> np.ndarray:
+        """The samples of ``mosaic`` at site ``site`` of the quads of the profile grid."""
+        rows, cols = self.grid
+        return mosaic[np.ix_(2 * rows + site // 2, 2 * cols + site % 2)]
+
+    def _track_weights(self, warped: np.ndarray, weight: np.ndarray, ratio: float, smoothing: float) -> None:
+        """Add this frame's weights k and ``k^2 var / var_ref * smoothing`` on the profile grid."""
+        rows, cols = self.grid
+        w = weight[np.ix_(rows, cols)].astype(np.float64)
+        for s in range(4):
+            level = np.maximum(self.ref_mean[s][np.ix_(rows, cols)], 0.0)
+            var_ref = self.scale[s] * level + self.offset[s]
+            var_alt = self.scale[s] * level / ratio + self.offset[s] / ratio**2
+            k = np.where(np.isnan(self._at(warped, s)), 0.0, w * var_ref / var_alt)
+            self.k_sum[s] += k
+            self.k2_sum[s] += k * k * var_alt / var_ref * smoothing
 
     def _aligner(self, common: float) -> Reference:
         """The reference prepared for alignment with both frames clipped at ``common`` (cached per level)."""
@@ -330,33 +355,47 @@ class _Accumulator:
         return merged, self._merged_profile(merged)
 
     def _merged_profile(self, merged: np.ndarray) -> np.ndarray:
-        """Least-squares line through the predicted merged variance ``(S x + O) / weight sum`` per colour.
+        """Least-squares line ``S' x + O'`` through the predicted variance of the merged samples, per colour.
 
-        With weights k_i = var_ref / var_i the merged variance is var_ref / sum(k_i) exactly when the
-        robustness weights are 0 or 1 (inverse-variance weighting), and a little above it between.
+        A merged sample ``sum(k_i a_i) / sum(k_i)`` of samples with variances ``var_i`` (the reference's
+        ``S x + O`` scaled by the exposure ratio, and lowered by the resampling's smoothing) has the variance
+        ``sum(k_i^2 var_i) / sum(k_i)^2``; it is evaluated on a sparse grid of quads and fitted by a line.
         """
         out = np.empty((3, 2))
-        step = 7
-        h, w = merged.shape
         for channel in range(3):
             xs, vs = [], []
-            for i in range(2):
-                for j in range(2):
-                    if self.cfa[i, j] != channel:
-                        continue
-                    x = merged[i:h:2 * step, j:w:2 * step].ravel().astype(np.float64)
-                    d = self.den[i:h:2 * step, j:w:2 * step].ravel().astype(np.float64)
-                    ok = (d > 0) & np.isfinite(x)
-                    s, o = self.profile[channel]
-                    xs.append(x[ok])
-                    vs.append((s * np.clip(x[ok], 0, None) + o) / d[ok])
+            for site in range(4):
+                if self.cfa[site // 2, site % 2] != channel:
+                    continue
+                x = self._at(merged, site).ravel().astype(np.float64)
+                k, k2 = self.k_sum[site].ravel(), self.k2_sum[site].ravel()
+                ok = (k > 0) & np.isfinite(x)
+                s, o = self.profile[channel]
+                xs.append(x[ok])
+                vs.append((s * np.clip(x[ok], 0, None) + o) * k2[ok] / k[ok] ** 2)
             x, v = np.concatenate(xs), np.concatenate(vs)
             if x.size < 2 or np.ptp(x) == 0:
-                out[channel] = self.profile[channel] / max(float(np.mean(self.den)), 1.0)
+                factor = float(np.mean(v / (self.profile[channel, 0] * np.clip(x, 0, None) + self.profile[channel, 1])))
+                out[channel] = self.profile[channel] * (factor if np.isfinite(factor) else 1.0)
                 continue
             slope, intercept = np.polyfit(x, v, 1)
             out[channel] = (max(slope, 1e-12), max(intercept, 1e-14))
         return out
+
+
+def _keys_variance(fraction: np.ndarray) -> np.ndarray:
+    """Sum of the squared Keys weights at a fractional position: the variance left of white noise resampled."""
+    t = np.asarray(fraction, dtype=np.float64)
+    t2, t3 = t * t, t * t * t
+    weights = (-0.5 * t3 + t2 - 0.5 * t, 1.5 * t3 - 2.5 * t2 + 1.0, -1.5 * t3 + 2.0 * t2 + 0.5 * t, 0.5 * t3 - 0.5 * t2)
+    return sum(w * w for w in weights)
+
+
+def _resampling_variance(field_) -> float:
+    """Mean factor by which resampling with the frame's displacement field scales white noise variance."""
+    fy = field_.dy - np.floor(field_.dy)
+    fx = field_.dx - np.floor(field_.dx)
+    return float(np.mean(_keys_variance(fy) * _keys_variance(fx)))
 
 
 def merge_arrays(
