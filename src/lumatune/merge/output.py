@@ -4,9 +4,12 @@ of the merged noise, and headroom for what a bracket recorded above the referenc
 The mosaic is written as 16-bit integers with black level :data:`OUTPUT_BLACK` and white level 65535, which
 for the usual 12- and 14-bit sensors is 4 to 16 times finer than the frames' own steps (the merge lowers the
 noise, so the quantisation must be finer too). When the frames reach above the reference's white (a shorter
-exposure in a bracket), the value 1.0 of the reference is written at ``1 / headroom`` of the range and
-BaselineExposure is raised by ``log2(headroom)`` stops, so that a reader that honours BaselineExposure (the
-DNG specification asks it to) renders the reference's exposure and keeps the highlights the bracket saved.
+exposure in a bracket), the value 1.0 of the reference is written at ``1 / headroom`` of the range (the
+headroom is what the data needs, :func:`headroom_of`) and BaselineExposure is raised by ``log2(headroom)``
+stops, so that a reader that honours BaselineExposure (the DNG specification asks it to) renders the
+reference's exposure and keeps the highlights the bracket saved. 16-bit integers hold 16 stops: a 14-bit
+sensor bracketed by 2 stops each way would need 18, so at base ISO (about one DN of read noise) the longest
+frame's deepest shadows are quantised a little coarser than that frame recorded them.
 
 References
 ----------
@@ -44,12 +47,25 @@ def tiff_orientation(turns: int) -> int:
     return _TIFF_ORIENTATION_OF_TURNS[turns % 4]
 
 
-def headroom_of(max_value: float) -> int:
-    """Headroom factor (a power of two) that keeps values up to ``max_value`` times the reference's white."""
-    return 2 ** max(0, math.ceil(math.log2(max(max_value, 1.0)) - 1e-9))
+HEADROOM_STEP_STOPS = 1 / 16
+"""The headroom is rounded up to this fraction of a stop."""
 
 
-def _encoded(merged: np.ndarray, headroom: int) -> np.ndarray:
+def headroom_of(max_value: float, merged: np.ndarray | None = None) -> float:
+    """Headroom factor that keeps the merged values (at most ``max_value`` times the reference's white).
+
+    Only as much as the data needs (its largest value, rounded up to :data:`HEADROOM_STEP_STOPS`): every
+    stop of headroom costs a bit of the 16-bit samples at the bottom, where a bracket's long exposure put its
+    shadow detail. A burst of equal exposures (``max_value`` 1) has none.
+    """
+    if max_value <= 1.0:
+        return 1.0
+    needed = max_value if merged is None else min(max_value, max(1.0, float(np.nanmax(merged))))
+    stops = math.ceil(math.log2(needed) / HEADROOM_STEP_STOPS - 1e-9) * HEADROOM_STEP_STOPS
+    return float(2.0**stops)
+
+
+def _encoded(merged: np.ndarray, headroom: float) -> np.ndarray:
     """The merged values (1 = reference white) as uint16 DNG samples."""
     out = merged * np.float32((OUTPUT_WHITE - OUTPUT_BLACK) / headroom)
     out += np.float32(OUTPUT_BLACK)
@@ -80,7 +96,7 @@ def write_merged_dng(path: str | os.PathLike, result: MergeResult, *, overwrite:
     """
     raw = result.reference
     dng = raw.dng
-    headroom = headroom_of(result.max_value)
+    headroom = headroom_of(result.max_value, result.merged)
     profile = np.asarray(result.noise_profile, dtype=np.float64)
     # variance of the written signal x' = x / headroom: (S x + O) / headroom^2 = (S / headroom) x' + O / headroom^2
     written_profile = np.column_stack([profile[:, 0] / headroom, profile[:, 1] / headroom**2])
