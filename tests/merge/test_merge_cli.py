@@ -150,3 +150,16 @@ def test_existing_output_needs_overwrite(tmp_path, scene, capsys):
     assert code == 1 and "exists" in captured.err and out.read_bytes() == b"keep me"
     code, _ = _run(["merge", *map(str, frames), "-o", str(out), "--overwrite"], capsys)
     assert code == 0 and out.read_bytes()[:2] == b"II"
+
+
+def test_develop_merge_writes_one_image_named_after_the_first_frame(tmp_path, scene, capsys):
+    from PIL import Image
+
+    frames = [_frame(tmp_path / f"shot{k}.dng", scene, k) for k in range(2)]
+    code, captured = _run(["develop", *map(str, frames), "--merge", "-o", str(tmp_path)], capsys)
+    assert code == 0, captured.err
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".jpg") == ["shot0.jpg"]
+    with Image.open(tmp_path / "shot0.jpg") as image:
+        assert image.size == (128, 96)
+    code, captured = _run(["develop", str(frames[0]), "--merge", "-o", str(tmp_path / "x.jpg")], capsys)
+    assert code == 1 and "merging needs two frames" in captured.err and not (tmp_path / "x.jpg").exists()

@@ -5,6 +5,9 @@ The merge (numba, OpenCV) loads only when the command runs, so mounting it costs
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -12,7 +15,7 @@ import typer
 from lumatune.cli.options import overwrite_option
 from lumatune.errors import OutputError, UnsupportedError
 
-__all__ = ["check_merge_output", "merge_command"]
+__all__ = ["check_merge_output", "merge_command", "merged_frames"]
 
 
 def check_merge_output(output: Path, overwrite: bool) -> None:
@@ -45,3 +48,15 @@ def merge_command(
             f"({report.shift_px[0]:+.2f}, {report.shift_px[1]:+.2f}) px, weight {report.mean_weight:.2f}"
         )
     typer.echo(str(path))
+
+
+@contextmanager
+def merged_frames(frames: list[Path]) -> Iterator[Path]:
+    """The frames merged into a temporary DNG named after the first frame (``develop --merge``), removed after."""
+    if len(frames) < 2:
+        raise UnsupportedError("merging needs two frames (got one)")
+    from lumatune.merge import merge_frames, write_merged_dng  # lazy: numba kernels, OpenCV (~0.4 s)
+
+    result = merge_frames(frames)
+    with tempfile.TemporaryDirectory(prefix="lumatune-merge-") as folder:
+        yield write_merged_dng(Path(folder) / f"{frames[0].stem}.dng", result)
