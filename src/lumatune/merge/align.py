@@ -52,12 +52,12 @@ class _Level:
 LEVELS = (_Level(1, 16, 1, True), _Level(2, 16, 4, False), _Level(4, 16, 4, False), _Level(4, 8, 4, False))
 """Pyramid levels, finest first (HDR+ parameters from Monod, Delon and Veit, IPOL 2021)."""
 
-LK_ITERATIONS = 5
+LK_ITERATIONS = 4
 """Most inverse-compositional Lucas-Kanade steps of the sub-pixel refinement (Lafenetre et al. use 3; it stops
-earlier once a step moves less than 0.005 px)."""
+earlier once a step moves less than 0.01 px)."""
 
-LK_SUPPORT = 2
-"""The sub-pixel refinement fits each tile on a window this many times the tile side, centred on it."""
+LK_SUPPORT = 24
+"""Side of the window, binned pixels, on which the sub-pixel refinement fits each tile (centred on the tile)."""
 
 SNAP_PX = 0.25
 """A tile whose displacement lies within this many binned pixels of the frame's global (affine) motion takes the
@@ -116,6 +116,18 @@ def _tile_cost(ref, alt, y0, x0, tile, oy, ox, l1, limit):
     if y0 + oy + tile // 2 < 0 or y0 + oy + tile // 2 >= h or x0 + ox + tile // 2 < 0 or x0 + ox + tile // 2 >= w:
         return _BIG  # the moved tile's centre left the frame: no match there
     total = np.float32(0.0)
+    inside = (
+        y0 + tile <= ref.shape[0] and x0 + tile <= ref.shape[1]
+        and y0 + oy >= 0 and x0 + ox >= 0 and y0 + oy + tile <= h and x0 + ox + tile <= w
+    )
+    if inside:  # the common case: no clamping per sample
+        for i in range(tile):
+            for j in range(tile):
+                d = ref[y0 + i, x0 + j] - alt[y0 + oy + i, x0 + ox + j]
+                total += abs(d) if l1 else d * d
+            if total > limit:
+                return total
+        return total
     for i in range(tile):
         yr = _clamp(y0 + i, 0, ref.shape[0] - 1)
         ya = _clamp(y0 + i + oy, 0, h - 1)
@@ -234,24 +246,38 @@ def _refine(ref, alt, hessians, tile, support, iterations, int_dy, int_dx):
             vy = float(int_dy[ty, tx])
             vx = float(int_dx[ty, tx])
             if det > 1e-12 * (a + c) * (a + c) and det > 0:
+                rows = y1 - y0
+                cols = x1 - x0
+                across = np.empty((rows + 3, cols), dtype=np.float64)
                 for _ in range(iterations):
                     ex = 0.0
                     ey = 0.0
-                    # the whole window moves by (vy, vx): one set of cubic weights for all its samples
+                    # the whole window moves by (vy, vx): one set of cubic weights, applied separably
                     iy = int(np.floor(vy))
                     ix = int(np.floor(vx))
                     ky = _keys_weights(vy - iy)
                     kx = _keys_weights(vx - ix)
-                    for y in range(y0, y1):
-                        for x in range(x0, x1):
-                            sample = 0.0
-                            for p in range(4):
-                                ya = min(max(y + iy - 1 + p, 0), h - 1)
-                                row = 0.0
+                    for i in range(rows + 3):
+                        ya = min(max(y0 + i + iy - 1, 0), h - 1)
+                        for j in range(cols):
+                            x = x0 + j + ix - 1
+                            if x >= 0 and x + 3 < w:
+                                across[i, j] = (
+                                    kx[0] * alt[ya, x] + kx[1] * alt[ya, x + 1] + kx[2] * alt[ya, x + 2] + kx[3] * alt[ya, x + 3]
+                                )
+                            else:
+                                total = 0.0
                                 for q in range(4):
-                                    xa = min(max(x + ix - 1 + q, 0), w - 1)
-                                    row += kx[q] * alt[ya, xa]
-                                sample += ky[p] * row
+                                    total += kx[q] * alt[ya, min(max(x + q, 0), w - 1)]
+                                across[i, j] = total
+                    for i in range(rows):
+                        y = y0 + i
+                        for j in range(cols):
+                            x = x0 + j
+                            sample = (
+                                ky[0] * across[i, j] + ky[1] * across[i + 1, j]
+                                + ky[2] * across[i + 2, j] + ky[3] * across[i + 3, j]
+                            )
                             e = sample - ref[y, x]
                             ex += 0.5 * (ref[y, x + 1] - ref[y, x - 1]) * e
                             ey += 0.5 * (ref[y + 1, x] - ref[y - 1, x]) * e
@@ -260,7 +286,7 @@ def _refine(ref, alt, hessians, tile, support, iterations, int_dy, int_dx):
                     uy = (a * ey - b * ex) / det
                     vx -= ux
                     vy -= uy
-                    if abs(ux) < 0.005 and abs(uy) < 0.005:
+                    if abs(ux) < 0.01 and abs(uy) < 0.01:
                         break
                 # stay within one pixel of the block match (a larger jump means the fit diverged)
                 vy = min(max(vy, int_dy[ty, tx] - 1.0), int_dy[ty, tx] + 1.0)
@@ -279,7 +305,7 @@ class Reference:
         tile = LEVELS[0].tile
         h, w = self.levels[0].shape
         self.grid = (max(1, (h - tile) // tile + 1), max(1, (w - tile) // tile + 1))
-        self.hessians = _hessians(self.levels[0], tile, LK_SUPPORT * tile, *self.grid)
+        self.hessians = _hessians(self.levels[0], tile, LK_SUPPORT, *self.grid)
 
 
 def align(reference: np.ndarray | Reference, frame: np.ndarray) -> TileField:
@@ -318,7 +344,7 @@ def align(reference: np.ndarray | Reference, frame: np.ndarray) -> TileField:
         factor = level.factor
     tile = LEVELS[0].tile
     dy, dx = _refine(
-        ref_levels[0], alt_levels[0], prepared.hessians, tile, LK_SUPPORT * tile, LK_ITERATIONS, coarse_dy, coarse_dx
+        ref_levels[0], alt_levels[0], prepared.hessians, tile, LK_SUPPORT, LK_ITERATIONS, coarse_dy, coarse_dx
     )
     # one outlier tile (a flat or noisy patch) must not bend the field: 3x3 median (keeps motion edges)
     dy = cv2.medianBlur(dy, 3) if min(dy.shape) >= 3 else dy
