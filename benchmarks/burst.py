@@ -40,7 +40,8 @@ BURST_ISO = 25600
 
 def _sim(folder: Path, *args: str) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
-    subprocess.run([*LUMATUNE, "sim", "burst", "-o", str(folder), "--overwrite", *args], check=True, capture_output=True)
+    command = [*LUMATUNE, "sim", "burst", "-o", str(folder), "--overwrite", *args]
+    subprocess.run(command, check=True, capture_output=True)
     return sorted(folder.glob("frame_*.dng"))
 
 

@@ -30,7 +30,9 @@ def burst(tmp_path):
     static = ~moving
     np.savez(tmp_path / "truth.npz", reference=clean.astype(np.float32), static_mask=static, moving_mask=moving)
     (tmp_path / "truth.json").write_text(
-        json.dumps({"kind": "lumatune-sim-burst-truth", "reference": "ref.dng", "arrays": "truth.npz", "frames": [{}] * 8})
+        json.dumps(
+            {"kind": "lumatune-sim-burst-truth", "reference": "ref.dng", "arrays": "truth.npz", "frames": [{}] * 8}
+        )
     )
     _write(tmp_path / "ref.dng", clean + rng.normal(0, 0.04, clean.shape))
     return tmp_path, clean, moving, rng

@@ -42,7 +42,8 @@ def test_field_follows_a_rotation():
     field = align(bin_quads(mosaic(scene)), bin_quads(mosaic(rotated)))
     # expected displacement of each tile centre (binned px): where the rotation sends it, minus where it was
     ty, tx = np.mgrid[0 : field.dy.shape[0], 0 : field.dy.shape[1]]
-    centre = np.stack([(tx * field.stride + (field.tile - 1) / 2) * 2 + 0.5, (ty * field.stride + (field.tile - 1) / 2) * 2 + 0.5, np.ones(tx.shape)])
+    half = (field.tile - 1) / 2
+    centre = np.stack([(tx * field.stride + half) * 2 + 0.5, (ty * field.stride + half) * 2 + 0.5, np.ones(tx.shape)])
     moved = np.tensordot(matrix, centre, axes=1)
     expected_dx, expected_dy = (moved[0] - centre[0]) / 2, (moved[1] - centre[1]) / 2
     inner = (slice(1, -1), slice(1, -1))

@@ -47,10 +47,8 @@ def scene():
 
 
 def test_merged_dng_opens_in_libraw_with_the_reference_layout(tmp_path, scene, capsys):
-    frames = [
-        _frame(tmp_path / f"f{k}.dng", mosaic(shifted(texture(96, 128, seed=2), 1.5 * k, -k), BAYER_PATTERNS["GRBG"]), k, cfa="GRBG")
-        for k in range(3)
-    ]
+    scenes = [mosaic(shifted(texture(96, 128, seed=2), 1.5 * k, -k), BAYER_PATTERNS["GRBG"]) for k in range(3)]
+    frames = [_frame(tmp_path / f"f{k}.dng", s, k, cfa="GRBG") for k, s in enumerate(scenes)]
     out = tmp_path / "merged.dng"
     code, captured = _run(["merge", *map(str, frames), "-o", str(out)], capsys)
     assert code == 0, captured.err

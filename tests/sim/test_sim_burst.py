@@ -96,7 +96,9 @@ def test_bracket_and_moving_object(tmp_path):
     # in the reference the object is centred at (0.3 W, 0.55 H) with camera RGB proportional to
     # OBJECT_CAMERA_RGB; there the moving mask is set
     y, x = int(0.55 * 120) // 2 * 2, int(0.3 * 160) // 2 * 2
-    red, green, blue = clean[y - 2 : y + 2 : 2, x - 2 : x + 2 : 2], clean[y - 2 : y + 2 : 2, x - 1 : x + 3 : 2], clean[y - 1 : y + 3 : 2, x - 1 : x + 3 : 2]
+    red = clean[y - 2 : y + 2 : 2, x - 2 : x + 2 : 2]
+    green = clean[y - 2 : y + 2 : 2, x - 1 : x + 3 : 2]
+    blue = clean[y - 1 : y + 3 : 2, x - 1 : x + 3 : 2]
     r, g, b = OBJECT_CAMERA_RGB
     assert np.mean(red / green) == pytest.approx(r / g, rel=0.05)
     assert np.mean(blue / green) == pytest.approx(b / g, rel=0.05)

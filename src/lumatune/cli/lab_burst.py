@@ -30,7 +30,8 @@ def lab_burst_command(
         if isinstance(value, float):
             typer.echo(f"{key:28s} {value:8.2f}")
         elif isinstance(value, dict):
-            typer.echo(f"{key:28s} DR(SNR 1) {value['dr_snr1_stops']} stops, DR(SNR 10) {value['dr_snr10_stops']} stops")
+            one, ten = value["dr_snr1_stops"], value["dr_snr10_stops"]
+            typer.echo(f"{key:28s} DR(SNR 1) {one} stops, DR(SNR 10) {ten} stops")
         elif value is not None:
             typer.echo(f"{key:28s} {value}")
 

@@ -96,7 +96,7 @@ def load_burst_truth(path: str | Path) -> tuple[dict, dict[str, np.ndarray]]:
 
 
 def psnr_db(image: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> float | None:
-    """PSNR (peak 1) of ``image`` against ``truth`` over ``mask``, both clipped to [.., 1]; None if the mask is empty."""
+    """PSNR (peak 1) of ``image`` against ``truth`` over ``mask``, both clipped at 1; None for an empty mask."""
     if not mask.any():
         return None
     error = np.minimum(image[mask], 1.0) - np.minimum(truth[mask], 1.0)
@@ -173,7 +173,9 @@ def _preview(values: np.ndarray, colours: np.ndarray, box: tuple[int, int, int, 
     return (np.clip(rgb, 0, 1) ** (1 / 2.2) * 255 + 0.5).astype(np.uint8)
 
 
-def burst_figure(panels: dict[str, tuple[np.ndarray, np.ndarray]], boxes: list[tuple[int, int, int, int]], path) -> None:
+def burst_figure(
+    panels: dict[str, tuple[np.ndarray, np.ndarray]], boxes: list[tuple[int, int, int, int]], path
+) -> None:
     """Write a PNG with one row per crop box and one column per image (name -> (values, colours)), each crop
     shown at 2x its quad size so noise and edges can be seen; grey-world white balance from the first crop."""
     rows = []

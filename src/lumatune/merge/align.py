@@ -263,7 +263,8 @@ def _refine(ref, alt, hessians, tile, support, iterations, int_dy, int_dx):
                             x = x0 + j + ix - 1
                             if x >= 0 and x + 3 < w:
                                 across[i, j] = (
-                                    kx[0] * alt[ya, x] + kx[1] * alt[ya, x + 1] + kx[2] * alt[ya, x + 2] + kx[3] * alt[ya, x + 3]
+                                    kx[0] * alt[ya, x] + kx[1] * alt[ya, x + 1]
+                                    + kx[2] * alt[ya, x + 2] + kx[3] * alt[ya, x + 3]
                                 )
                             else:
                                 total = 0.0

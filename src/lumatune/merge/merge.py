@@ -288,7 +288,7 @@ class _Accumulator:
         self.max_value = 1.0
         self.aligners: dict[float, Reference] = {}
         # weights on a sparse grid of quads, for the merged noise profile (see _merged_profile)
-        self.grid = (np.arange(0, reference.shape[0] // 2, _PROFILE_STEP), np.arange(0, reference.shape[1] // 2, _PROFILE_STEP))
+        self.grid = tuple(np.arange(0, n // 2, _PROFILE_STEP) for n in reference.shape)
         self.k_sum = np.stack([self._at(unclipped.astype(np.float64), s) for s in range(4)])
         self.k2_sum = self.k_sum.copy()
         # without robustness every aligned sample is taken: plain (inverse-variance) averaging, for comparison

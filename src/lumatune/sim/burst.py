@@ -271,7 +271,8 @@ def _wedge(rendered, light, margin: int, width: int, height: int) -> dict:
         x0, y0, x1, y1 = step.box
         box = [max(x0 - margin, 0), max(y0 - margin, 0), min(x1 - margin, width), min(y1 - margin, height)]
         if box[2] - box[0] >= 4 and box[3] - box[1] >= 4:
-            steps.append({"box": [int(v) for v in box], "relative_luminance": float(luminance[step.label] * step.shading)})
+            relative = float(luminance[step.label] * step.shading)
+            steps.append({"box": [int(v) for v in box], "relative_luminance": relative})
     return {"steps": steps}
 
 
