@@ -57,6 +57,7 @@ from lumatune.merge.frames import (
     read_frame,
 )
 from lumatune.raw.image import RawImage
+from lumatune.runtime.numba import start_numba_in_background, wait_for_numba
 
 __all__ = ["WINDOW", "Z2_ACCEPT", "Z2_REJECT", "FrameReport", "MergeResult", "merge_frames", "merge_arrays"]
 
@@ -117,10 +118,10 @@ class MergeResult:
 
 
 @njit(cache=True, parallel=True)
-def _scaled(data, black, white, ratio, clip, mark_clipped):
-    """Normalised Bayer mosaic ``(data - black) / (white - black) / ratio``; clipped samples NaN if ``mark_clipped``."""
+def _scaled(data, black, white, ratio, clip, mark_clipped, out):
+    """Normalised Bayer mosaic ``(data - black) / (white - black) / ratio`` into ``out``; clipped samples NaN if
+    ``mark_clipped``."""
     h, w = data.shape
-    out = np.empty((h, w), dtype=np.float32)
     for r in prange(h):
         b0 = np.float32(black[r % 2, 0])
         b1 = np.float32(black[r % 2, 1])
@@ -134,6 +135,21 @@ def _scaled(data, black, white, ratio, clip, mark_clipped):
                 out[r, c] = np.nan
             else:
                 out[r, c] = v * inv
+    return out
+
+
+@njit(cache=True, parallel=True)
+def _binned_below(frame, ceiling, out):
+    """Mean of each 2x2 quad of ``min(frame, ceiling)`` (NaN, a clipped sample, counts as ``ceiling``) into ``out``."""
+    ph, pw = out.shape
+    for y in prange(ph):
+        for x in range(pw):
+            total = 0.0
+            for i in range(2):
+                for j in range(2):
+                    v = frame[2 * y + i, 2 * x + j]
+                    total += ceiling if (np.isnan(v) or v > ceiling) else v
+            out[y, x] = total * 0.25
     return out
 
 
@@ -157,7 +173,7 @@ def _field(f, t0, t1, wt, u0, u1, wu):
 
 
 @njit(cache=True, parallel=True, fastmath=_FASTMATH)
-def _warp(alt, fdy, fdx, c0, stride):
+def _warp(alt, fdy, fdx, c0, stride, out):
     """Resample a Bayer mosaic onto the reference grid: each colour plane moved by the displacement field.
 
     The displacement of plane pixel (py, px) (one 2x2 quad) is the bilinear interpolation of the tile field
@@ -167,7 +183,10 @@ def _warp(alt, fdy, fdx, c0, stride):
     h, w = alt.shape
     ph, pw = h // 2, w // 2
     nty, ntx = fdy.shape
-    out = alt.copy()  # an odd last row or column keeps the frame's own samples
+    if h % 2:  # an odd last row or column keeps the frame's own samples
+        out[h - 1, :] = alt[h - 1, :]
+    if w % 2:
+        out[:, w - 1] = alt[:, w - 1]
     for py in prange(ph):
         ty = min(max((py - c0) / stride, 0.0), nty - 1.0)
         t0 = min(int(ty), max(nty - 2, 0))
@@ -258,8 +277,8 @@ def _accumulate(
                     den[r, c] += k
 
 
-def _box(plane: np.ndarray) -> np.ndarray:
-    return cv2.boxFilter(plane, -1, (WINDOW, WINDOW), normalize=True, borderType=cv2.BORDER_REFLECT)
+def _box(plane: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    return cv2.boxFilter(plane, -1, (WINDOW, WINDOW), dst=out, normalize=True, borderType=cv2.BORDER_REFLECT)
 
 
 def _quads(mosaic: np.ndarray) -> np.ndarray:
@@ -287,6 +306,13 @@ class _Accumulator:
         self.floor: np.ndarray | None = None
         self.max_value = 1.0
         self.aligners: dict[float, Reference] = {}
+        # buffers reused by every frame (fresh memory costs page faults on every first touch)
+        self.frame = np.empty_like(reference)
+        self.warped = np.empty_like(reference)
+        self.diffs = np.empty((4, reference.shape[0] // 2, reference.shape[1] // 2), dtype=np.float32)
+        self.boxed = np.empty(self.diffs.shape[1:], dtype=np.float32)
+        self.weight = np.empty(self.diffs.shape[1:], dtype=np.float32)
+        self.binned = np.empty(self.diffs.shape[1:], dtype=np.float32)
         # weights on a sparse grid of quads, for the merged noise profile (see _merged_profile)
         self.grid = tuple(np.arange(0, n // 2, _PROFILE_STEP) for n in reference.shape)
         self.k_sum = np.stack([self._at(unclipped.astype(np.float64), s) for s in range(4)])
@@ -297,14 +323,13 @@ class _Accumulator:
     def add(self, frame: np.ndarray, ratio: float, path: str) -> FrameReport:
         """Align, resample and accumulate one frame (normalised, scaled to the reference, clipped = NaN)."""
         common = min(CLIP_LEVEL, CLIP_LEVEL / ratio)
-        field_ = align(self._aligner(common), bin_quads(np.fmin(frame, common)))
-        warped = _warp(frame, field_.dy, field_.dx, (field_.tile - 1) * 0.5, float(field_.stride))
-        del frame
-        diffs = np.empty((4, self.ref.shape[0] // 2, self.ref.shape[1] // 2), dtype=np.float32)
+        field_ = align(self._aligner(common), _binned_below(frame, np.float32(common), self.binned))
+        warped = _warp(frame, field_.dy, field_.dx, (field_.tile - 1) * 0.5, float(field_.stride), self.warped)
+        diffs, weight = self.diffs, self.weight
         _differences(self.ref, warped, CLIP_LEVEL, CLIP_LEVEL / ratio, diffs)
         for s in range(4):
-            diffs[s] = _box(diffs[s])
-        weight = np.empty(diffs.shape[1:], dtype=np.float32)
+            _box(diffs[s], self.boxed)
+            diffs[s] = self.boxed
         _accumulate(
             self.ref, warped, diffs, self.ref_mean, self.scale, self.offset, float(ratio), float(WINDOW * WINDOW),
             *self.z2, RESAMPLING_ERROR, self.num, self.den, weight,
@@ -432,8 +457,8 @@ def merge_arrays(
     )
     for frame, ratio in zip(frames[1:], ratios[1:], strict=True):
         values = np.asarray(frame, dtype=np.float32)
-        scaled = np.where(values >= CLIP_LEVEL, np.float32(np.nan), values / np.float32(ratio)).astype(np.float32)
-        accumulator.add(scaled, ratio, "array")
+        accumulator.frame[...] = np.where(values >= CLIP_LEVEL, np.float32(np.nan), values / np.float32(ratio))
+        accumulator.add(accumulator.frame, ratio, "array")
     return accumulator.result()[0]
 
 
@@ -460,12 +485,14 @@ def merge_frames(
     """
     if len(paths) < 2:
         raise UnsupportedError("merging needs two frames or more (got one)" if paths else "merging needs two frames")
+    start_numba_in_background()  # numba's one-off start-up (0.3-0.5 s) overlaps reading the reference
     reference = read_frame(paths[0])
+    wait_for_numba()
     if reference.cfa.shape != (2, 2):
         raise UnsupportedError(f"{paths[0]}: X-Trans (6x6 CFA) merging is not supported yet; Bayer frames merge")
     ref_values = _scaled(
         reference.data, np.asarray(reference.black_level, dtype=np.float32), np.float32(reference.white_level),
-        np.float32(1.0), np.float32(CLIP_LEVEL), False,
+        np.float32(1.0), np.float32(CLIP_LEVEL), False, np.empty(reference.data.shape, dtype=np.float32),
     )
     profile = noise_profile_of(reference, ref_values)
     accumulator = _Accumulator(ref_values, np.asarray(reference.cfa, dtype=np.int64), profile, robust)
@@ -477,11 +504,10 @@ def merge_frames(
         ratio = exposure_ratio(reference, raw)
         frame = _scaled(
             raw.data, np.asarray(raw.black_level, dtype=np.float32), np.float32(raw.white_level),
-            np.float32(ratio), np.float32(CLIP_LEVEL), True,
+            np.float32(ratio), np.float32(CLIP_LEVEL), True, accumulator.frame,
         )
         del raw
         reports.append(accumulator.add(frame, ratio, str(path)))
-        del frame
         if progress is not None:
             progress(index)
     merged, merged_profile = accumulator.result()
