@@ -40,11 +40,12 @@ def shifted(scene: np.ndarray, dy: float, dx: float) -> np.ndarray:
 
 
 def mosaic(scene: np.ndarray, cfa: np.ndarray = RGGB) -> np.ndarray:
-    """Sample a grey scene through a Bayer pattern with per-channel gains (:data:`CHANNEL_GAINS`)."""
+    """Sample a grey scene through a CFA pattern (2x2 or 6x6) with per-channel gains (:data:`CHANNEL_GAINS`)."""
     out = np.empty_like(scene)
-    for i in range(2):
-        for j in range(2):
-            out[i::2, j::2] = scene[i::2, j::2] * CHANNEL_GAINS[cfa[i, j]]
+    n = cfa.shape[0]
+    for i in range(n):
+        for j in range(n):
+            out[i::n, j::n] = scene[i::n, j::n] * CHANNEL_GAINS[cfa[i, j]]
     return out
 
 

@@ -157,17 +157,19 @@ def measure_burst(merged: str | Path, truth_path: str | Path) -> dict:
 
 
 def _preview(values: np.ndarray, colours: np.ndarray, box: tuple[int, int, int, int], gain: np.ndarray) -> np.ndarray:
-    """8-bit RGB of a crop: quads to RGB (the two greens averaged), channel gains, sRGB-like 1/2.2 gamma."""
-    x0, y0, x1, y1 = (v // 2 * 2 for v in box)
-    v = values[y0:y1, x0:x1]
-    c = colours[y0:y1, x0:x1] % 3  # the second green (3) is green
-    rgb = np.zeros(((y1 - y0) // 2, (x1 - x0) // 2, 3), dtype=np.float32)
+    """8-bit RGB of a crop: each 2x2 (Bayer) or 3x3 (X-Trans) block to one RGB pixel (the mean of each colour's
+    samples in it), channel gains, sRGB-like 1/2.2 gamma."""
+    c = colours % 3  # LibRaw's second green (3) is green
+    block = 2 if np.array_equal(c[:2, :2], c[2:4, 2:4]) and np.array_equal(c[:2, :2], c[2:4, :2]) else 3
+    x0, y0, x1, y1 = (v // block * block for v in box)
+    v, c = values[y0:y1, x0:x1], c[y0:y1, x0:x1]
+    rgb = np.zeros(((y1 - y0) // block, (x1 - x0) // block, 3), dtype=np.float32)
     count = np.zeros_like(rgb)
-    for i in range(2):
-        for j in range(2):
-            channel = c[i::2, j::2]
+    for i in range(block):
+        for j in range(block):
+            channel = c[i::block, j::block]
             for k in range(3):
-                rgb[:, :, k] += np.where(channel == k, v[i::2, j::2], 0)
+                rgb[:, :, k] += np.where(channel == k, v[i::block, j::block], 0)
                 count[:, :, k] += channel == k
     rgb = rgb / np.maximum(count, 1) * gain[None, None, :]
     return (np.clip(rgb, 0, 1) ** (1 / 2.2) * 255 + 0.5).astype(np.uint8)

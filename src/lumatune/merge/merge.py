@@ -54,8 +54,10 @@ from lumatune.merge.frames import (
     check_same_capture,
     exposure_ratio,
     noise_profile_of,
+    normalised,
     read_frame,
 )
+from lumatune.merge.xtrans import XTransAccumulator
 from lumatune.raw.image import RawImage
 from lumatune.runtime.numba import start_numba_in_background, wait_for_numba
 
@@ -470,7 +472,7 @@ def merge_frames(
     Parameters
     ----------
     paths
-        Two or more raws of one camera, size and CFA pattern (Bayer, any 2x2 pattern).
+        Two or more raws of one camera, size and CFA pattern (Bayer, any 2x2 pattern, or X-Trans).
     progress
         Called with the number of frames merged so far.
     robust
@@ -479,7 +481,7 @@ def merge_frames(
     Raises
     ------
     UnsupportedError
-        Fewer than two frames, frames that do not belong together, X-Trans, a linear raw.
+        Fewer than two frames, frames that do not belong together, a linear raw.
     UnreadableInputError
         A frame cannot be read.
     """
@@ -489,7 +491,7 @@ def merge_frames(
     reference = read_frame(paths[0])
     wait_for_numba()
     if reference.cfa.shape != (2, 2):
-        raise UnsupportedError(f"{paths[0]}: X-Trans (6x6 CFA) merging is not supported yet; Bayer frames merge")
+        return _merge_other_cfa(paths, reference, progress, robust)
     ref_values = _scaled(
         reference.data, np.asarray(reference.black_level, dtype=np.float32), np.float32(reference.white_level),
         np.float32(1.0), np.float32(CLIP_LEVEL), False, np.empty(reference.data.shape, dtype=np.float32),
@@ -512,6 +514,29 @@ def merge_frames(
             progress(index)
     merged, merged_profile = accumulator.result()
     return MergeResult(reference, merged, merged_profile, accumulator.max_value, reports)
+
+
+def _merge_other_cfa(paths, reference: RawImage, progress, robust: bool) -> MergeResult:
+    """:func:`merge_frames` for a CFA that is not 2x2 Bayer (X-Trans), through :mod:`lumatune.merge.xtrans`."""
+    ref_values = normalised(reference)
+    shape = ref_values.shape
+    accumulator = XTransAccumulator(ref_values, reference.cfa, noise_profile_of(reference, ref_values), CLIP_LEVEL,
+                                    robust)
+    reference = reference.replace(data=reference.data[:6, :6].copy())
+    reports = []
+    for index, path in enumerate(paths[1:], start=1):
+        raw = read_frame(path)
+        check_same_capture(reference, raw, shape=shape)
+        ratio = exposure_ratio(reference, raw)
+        values = normalised(raw)
+        del raw
+        frame = np.where(values >= CLIP_LEVEL, np.float32(np.nan), values / np.float32(ratio)).astype(np.float32)
+        dy, dx, weight = accumulator.add(frame, ratio)
+        reports.append(FrameReport(str(path), float(ratio), (dy, dx), weight))
+        if progress is not None:
+            progress(index)
+    merged, profile = accumulator.result()
+    return MergeResult(reference, merged, profile, accumulator.max_value, reports)
 
 
 def ideal_gain_db(frames: int) -> float:
