@@ -283,12 +283,6 @@ def _box(plane: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return cv2.boxFilter(plane, -1, (WINDOW, WINDOW), dst=out, normalize=True, borderType=cv2.BORDER_REFLECT)
 
 
-def _quads(mosaic: np.ndarray) -> np.ndarray:
-    """(4, H/2, W/2) float32: the four sites of each 2x2 quad, raster order."""
-    h, w = mosaic.shape[0] // 2 * 2, mosaic.shape[1] // 2 * 2
-    return np.stack([mosaic[i:h:2, j:w:2] for i in range(2) for j in range(2)])
-
-
 class _Accumulator:
     """The reference and the running sums of a merge (everything a merge keeps between frames)."""
 
@@ -297,9 +291,13 @@ class _Accumulator:
             raise UnsupportedError(f"image of {reference.shape[1]}x{reference.shape[0]} pixels is too small to merge")
         self.ref = reference
         unclipped = reference < CLIP_LEVEL
-        self.num = np.where(unclipped, reference, 0).astype(np.float32)
+        self.num = np.where(unclipped, reference, np.float32(0.0))
         self.den = unclipped.astype(np.float32)
-        self.ref_mean = np.stack([_box(np.ascontiguousarray(q)) for q in _quads(reference)])
+        ph, pw = reference.shape[0] // 2, reference.shape[1] // 2
+        self.ref_mean = np.empty((4, ph, pw), dtype=np.float32)
+        for site in range(4):
+            plane = np.ascontiguousarray(reference[site // 2 : 2 * ph : 2, site % 2 : 2 * pw : 2])
+            _box(plane, self.ref_mean[site])
         channels = cfa.ravel()
         self.scale = np.ascontiguousarray(profile[channels, 0], dtype=np.float64)
         self.offset = np.ascontiguousarray(profile[channels, 1], dtype=np.float64)
@@ -317,7 +315,7 @@ class _Accumulator:
         self.binned = np.empty(self.diffs.shape[1:], dtype=np.float32)
         # weights on a sparse grid of quads, for the merged noise profile (see _merged_profile)
         self.grid = tuple(np.arange(0, n // 2, _PROFILE_STEP) for n in reference.shape)
-        self.k_sum = np.stack([self._at(unclipped.astype(np.float64), s) for s in range(4)])
+        self.k_sum = np.stack([self._at(unclipped, s).astype(np.float64) for s in range(4)])
         self.k2_sum = self.k_sum.copy()
         # without robustness every aligned sample is taken: plain (inverse-variance) averaging, for comparison
         self.z2 = (Z2_ACCEPT, Z2_REJECT) if robust else (1e30, 2e30)
