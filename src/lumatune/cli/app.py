@@ -40,8 +40,15 @@ def _root(
     ctx.obj = {"debug": debug}
 
 
+_mounted: list[bool] = []
+"""Holds one True once :func:`_mount_other_commands` has run: ``main()`` called again (tests) mounts nothing twice."""
+
+
 def _mount_other_commands() -> None:
-    """Every command but ``develop``, in the order ``lumatune --help`` lists them."""
+    """Every command but ``develop``, in the order ``lumatune --help`` lists them; once per process."""
+    if _mounted:
+        return
+    _mounted.append(True)
     # lazy: the other commands' modules (~60 ms), kept off develop's hot path
     from lumatune.cli import looks as look_cli
     from lumatune.cli.batch import batch_command  # lazy: another command (~26 ms)
@@ -50,7 +57,9 @@ def _mount_other_commands() -> None:
     from lumatune.cli.info import info  # lazy: another command (~32 ms)
     from lumatune.cli.lab import app as lab_app  # lazy: another command (~30 ms)
     from lumatune.cli.learn import diff_command, learn_command  # lazy: another command (~31 ms)
+    from lumatune.cli.merge import merge_command  # lazy: another command (~5 ms)
     from lumatune.cli.sim import sim_command  # lazy: another command (~6 ms)
+    from lumatune.cli.sim_burst import SimCommand  # lazy: another command (~2 ms)
     from lumatune.cli.studio import studio  # lazy: another command (~1 ms)
 
     app.command("info")(info)
@@ -59,7 +68,8 @@ def _mount_other_commands() -> None:
     app.add_typer(look_app, name="look")
     look_app.command("show")(look_cli.look_show)
     app.command("batch")(batch_command)
-    app.command("sim")(sim_command)
+    app.command("merge")(merge_command)
+    app.command("sim", cls=SimCommand)(sim_command)
     app.add_typer(lab_app, name="lab")
     app.add_typer(calibrate_app, name="calibrate")
     look_app.command("export")(look_cli.look_export)

@@ -53,8 +53,16 @@ def develop(
     jobs: int = jobs_option(1),
     profile: bool = typer.Option(False, "--profile", help="print milliseconds per stage"),
     preview: bool = typer.Option(False, "--preview", help="fast half-size preview (binned mosaic, no demosaic)"),
+    merge: bool = typer.Option(False, "--merge", help="merge the inputs (burst or bracket, first = reference), develop"),
 ):
     """Develop raw files to JPEG, 16-bit TIFF or 16-bit PNG."""
+    if merge:
+        from lumatune.cli.merge import merged_frames  # lazy: the merge's kernels, for --merge only
+
+        with merged_frames(inputs) as merged:  # output named after the first frame, beside it unless -o says
+            develop(ctx, [merged], output or inputs[0].parent, look, tuning, format, quality, space, ev, bits,
+                    overwrite, 1, profile, preview, merge=False)
+        return
     if jobs == 1 or len(inputs) == 1:  # else each worker process starts its own numba and reads its own files
         start_numba_in_background()  # both overlap loading the look below, and each other
         prefetch_raw(inputs[0])

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from lumatune.cli.lab_burst import lab_burst_command
 from lumatune.errors import BadFileError
 from lumatune.io.atomic import atomic_output
 from lumatune.lab.truth import load_truth
@@ -151,3 +152,6 @@ def report_command(
         results = _measure_all(images, truth, space, fit_exposure, corners, detect)
         temporary.write_text(render_report_html(results, load_truth(truth)), encoding="utf-8")
     typer.echo(f"wrote {output}")
+
+
+app.command("burst")(lab_burst_command)
