@@ -208,6 +208,8 @@ def _knot_runs(part: GainPart) -> np.ndarray:
     """(runs, 3) int64: first column, grid column below and grid column above of each run of the part's columns
     that lie between the same two grid columns. Along a run the gain is one straight line: the kernel reads the
     grid twice per run instead of twice per pixel, and its loop over the run vectorises."""
+    if part.col_lo.size == 0:
+        return np.zeros((0, 3), np.int64)
     changes = (np.diff(part.col_lo) != 0) | (np.diff(part.col_hi) != 0)
     starts = np.flatnonzero(np.concatenate([[True], changes]))
     return np.stack([starts, part.col_lo[starts], part.col_hi[starts]], axis=1).astype(np.int64)
