@@ -4,13 +4,16 @@ Each contender runs as its own process (start-up counts, as it does for a user),
 several rounds; the table shows the median wall time, CPU time, peak RSS and the ratio of each peer to
 lumatune's JPEG. Then, on the same raw: lumatune's per-step profile (``develop --profile``, with the
 memory-bandwidth bound: one float32 read-modify-write pass), the preview and the development timed inside one
-warm process (as a browser or a batch sees them), and the issue-7 targets, met or not.
+warm process (as a browser or a batch sees them), and the issue-7 targets, met or not. Last, the folder row
+(issue 17): six copies of the raw developed by ``lumatune batch --jobs 2`` against rawpy (AHD + JPEG) in two
+worker processes, each start-up paid once per process, whole-folder wall time.
 
     python benchmarks/speed.py                 # sim-made 24-MP DNG (made once, cached in benchmarks/.cache),
                                                # then the largest real raw of ../shared/data/raw if present
     python benchmarks/speed.py --raw FILE      # any raw
     python benchmarks/speed.py --rounds 5
     python benchmarks/speed.py --baseline-src /tmp/before/src   # also an earlier tree's lumatune, same rounds
+    python benchmarks/speed.py --folder-only   # only the folder row (six copies of the 24-MP DNG)
 
 Peers: rawpy ``postprocess()`` (LibRaw AHD, camera WB, 8-bit sRGB) plus writing the JPEG with Pillow, and
 the same with a 16-bit TIFF; darktable-cli and rawtherapee-cli when installed (Debian packages ``darktable``,
@@ -34,6 +37,10 @@ SHARED_RAWS = Path(__file__).resolve().parents[2] / "shared" / "data" / "raw"
 TARGETS = {"rawpy AHD -> JPEG": 0.7, "darktable-cli -> JPEG": 0.5}
 """Issue 7: lumatune's JPEG wall time at most this fraction of the peer's."""
 TARGET_RSS_MB = 1536
+FOLDER_FILES = 6
+FOLDER_JOBS = 2
+TARGET_FOLDER_SPEEDUP = 2.0
+"""Issue 17: a folder of six 24-MP raws on two cores at least this many times faster than rawpy in two processes."""
 TARGET_PREVIEW_S = 0.3
 
 WARM_SCRIPT = """
@@ -59,6 +66,23 @@ if sys.argv[2].endswith('.tif'):
     import tifffile; tifffile.imwrite(sys.argv[2], rgb, compression='zlib', compressionargs={'level': 1})
 else:
     Image.fromarray(rgb).save(sys.argv[2], quality=95)
+"""
+
+RAWPY_FOLDER_SCRIPT = """
+import sys, rawpy
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from PIL import Image
+
+def develop(source):
+    with rawpy.imread(source) as raw:
+        rgb = raw.postprocess(demosaic_algorithm=rawpy.DemosaicAlgorithm.AHD, use_camera_wb=True, output_bps=8)
+    Image.fromarray(rgb).save(Path(sys.argv[2]) / (Path(source).stem + '.jpg'), quality=95)
+
+if __name__ == '__main__':
+    sources = sorted(str(p) for p in Path(sys.argv[1]).iterdir())
+    with ProcessPoolExecutor(int(sys.argv[3])) as pool:
+        list(pool.map(develop, sources))
 """
 
 
@@ -169,7 +193,12 @@ def main() -> None:
     parser.add_argument("--raw", type=Path, help="raw file (default: a sim-made 24-MP DNG and the largest real raw)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--baseline-src", type=Path, help="an earlier tree's src/ folder: its lumatune runs too")
+    parser.add_argument("--folder-only", action="store_true", help="only the folder row (six copies of the 24-MP DNG)")
     args = parser.parse_args()
+    if args.folder_only:
+        raw = args.raw or make_24mp_dng()
+        _print_folder(raw, measure_folder(raw, args.rounds, args.baseline_src))
+        return
     for peer in ("darktable-cli", "rawtherapee-cli"):
         if not shutil.which(peer):
             print(f"skipping {peer}: not installed (apt-get install {peer.split('-')[0]})")
@@ -184,6 +213,8 @@ def main() -> None:
               f"develop {develop:.2f} s, preview {preview:.2f} s")
         _print_targets(times, preview)
         print()
+    raw = args.raw or make_24mp_dng()
+    _print_folder(raw, measure_folder(raw, args.rounds, args.baseline_src))
 
 
 def _median(samples: list[tuple[float, float, float]], index: int) -> float:
@@ -206,6 +237,57 @@ def _print_targets(times: dict, preview: float) -> None:
     print(f"target: peak RSS <= {TARGET_RSS_MB} MB: {rss:.0f} MB -> {'met' if rss <= TARGET_RSS_MB else 'NOT met'}")
     verdict = "met" if preview <= TARGET_PREVIEW_S else "NOT met"
     print(f"target: preview <= {TARGET_PREVIEW_S} s (warm process): {preview:.2f} s -> {verdict}")
+
+
+def measure_folder(raw: Path, rounds: int, baseline: Path | None = None) -> Times:
+    """The folder row: ``FOLDER_FILES`` copies of ``raw`` developed to JPEG, ``FOLDER_JOBS`` at a time, by
+    ``lumatune batch`` and by rawpy in as many worker processes; one warm-up each, then interleaved rounds, every run
+    into a fresh output folder (the batch resumes from its manifest otherwise)."""
+    with tempfile.TemporaryDirectory() as folder:
+        work, inputs = Path(folder), Path(folder) / "raws"
+        inputs.mkdir()
+        for index in range(FOLDER_FILES):
+            target = inputs / f"{raw.stem}-{index + 1}{raw.suffix}"
+            try:
+                os.link(raw, target)
+            except OSError:  # another file system: copy
+                shutil.copyfile(raw, target)
+        env = {**os.environ, "HOME": str(work)}
+        batch = [sys.executable, "-m", "lumatune", "batch", str(inputs), "--jobs", str(FOLDER_JOBS), "-o"]
+        makers = {
+            f"lumatune batch --jobs {FOLDER_JOBS} -> JPEG": lambda out: batch + [str(out)],
+            f"rawpy AHD -> JPEG, {FOLDER_JOBS} processes": lambda out: [
+                sys.executable, "-c", RAWPY_FOLDER_SCRIPT, str(inputs), str(out), str(FOLDER_JOBS)],
+        }
+        if baseline is not None:
+            makers[BASELINE + f"lumatune batch --jobs {FOLDER_JOBS} -> JPEG"] = lambda out: [
+                "env", f"PYTHONPATH={baseline}", *batch, str(out)]
+        times: Times = {name: [] for name in makers}
+        for round_ in range(rounds + 1):  # round 0 is the warm-up
+            for index, (name, make) in enumerate(makers.items()):
+                out = work / f"out-{round_}-{index}"
+                out.mkdir()
+                measured = run_measured(make(out), env)
+                if len(list(out.glob("*.jpg"))) != FOLDER_FILES:
+                    raise RuntimeError(f"{name}: wrote {len(list(out.glob('*.jpg')))} of {FOLDER_FILES} JPEGs")
+                if round_:
+                    times[name].append(measured)
+                shutil.rmtree(out)
+    return times
+
+
+def _print_folder(raw: Path, times: Times) -> None:
+    ours = _median(times[f"lumatune batch --jobs {FOLDER_JOBS} -> JPEG"], 0)
+    print(f"\nfolder: {FOLDER_FILES} copies of {raw.name}, {FOLDER_JOBS} at a time; {os.cpu_count()} CPUs; medians of "
+          f"{len(next(iter(times.values())))} interleaved rounds")
+    print(f"{'contender':40s} {'wall s':>8s} {'CPU s':>8s} {'peak MB':>8s} {'wall / lumatune batch':>22s}")
+    for name, samples in times.items():
+        wall, cpu, rss = (_median(samples, i) for i in range(3))
+        print(f"{name:40s} {wall:8.2f} {cpu:8.2f} {rss:8.0f} {wall / ours:22.2f}")
+    speedup = _median(times[f"rawpy AHD -> JPEG, {FOLDER_JOBS} processes"], 0) / ours
+    verdict = "met" if speedup >= TARGET_FOLDER_SPEEDUP else "NOT met"
+    print(f"target: folder throughput >= {TARGET_FOLDER_SPEEDUP} x rawpy in {FOLDER_JOBS} processes: "
+          f"{speedup:.2f} x -> {verdict}")
 
 
 def _print_table(raw: Path, times: dict) -> None:

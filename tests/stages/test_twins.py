@@ -182,10 +182,12 @@ class Twin:
     hostile: bool = False  # the image has the hostile rows of :func:`_hostile`
 
 
-def _affine_input(n: int, dtype, shape: tuple[int, int]) -> Callable:
+def _affine_input(n: int, dtype, shape: tuple[int, int], uniform: bool = False) -> Callable:
     def arguments(tmp_path):
         rng = _rng(n + shape[1])
         mosaic = (rng.random(shape) * 16383).astype(dtype)
+        if uniform:  # one black and one scale at every position: the plain twin's contiguous path
+            return mosaic, (np.full((n, n), 511.5), np.full((n, n), 1.0 / 15871.5))
         return mosaic, (rng.random((n, n)) * 600, 1.0 / (15000 + rng.random((n, n)) * 1000))
 
     return arguments
@@ -248,6 +250,14 @@ TWINS: dict[str, Twin] = {
         for n in (2, 6)
         for dtype in (np.uint16, np.float32)
         for shape in ((12, 18), (13, 19), (7, 5))
+    },
+    **{
+        f"affine-uniform-{n}x{n}-{np.dtype(dtype).name}": Twin(
+            affine_per_position, affine_per_position_fast, _affine_input(n, dtype, (13, 19), uniform=True),
+            BIT_EXACT, unpack=True,
+        )
+        for n in (2, 6)
+        for dtype in (np.uint16, np.float32)
     },
     **{
         f"levels-linear-{np.dtype(dtype).name}-{len(np.atleast_1d(black))}": Twin(

@@ -18,6 +18,10 @@ def affine_per_position(mosaic: np.ndarray, offset: np.ndarray, scale: np.ndarra
     offset, scale : (n, n) arrays, one value per position of the repeating pattern.
     """
     out = np.empty(mosaic.shape, dtype=np.float32)
+    if np.ptp(offset) == 0 and np.ptp(scale) == 0:  # one value for every position (most raws): contiguous, 3x faster
+        np.subtract(mosaic, np.float32(offset.flat[0]), out=out, casting="unsafe")
+        out *= np.float32(scale.flat[0])
+        return out
     n = offset.shape[0]
     for i in range(n):
         for j in range(n):

@@ -197,26 +197,47 @@ def apply_gain_parts_fast(image: np.ndarray, parts: list[GainPart]) -> np.ndarra
         return apply_gain_parts(image, parts)
     pixels = image.reshape(image.shape[0], image.shape[1], -1)
     for part in parts:
+        contiguous = part.col_step == 1 and pixels.shape[2] == 1  # a mosaic, every column of its rows
         _apply_part(pixels, part.row0, part.row_step, part.col0, part.col_step, part.channels[0],
-                    min(part.channels[1], pixels.shape[2]), part.row_values, part.col_lo, part.col_hi, part.col_w,
-                    np.float32(part.strength))
+                    min(part.channels[1], pixels.shape[2]), part.row_values, _knot_runs(part), part.col_w,
+                    np.float32(part.strength), contiguous)
     return image
 
 
+def _knot_runs(part: GainPart) -> np.ndarray:
+    """(runs, 3) int64: first column, grid column below and grid column above of each run of the part's columns
+    that lie between the same two grid columns. Along a run the gain is one straight line: the kernel reads the
+    grid twice per run instead of twice per pixel, and its loop over the run vectorises."""
+    if part.col_lo.size == 0:
+        return np.zeros((0, 3), np.int64)
+    changes = (np.diff(part.col_lo) != 0) | (np.diff(part.col_hi) != 0)
+    starts = np.flatnonzero(np.concatenate([[True], changes]))
+    return np.stack([starts, part.col_lo[starts], part.col_hi[starts]], axis=1).astype(np.int64)
+
+
 @njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
-def _apply_part(image, row0, row_step, col0, col_step, first_channel, last_channel, row_values, col_lo, col_hi,
-                col_w, strength):
+def _apply_part(image, row0, row_step, col0, col_step, first_channel, last_channel, row_values, runs, col_w,
+                strength, contiguous):
     one = np.float32(1.0)
-    columns = col_w.shape[0]
+    columns, count = col_w.shape[0], runs.shape[0]
     for a in prange(row_values.shape[0]):
         values, row = row_values[a], image[row0 + a * row_step]
-        gains = np.empty(columns, np.float32)  # this row's gains first: a loop the compiler vectorises
-        for k in range(columns):
-            lo = values[col_lo[k]]
-            gains[k] = one + ((lo + col_w[k] * (values[col_hi[k]] - lo)) - one) * strength
-        for c in range(first_channel, last_channel):
+        gains = np.empty(columns, np.float32)  # this row's gains first, then one multiply per pixel
+        for r in range(count):
+            start = runs[r, 0]
+            stop = runs[r + 1, 0] if r + 1 < count else columns
+            lo, hi = values[runs[r, 1]], values[runs[r, 2]]
+            span, weights = gains[start:stop], col_w[start:stop]  # views from 0: a loop the compiler vectorises
+            for k in range(span.shape[0]):
+                span[k] = one + ((lo + weights[k] * (hi - lo)) - one) * strength
+        if contiguous:
+            line = row[col0 : col0 + columns, 0]
             for k in range(columns):
-                row[col0 + k * col_step, c] *= gains[k]
+                line[k] *= gains[k]
+        else:
+            for c in range(first_channel, last_channel):
+                for k in range(columns):
+                    row[col0 + k * col_step, c] *= gains[k]
 
 
 def _plan(params: LensShadingParams, frame: Frame, image: np.ndarray) -> list[GainPart] | None:

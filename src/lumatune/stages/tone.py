@@ -310,20 +310,21 @@ def _display_kernel(rgb, curve_table, first, inv_low, inv_white, hue, m, lum, oe
     last_oetf = n_oetf - np.float32(1e-3)
     zero, one, tiny = np.float32(0.0), np.float32(1.0), np.float32(1e-9)
     for i in prange(height):
-        # one row at a time, de-interleaved into planes: each step below is a simple loop the compiler
-        # vectorises (twice as fast as one loop doing every step per interleaved pixel)
+        # one row at a time, into planes: each step below is a simple loop (twice as fast as one loop doing every
+        # step per interleaved pixel); the curve reads the interleaved row itself (no copy of it first)
         row = rgb[i]
         p = np.empty((3, width), np.float32)
-        for j in range(width):
-            p[0, j], p[1, j], p[2, j] = row[j, 0], row[j, 1], row[j, 2]
         if use_curve:
             for j in range(width):
-                norm = max(max(p[0, j], p[1, j]), max(p[2, j], tiny))
+                norm = max(max(row[j, 0], row[j, 1]), max(row[j, 2], tiny))
                 k = lookup_log(norm * inv_white, curve_table, first, inv_low) / norm
                 for c in range(3):
-                    v = p[c, j]
+                    v = row[j, c]
                     per_channel = lookup_log(v * inv_white, curve_table, first, inv_low)
                     p[c, j] = per_channel + hue * (v * k - per_channel)
+        else:
+            for j in range(width):
+                p[0, j], p[1, j], p[2, j] = row[j, 0], row[j, 1], row[j, 2]
         for j in range(width):
             r, g, b = p[0, j], p[1, j], p[2, j]
             x = m[0, 0] * r + m[0, 1] * g + m[0, 2] * b
