@@ -49,6 +49,7 @@ from lumatune.stages.params import param
 
 __all__ = [
     "KIND_FISHEYE",
+    "KIND_GAIN_MAP",
     "KIND_RECTILINEAR",
     "KIND_VIGNETTE",
     "LensParams",
@@ -57,9 +58,13 @@ __all__ = [
     "apply_lens",
     "apply_lens_band",
     "apply_lens_fast",
+    "bicubic_read",
+    "dng_warp_program",
+    "frame_geometry",
     "lens_plan",
     "lens_report",
     "opcode_rows",
+    "resample_by_maps",
     "source_positions",
 ]
 
@@ -288,7 +293,7 @@ def _keys_weights(t: np.ndarray) -> tuple[np.ndarray, ...]:
     )
 
 
-def _bicubic(channel: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+def bicubic_read(channel: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     """``channel`` read at (xs, ys) (pixel indices, already clamped to the image) with Keys' kernel."""
     h, w = channel.shape
     ix, iy = np.floor(xs).astype(np.int64), np.floor(ys).astype(np.int64)
@@ -316,7 +321,7 @@ def apply_lens_plain_band(rows: np.ndarray, plan: LensPlan, first_row: int) -> n
         ys = np.nan_to_num((sy - plan.origin[1]) / plan.pixel[1] - 0.5 - first_row, nan=0.0, posinf=n - 1,
                            neginf=0.0)
         xs, ys = np.clip(xs, 0, width - 1), np.clip(ys, 0, n - 1)
-        out[..., plane] = _bicubic(np.asarray(rows[..., plane], np.float64), xs, ys) * gain
+        out[..., plane] = bicubic_read(np.asarray(rows[..., plane], np.float64), xs, ys) * gain
     return out
 
 
@@ -455,7 +460,7 @@ def _bicubic_at(src, out, i, j, xs, ys, gain, first_c, last_c):
 
 
 @njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
-def _sample_kernel(src, out, maps, step):
+def resample_by_maps(src, out, maps, step):
     """Read ``src`` at the positions interpolated from the coarse maps with Keys' bicubic kernel, times the gain
     (one position for all three channels when the maps have one plane). Per row the maps are interpolated between
     their two grid rows once; along the row, position and gain advance by a constant step within each grid cell."""
@@ -495,7 +500,7 @@ def apply_lens_band(rows: np.ndarray, plan: LensPlan, first_row: int) -> np.ndar
         float(plan.pixel[0]), float(plan.pixel[1]), float(plan.centre[0]), float(plan.centre[1]), float(plan.scale),
         int(first_row), n, width, plan.step,
     )
-    return _sample_kernel(rows, np.empty_like(rows), maps, plan.step)
+    return resample_by_maps(rows, np.empty_like(rows), maps, plan.step)
 
 
 def apply_lens_fast(rgb: np.ndarray, plan: LensPlan) -> np.ndarray:

@@ -36,8 +36,8 @@ from lumatune.stages.base import Frame, Stage
 from lumatune.stages.lens import (
     KIND_GAIN_MAP,
     KIND_VIGNETTE,
-    _bicubic,
-    _sample_kernel,
+    bicubic_read,
+    resample_by_maps,
     dng_warp_program,
     frame_geometry,
     source_positions,
@@ -136,7 +136,7 @@ def apply_lens_ca(mosaic: np.ndarray, plan: LensCaPlan) -> np.ndarray:
         plane = mosaic[site[0] :: 2, site[1] :: 2].astype(np.float64)
         xs, ys = _positions(maps, plane.shape)
         xs, ys = np.clip(xs, 0, plane.shape[1] - 1), np.clip(ys, 0, plane.shape[0] - 1)
-        mosaic[site[0] :: 2, site[1] :: 2] = _bicubic(plane, xs, ys)
+        mosaic[site[0] :: 2, site[1] :: 2] = bicubic_read(plane, xs, ys)
     return mosaic
 
 
@@ -145,7 +145,7 @@ def apply_lens_ca_fast(mosaic: np.ndarray, plan: LensCaPlan) -> np.ndarray:
     mosaic = np.asarray(mosaic, np.float32)
     for site, maps in zip(plan.sites, plan.maps):
         plane = np.ascontiguousarray(mosaic[site[0] :: 2, site[1] :: 2])[:, :, None]
-        mosaic[site[0] :: 2, site[1] :: 2] = _sample_kernel(plane, np.empty_like(plane), maps, GRID_STEP)[:, :, 0]
+        mosaic[site[0] :: 2, site[1] :: 2] = resample_by_maps(plane, np.empty_like(plane), maps, GRID_STEP)[:, :, 0]
     return mosaic
 
 
