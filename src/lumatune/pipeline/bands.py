@@ -31,8 +31,11 @@ class BandedImage:
     rows_on_demand = True
     """Tells the encoders (:func:`lumatune.io.encode.save`) to ask for rows rather than for the whole image."""
 
-    def __init__(self, demosaic_rows, steps: tuple, margin: int, profile: dict | None):
-        self.demosaic_rows, self.steps, self.margin, self.profile = demosaic_rows, steps, margin, profile
+    def __init__(self, demosaic_rows, steps: tuple, margins: list[int], profile: dict | None):
+        self.demosaic_rows, self.steps, self.profile = demosaic_rows, steps, profile
+        self.margin = sum(margins)
+        self.after = [sum(margins[k + 1 :]) for k in range(len(margins))]
+        """Per step, the rows beyond a band the stages after it read: the rows it must hand on."""
         self.shape = (*demosaic_rows.shape, 3)
         self.dtype = np.dtype(np.float32)
         self.row_alignment = demosaic_rows.alignment
@@ -65,8 +68,11 @@ class BandedImage:
         clock = time.perf_counter()
         band = self.demosaic_rows(first, last, threads)
         times["demosaic"], clock = time.perf_counter() - clock, time.perf_counter()
-        for entry, plan in self.steps:
+        for (entry, plan), after in zip(self.steps, self.after):
             band = process_step(entry, plan, band, first)
+            keep = max(first, start - after), min(last, stop + after)  # the rest only the stages' reach needed
+            if keep != (first, last):
+                band, first, last = band[keep[0] - first : keep[1] - first], *keep
             times[entry.name], clock = time.perf_counter() - clock, time.perf_counter()
         band = band[start - first : stop - first] if (first, last) != (start, stop) else band
         with self._lock:
@@ -98,4 +104,4 @@ def banded(
     if rows is None:
         vars(frame).update(saved)
         return None
-    return BandedImage(rows, steps, sum(margins), profile)  # each stage reads its reach beyond the next one's
+    return BandedImage(rows, steps, margins, profile)  # each stage reads its reach beyond the next one's

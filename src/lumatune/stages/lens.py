@@ -58,6 +58,7 @@ __all__ = [
     "apply_lens",
     "apply_lens_band",
     "apply_lens_fast",
+    "band_rows_needed",
     "bicubic_read",
     "dng_warp_program",
     "frame_geometry",
@@ -406,11 +407,13 @@ def map_step(height: int, width: int) -> int:
 
 
 @njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
-def _coarse_maps(program, grids, planes, x0, y0, sx, sy, xc, yc, scale, first_row, n, width, step):
-    """Source (column, band row) and gain per plane at every ``step``-th output pixel (and one past the end)."""
+def _coarse_maps(program, grids, planes, x0, y0, sx, sy, xc, yc, scale, first_row, n, width, step, g0=0, g1=-1):
+    """Source (column, band row) and gain per plane at every ``step``-th output pixel (and one past the end), on
+    grid rows ``g0...g1 - 1`` only (``g1 = -1``: to the end; the others are left undefined)."""
     grid_h, grid_w = (n - 1) // step + 2, (width - 1) // step + 2
+    g1 = grid_h if g1 < 0 else min(g1, grid_h)
     maps = np.empty((planes, 3, grid_h, grid_w))
-    for gi in prange(grid_h):
+    for gi in prange(g0, g1):
         y_out = yc + (y0 + (first_row + gi * step + 0.5) * sy - yc) * scale
         for gj in range(grid_w):
             x_out = xc + (x0 + (gj * step + 0.5) * sx - xc) * scale
@@ -459,15 +462,47 @@ def _bicubic_at(src, out, i, j, xs, ys, gain, first_c, last_c):
         out[i, j, c] = (ay0 * v0 + ay1 * v1 + ay2 * v2 + ay3 * v3) * g
 
 
+@njit(inline="always", fastmath=FASTMATH)
+def _tap_row3(row, b, ax0, ax1, ax2, ax3):
+    """The three interleaved channels of one source row filtered horizontally at columns b/3 ... b/3 + 3."""
+    v0 = ax0 * row[b] + ax1 * row[b + 3] + ax2 * row[b + 6] + ax3 * row[b + 9]
+    v1 = ax0 * row[b + 1] + ax1 * row[b + 4] + ax2 * row[b + 7] + ax3 * row[b + 10]
+    v2 = ax0 * row[b + 2] + ax1 * row[b + 5] + ax2 * row[b + 8] + ax3 * row[b + 11]
+    return v0, v1, v2
+
+
+@njit(inline="always", fastmath=FASTMATH)
+def _bicubic3_at(src, flat, out, i, j, xs, ys, gain):
+    """:func:`_bicubic_at` for the three channels at one position; inside the image (every tap there, no clamping)
+    the 4 x 12 interleaved taps are read from ``flat`` (the rows of ``src`` as (n, width * 3)), row by row."""
+    n, width = src.shape[0], src.shape[1]
+    if not (1.0 <= xs < width - 2.0 and 1.0 <= ys < n - 2.0):  # near an edge, NaN too: clamp each tap
+        _bicubic_at(src, out, i, j, xs, ys, gain, 0, 3)
+        return
+    ix, iy = int(xs), int(ys)
+    f32 = np.float32
+    ax0, ax1, ax2, ax3 = _keys(f32(xs - ix))
+    ay0, ay1, ay2, ay3 = _keys(f32(ys - iy))
+    b = (ix - 1) * 3
+    a0, a1, a2 = _tap_row3(flat[iy - 1], b, ax0, ax1, ax2, ax3)
+    b0, b1, b2 = _tap_row3(flat[iy], b, ax0, ax1, ax2, ax3)
+    c0, c1, c2 = _tap_row3(flat[iy + 1], b, ax0, ax1, ax2, ax3)
+    d0, d1, d2 = _tap_row3(flat[iy + 2], b, ax0, ax1, ax2, ax3)
+    g = f32(gain)
+    out[i, j, 0] = (ay0 * a0 + ay1 * b0 + ay2 * c0 + ay3 * d0) * g
+    out[i, j, 1] = (ay0 * a1 + ay1 * b1 + ay2 * c1 + ay3 * d1) * g
+    out[i, j, 2] = (ay0 * a2 + ay1 * b2 + ay2 * c2 + ay3 * d2) * g
+
+
 @njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
-def resample_by_maps(src, out, maps, step):
-    """Read ``src`` at the positions interpolated from the coarse maps with Keys' bicubic kernel, times the gain
-    (one position for all three channels when the maps have one plane). Per row the maps are interpolated between
-    their two grid rows once; along the row, position and gain advance by a constant step within each grid cell."""
+def _resample_rows(src, out, maps, step, lo, hi):
+    """:func:`resample_by_maps` on output rows ``lo...hi - 1`` only (the maps' grid rows around them defined)."""
     n, width = src.shape[0], src.shape[1]
     planes, grid_w = maps.shape[0], maps.shape[3]
+    flat = src.reshape(n, width * src.shape[2])
+    fast3 = planes == 1 and src.shape[2] == 3
     inv = 1.0 / step
-    for i in prange(n):
+    for i in prange(lo, hi):
         gi = i // step
         fy = (i - gi * step) * inv
         line = np.empty((planes, 3, grid_w))
@@ -483,24 +518,49 @@ def resample_by_maps(src, out, maps, step):
                 step_y = (line[p, 1, gj + 1] - y) * inv
                 step_g = (line[p, 2, gj + 1] - gain) * inv
                 for j in range(gj * step, min(gj * step + step, width)):
-                    _bicubic_at(src, out, i, j, x, y, gain, first_c, last_c)
+                    if fast3:
+                        _bicubic3_at(src, flat, out, i, j, x, y, gain)
+                    else:
+                        _bicubic_at(src, out, i, j, x, y, gain, first_c, last_c)
                     x += step_x
                     y += step_y
                     gain += step_g
     return out
 
 
+def resample_by_maps(src, out, maps, step):
+    """Read ``src`` (C-contiguous) at the positions interpolated from the coarse maps with Keys' bicubic kernel,
+    times the gain (one position for all three channels when the maps have one plane). Per row the maps are
+    interpolated between their two grid rows once; along the row, position and gain advance by a constant step
+    within each grid cell."""
+    return _resample_rows(src, out, maps, step, 0, src.shape[0])
+
+
+def band_rows_needed(n: int, first_row: int, height: int, margin: int) -> tuple[int, int]:
+    """The rows ``lo...hi - 1`` of a band of ``n`` rows from ``first_row`` whose warped output is that of the
+    whole image of ``height`` rows: all but those within ``margin`` of a band end that is not the image's."""
+    lo = 0 if first_row <= 0 else min(margin, n)
+    hi = n if first_row + n >= height else max(lo, n - margin)
+    return lo, hi
+
+
 def apply_lens_band(rows: np.ndarray, plan: LensPlan, first_row: int) -> np.ndarray:
     """:func:`apply_lens_fast` on rows ``first_row...`` of the plan's image: output rows farther than the plan's
-    margin from the band's ends (or at the image's edges) are those of the whole image."""
+    margin from the band's ends (or at the image's edges) are those of the whole image; the others (which only
+    a wider band makes right) are not computed and left zero."""
     rows = np.ascontiguousarray(rows, dtype=np.float32)
     n, width = rows.shape[:2]
+    lo, hi = band_rows_needed(n, int(first_row), plan.size[0], plan.margin)
+    step = plan.step
     maps = _coarse_maps(
         plan.program, plan.grids, 1 if plan.shared else _PLANES, float(plan.origin[0]), float(plan.origin[1]),
         float(plan.pixel[0]), float(plan.pixel[1]), float(plan.centre[0]), float(plan.centre[1]), float(plan.scale),
-        int(first_row), n, width, plan.step,
+        int(first_row), n, width, step, lo // step, (hi - 1) // step + 2 if hi > lo else 0,
     )
-    return resample_by_maps(rows, np.empty_like(rows), maps, plan.step)
+    out = np.empty_like(rows)
+    out[:lo] = 0.0
+    out[hi:] = 0.0
+    return _resample_rows(rows, out, maps, step, lo, hi)
 
 
 def apply_lens_fast(rgb: np.ndarray, plan: LensPlan) -> np.ndarray:
