@@ -15,6 +15,7 @@ from lumatune.cli import main as cli_main
 from lumatune.config.look import load_look
 from lumatune.stages.base import Frame
 from lumatune.config.tuning import default_tuning
+from lumatune.raw.opcodes import WarpRectilinear, encode_opcode, encode_opcode_list
 
 
 def _run(dng, look="default", in_bands=False, **frame_options):
@@ -125,6 +126,17 @@ def test_a_wide_sharpening_reads_its_margin_from_the_neighbouring_bands(tmp_path
     banded, _ = _run(dng, look, in_bands=True)
     assert banded.margin == 10  # 4 sigma, rounded up
     rows = np.concatenate([banded[a:b] for a, b in pairwise([0, 2, 24, 40, 72])])  # bands narrower than it too
+    assert np.array_equal(rows, whole)
+
+
+@pytest.mark.parametrize("k1", [-0.06, 0.04])  # barrel, pincushion
+def test_a_lens_warp_in_bands_equals_the_whole_image(tmp_path, k1):
+    warp = WarpRectilinear(np.array([[1.0, k1, 0.0, 0.0]]), np.zeros((1, 2)), (0.5, 0.5))
+    dng = write_chart_dng(tmp_path / "chart.dng", opcode_list_3=encode_opcode_list([encode_opcode(warp)]))
+    whole, _ = _run(dng)
+    banded, _ = _run(dng, in_bands=True)
+    assert banded.margin > 2  # the warp reads rows beyond a band
+    rows = np.concatenate([banded[a:b] for a, b in pairwise([0, 2, 24, 40, 58, whole.shape[0]])])
     assert np.array_equal(rows, whole)
 
 

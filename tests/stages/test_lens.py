@@ -28,7 +28,7 @@ from lumatune.raw.opcodes import (
     encode_opcode_list,
 )
 from lumatune.stages.base import Frame
-from lumatune.stages.lens import LensParams, apply_lens, apply_lens_band, apply_lens_fast, lens_plan
+from lumatune.stages.lens import LensParams, apply_lens, apply_lens_band, apply_lens_fast, band_reach, lens_plan
 
 WIDTH, HEIGHT = 96, 72
 """The synthetic chart DNG's size (tests/synthetic.py)."""
@@ -235,6 +235,23 @@ def test_bands_give_the_whole_image_rows(tmp_path):
     whole = apply_lens_fast(image.copy(), plan)
     for start, stop in ((0, 16), (16, 40), (40, HEIGHT)):
         first, last = max(0, start - plan.margin), min(HEIGHT, stop + plan.margin)
+        band = apply_lens_band(image[first:last].copy(), plan, first)
+        np.testing.assert_array_equal(band[start - first : stop - first], whole[start:stop])
+
+
+@pytest.mark.parametrize("case", ["WarpRectilinear, 3 planes, tangential", "WarpFisheye"])
+def test_bands_of_the_per_row_reach_give_the_whole_image_rows(tmp_path, case):
+    # 520 rows: a coarse grid step of 2, so bands starting on odd rows test its anchoring on the whole image
+    frame = _frame(tmp_path, CASES[case])
+    shape = (520, 600, 3)
+    plan = lens_plan(LensParams(), frame, shape)
+    assert plan.step == 2
+    image = np.random.default_rng(1).random(shape, dtype=np.float32)
+    whole = apply_lens_fast(image.copy(), plan)
+    for start, stop in ((0, 40), (41, 97), (250, 270), (97, 300), (480, 520)):
+        first, last = band_reach(plan, start, stop)
+        assert start - plan.margin <= first and last <= stop + plan.margin
+        first, last = max(min(first, start), 0), min(max(last, stop), shape[0])  # as the pipeline's bands do
         band = apply_lens_band(image[first:last].copy(), plan, first)
         np.testing.assert_array_equal(band[start - first : stop - first], whole[start:stop])
 

@@ -31,8 +31,9 @@ class BandedImage:
     rows_on_demand = True
     """Tells the encoders (:func:`lumatune.io.encode.save`) to ask for rows rather than for the whole image."""
 
-    def __init__(self, demosaic_rows, steps: tuple, margin: int, profile: dict | None):
-        self.demosaic_rows, self.steps, self.margin, self.profile = demosaic_rows, steps, margin, profile
+    def __init__(self, demosaic_rows, steps: tuple, margins: list[int], profile: dict | None):
+        self.demosaic_rows, self.steps, self.profile = demosaic_rows, steps, profile
+        self.margin = sum(margins)
         self.shape = (*demosaic_rows.shape, 3)
         self.dtype = np.dtype(np.float32)
         self.row_alignment = demosaic_rows.alignment
@@ -59,14 +60,22 @@ class BandedImage:
         if start % self.row_alignment:
             raise ValueError(f"band start row {start} is not a multiple of the CFA period {self.row_alignment}")
         align = self.row_alignment
-        first = max(0, (start - self.margin) // align * align)  # the widened band starts on the CFA period too
-        last = min(self.shape[0], stop + self.margin)
+        ranges, low, high = [], start, stop  # the rows each stage must hand on: what the stages after it read
+        for entry, plan in reversed(self.steps):
+            ranges.append((low, high))
+            low, high = entry.band_reach(plan, low, high)
+            low, high = max(0, min(low, start)), min(self.shape[0], max(high, stop))
+        first = low // align * align  # the widened band starts on the CFA period too
+        last = high
         times = {}
         clock = time.perf_counter()
         band = self.demosaic_rows(first, last, threads)
         times["demosaic"], clock = time.perf_counter() - clock, time.perf_counter()
-        for entry, plan in self.steps:
+        for (entry, plan), needed in zip(self.steps, reversed(ranges)):
             band = process_step(entry, plan, band, first)
+            keep = max(first, needed[0]), min(last, needed[1])  # the other rows only fed this stage's reach
+            if keep != (first, last):
+                band, first, last = band[keep[0] - first : keep[1] - first], *keep
             times[entry.name], clock = time.perf_counter() - clock, time.perf_counter()
         band = band[start - first : stop - first] if (first, last) != (start, stop) else band
         with self._lock:
@@ -98,4 +107,4 @@ def banded(
     if rows is None:
         vars(frame).update(saved)
         return None
-    return BandedImage(rows, steps, sum(margins), profile)  # each stage reads its reach beyond the next one's
+    return BandedImage(rows, steps, margins, profile)  # each stage reads its reach beyond the next one's

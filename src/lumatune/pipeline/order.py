@@ -51,6 +51,13 @@ class OrderEntry:
         """Rows above and below a band this stage reads for ``plan`` (0: pixel by pixel), or None: no bands."""
         return self.stage.band_margin(plan) if self.stage.band_margin is not None else None
 
+    def band_reach(self, plan, start: int, stop: int) -> tuple[int, int]:
+        """Input rows ``first...last - 1`` this stage reads to make its output rows ``start...stop - 1``."""
+        if self.stage.band_reach is not None:
+            return self.stage.band_reach(plan, start, stop)
+        margin = self.band_margin(plan) or 0
+        return start - margin, stop + margin
+
 
 def _entry(name: str, domain: str, why: str, **flags) -> OrderEntry:
     return OrderEntry(STAGES[name], domain, why, **flags)

@@ -88,6 +88,9 @@ class Stage:
     band_margin : for a stage after the demosaic, ``band_margin(plan)`` is how many rows above and below a band
         of rows it reads to make that band exactly as in the whole image (0: pixel by pixel), or None when it
         cannot work on bands (it depends on the whole frame); unset: never.
+    band_reach : ``band_reach(plan, start, stop) -> (first, last)``: the input rows it reads to make output rows
+        start..stop-1 exactly as in the whole image, for a stage whose reach varies along the image (the lens
+        warp); unset: ``band_margin`` rows on either side.
     process_band : ``process_band(rows, plan, first_row)`` for a stage whose result depends on where the rows
         are (vignette, grain): ``rows`` are the whole image's rows from ``first_row`` on; unset: ``process``.
     """
@@ -101,3 +104,4 @@ class Stage:
     required: bool = False
     band_margin: Callable[[Any], int | None] | None = None
     process_band: Callable[[np.ndarray, Any, int], np.ndarray] | None = None
+    band_reach: Callable[[Any, int, int], tuple[int, int]] | None = None

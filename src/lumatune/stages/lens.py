@@ -58,6 +58,8 @@ __all__ = [
     "apply_lens",
     "apply_lens_band",
     "apply_lens_fast",
+    "band_reach",
+    "band_rows_needed",
     "bicubic_read",
     "dng_warp_program",
     "frame_geometry",
@@ -133,6 +135,8 @@ class LensPlan:
     report : one line per correction found and what was done (for ``lumatune info`` and ``--profile``).
     step : the compiled twin's coarse grid step (:func:`map_step`).
     grids : the gains of the program's GainMap rows, one flat float64 array.
+    reach : int64 (2, height): per output row, the first and one past the last source row the warp reads
+        (within ``margin``; None: ``margin`` for every row).
     """
 
     program: np.ndarray
@@ -146,6 +150,7 @@ class LensPlan:
     report: tuple[str, ...] = ()
     step: int = 1
     grids: np.ndarray = field(default_factory=lambda: np.zeros(1))
+    reach: np.ndarray | None = None
 
 
 # --- program rows ------------------------------------------------------------------------------------------
@@ -406,18 +411,23 @@ def map_step(height: int, width: int) -> int:
 
 
 @njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
-def _coarse_maps(program, grids, planes, x0, y0, sx, sy, xc, yc, scale, first_row, n, width, step):
-    """Source (column, band row) and gain per plane at every ``step``-th output pixel (and one past the end)."""
-    grid_h, grid_w = (n - 1) // step + 2, (width - 1) // step + 2
+def _coarse_maps(program, grids, planes, x0, y0, sx, sy, xc, yc, scale, first_row, n, width, step, g0=0, g1=-1):
+    """Source (column, row of the whole image) and gain per plane at every ``step``-th output pixel of the whole
+    image, on the grid rows around a band of ``n`` rows from ``first_row`` (grid row 0: the whole image's grid row
+    at or above ``first_row``; and one past the end); only grid rows ``g0...g1 - 1`` are made (``g1 = -1``: to
+    the end; the others are left undefined). A band so reads the whole image's positions."""
+    anchor = first_row % step
+    grid_h, grid_w = (n - 1 + anchor) // step + 2, (width - 1) // step + 2
+    g1 = grid_h if g1 < 0 else min(g1, grid_h)
     maps = np.empty((planes, 3, grid_h, grid_w))
-    for gi in prange(grid_h):
-        y_out = yc + (y0 + (first_row + gi * step + 0.5) * sy - yc) * scale
+    for gi in prange(g0, g1):
+        y_out = yc + (y0 + (first_row - anchor + gi * step + 0.5) * sy - yc) * scale
         for gj in range(grid_w):
             x_out = xc + (x0 + (gj * step + 0.5) * sx - xc) * scale
             for plane in range(planes):
                 xp, yp, gain = _walk(program, grids, plane, x_out, y_out)
                 maps[plane, 0, gi, gj] = (xp - x0) / sx - 0.5
-                maps[plane, 1, gi, gj] = (yp - y0) / sy - 0.5 - first_row
+                maps[plane, 1, gi, gj] = (yp - y0) / sy - 0.5
                 maps[plane, 2, gi, gj] = gain
     return maps
 
@@ -459,17 +469,51 @@ def _bicubic_at(src, out, i, j, xs, ys, gain, first_c, last_c):
         out[i, j, c] = (ay0 * v0 + ay1 * v1 + ay2 * v2 + ay3 * v3) * g
 
 
+@njit(inline="always", fastmath=FASTMATH)
+def _tap_row3(row, b, ax0, ax1, ax2, ax3):
+    """The three interleaved channels of one source row filtered horizontally at columns b/3 ... b/3 + 3."""
+    v0 = ax0 * row[b] + ax1 * row[b + 3] + ax2 * row[b + 6] + ax3 * row[b + 9]
+    v1 = ax0 * row[b + 1] + ax1 * row[b + 4] + ax2 * row[b + 7] + ax3 * row[b + 10]
+    v2 = ax0 * row[b + 2] + ax1 * row[b + 5] + ax2 * row[b + 8] + ax3 * row[b + 11]
+    return v0, v1, v2
+
+
+@njit(inline="always", fastmath=FASTMATH)
+def _bicubic3_at(src, flat, out, i, j, xs, ys, gain):
+    """:func:`_bicubic_at` for the three channels at one position; inside the image (every tap there, no clamping)
+    the 4 x 12 interleaved taps are read from ``flat`` (the rows of ``src`` as (n, width * 3)), row by row."""
+    n, width = src.shape[0], src.shape[1]
+    if not (1.0 <= xs < width - 2.0 and 1.0 <= ys < n - 2.0):  # near an edge, NaN too: clamp each tap
+        _bicubic_at(src, out, i, j, xs, ys, gain, 0, 3)
+        return
+    ix, iy = int(xs), int(ys)
+    f32 = np.float32
+    ax0, ax1, ax2, ax3 = _keys(f32(xs - ix))
+    ay0, ay1, ay2, ay3 = _keys(f32(ys - iy))
+    b = (ix - 1) * 3
+    a0, a1, a2 = _tap_row3(flat[iy - 1], b, ax0, ax1, ax2, ax3)
+    b0, b1, b2 = _tap_row3(flat[iy], b, ax0, ax1, ax2, ax3)
+    c0, c1, c2 = _tap_row3(flat[iy + 1], b, ax0, ax1, ax2, ax3)
+    d0, d1, d2 = _tap_row3(flat[iy + 2], b, ax0, ax1, ax2, ax3)
+    g = f32(gain)
+    out[i, j, 0] = (ay0 * a0 + ay1 * b0 + ay2 * c0 + ay3 * d0) * g
+    out[i, j, 1] = (ay0 * a1 + ay1 * b1 + ay2 * c1 + ay3 * d1) * g
+    out[i, j, 2] = (ay0 * a2 + ay1 * b2 + ay2 * c2 + ay3 * d2) * g
+
+
 @njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
-def resample_by_maps(src, out, maps, step):
-    """Read ``src`` at the positions interpolated from the coarse maps with Keys' bicubic kernel, times the gain
-    (one position for all three channels when the maps have one plane). Per row the maps are interpolated between
-    their two grid rows once; along the row, position and gain advance by a constant step within each grid cell."""
+def _resample_rows(src, out, maps, step, lo, hi, first_row):
+    """:func:`resample_by_maps` on output rows ``lo...hi - 1`` only (the maps' grid rows around them defined), for
+    a band from ``first_row`` of an image with maps of :func:`_coarse_maps` (the whole image's source rows)."""
     n, width = src.shape[0], src.shape[1]
     planes, grid_w = maps.shape[0], maps.shape[3]
+    flat = src.reshape(n, width * src.shape[2])
+    fast3 = planes == 1 and src.shape[2] == 3
     inv = 1.0 / step
-    for i in prange(n):
-        gi = i // step
-        fy = (i - gi * step) * inv
+    anchor = first_row % step
+    for i in prange(lo, hi):
+        gi = (i + anchor) // step
+        fy = (i + anchor - gi * step) * inv
         line = np.empty((planes, 3, grid_w))
         for p in range(planes):
             for q in range(3):
@@ -483,24 +527,54 @@ def resample_by_maps(src, out, maps, step):
                 step_y = (line[p, 1, gj + 1] - y) * inv
                 step_g = (line[p, 2, gj + 1] - gain) * inv
                 for j in range(gj * step, min(gj * step + step, width)):
-                    _bicubic_at(src, out, i, j, x, y, gain, first_c, last_c)
+                    if fast3:
+                        _bicubic3_at(src, flat, out, i, j, x, y - first_row, gain)
+                    else:
+                        _bicubic_at(src, out, i, j, x, y - first_row, gain, first_c, last_c)
                     x += step_x
                     y += step_y
                     gain += step_g
     return out
 
 
+def resample_by_maps(src, out, maps, step):
+    """Read ``src`` (C-contiguous) at the positions interpolated from the coarse maps with Keys' bicubic kernel,
+    times the gain (one position for all three channels when the maps have one plane). Per row the maps are
+    interpolated between their two grid rows once; along the row, position and gain advance by a constant step
+    within each grid cell."""
+    return _resample_rows(src, out, maps, step, 0, src.shape[0], 0)
+
+
+def band_rows_needed(plan: LensPlan, n: int, first_row: int) -> tuple[int, int]:
+    """The rows ``lo...hi - 1`` of a band of ``n`` rows from ``first_row`` whose warped output is that of the
+    whole image: those whose source rows (:func:`band_reach`) all lie in the band or beyond the image's edges."""
+    height = plan.size[0]
+    if plan.reach is None:
+        lo = 0 if first_row <= 0 else min(plan.margin, n)
+        return lo, n if first_row + n >= height else max(lo, n - plan.margin)
+    out = np.arange(first_row, min(first_row + n, height))
+    ok = np.flatnonzero((plan.reach[0, out] >= max(first_row, 0)) & (plan.reach[1, out] <= first_row + n))
+    return (int(ok[0]), int(ok[-1]) + 1) if ok.size else (0, 0)
+
+
 def apply_lens_band(rows: np.ndarray, plan: LensPlan, first_row: int) -> np.ndarray:
     """:func:`apply_lens_fast` on rows ``first_row...`` of the plan's image: output rows farther than the plan's
-    margin from the band's ends (or at the image's edges) are those of the whole image."""
+    margin from the band's ends (or at the image's edges) are those of the whole image; the others (which only
+    a wider band makes right) are not computed and left zero."""
     rows = np.ascontiguousarray(rows, dtype=np.float32)
     n, width = rows.shape[:2]
+    lo, hi = band_rows_needed(plan, n, int(first_row))
+    step = plan.step
     maps = _coarse_maps(
         plan.program, plan.grids, 1 if plan.shared else _PLANES, float(plan.origin[0]), float(plan.origin[1]),
         float(plan.pixel[0]), float(plan.pixel[1]), float(plan.centre[0]), float(plan.centre[1]), float(plan.scale),
-        int(first_row), n, width, plan.step,
+        int(first_row), n, width, step, (lo + first_row % step) // step,
+        (hi - 1 + first_row % step) // step + 2 if hi > lo else 0,
     )
-    return resample_by_maps(rows, np.empty_like(rows), maps, plan.step)
+    out = np.empty_like(rows)
+    out[:lo] = 0.0
+    out[hi:] = 0.0
+    return _resample_rows(rows, out, maps, step, lo, hi, int(first_row))
 
 
 def apply_lens_fast(rgb: np.ndarray, plan: LensPlan) -> np.ndarray:
@@ -559,6 +633,45 @@ def _margin(program, geometry, centre, scale, height, width) -> int:
         source_row = np.nan_to_num((py - geometry[0][1]) / geometry[1][1] - 0.5, nan=0.0)
         shift = max(shift, float(np.max(np.abs(np.clip(source_row, -1, height) - rows))))
     return min(height, int(math.ceil(shift * 1.02)) + _MARGIN_SAFETY)
+
+
+_REACH_ROWS = 8
+"""Output rows between the rows at which the per-row reach is found (the rows between take their neighbours')."""
+
+
+def _reach(program, geometry, centre, scale, height, width, margin) -> np.ndarray:
+    """Per output row, the first and one past the last source row the warp reads (:attr:`LensPlan.reach`): the
+    source rows found on every :data:`_REACH_ROWS`-th row at both edges and :data:`_INTERIOR_GRID` columns, over
+    the two sampled rows around it, widened like the margin (2 % and :data:`_MARGIN_SAFETY`), within ``margin``."""
+    sampled = np.unique(np.append(np.arange(0, height, _REACH_ROWS), height - 1)).astype(np.float64)
+    cols = np.unique(np.append(np.linspace(0.0, width - 1.0, _INTERIOR_GRID), [0.0, width - 1.0]))
+    rows, cols = np.repeat(sampled, cols.size), np.tile(cols, sampled.size)
+    x, y = _output_positions(geometry, rows, cols)
+    xs, ys = centre[0] + (x - centre[0]) * scale, centre[1] + (y - centre[1]) * scale
+    low, high = np.full(sampled.size, np.inf), np.full(sampled.size, -np.inf)
+    for plane in range(_PLANES):
+        _, py, _ = source_positions(program, plane, xs, ys)
+        source_row = np.nan_to_num((py - geometry[0][1]) / geometry[1][1] - 0.5, nan=0.0, posinf=height,
+                                   neginf=-1.0)
+        shift = (np.clip(source_row, -1, height) - rows).reshape(sampled.size, -1)
+        low, high = np.minimum(low, shift.min(axis=1)), np.maximum(high, shift.max(axis=1))
+    pad = np.abs(np.concatenate([low, high])).max() * 0.02 + _MARGIN_SAFETY
+    cell = np.minimum(np.searchsorted(sampled, np.arange(height), side="right") - 1, sampled.size - 2)
+    cell = np.maximum(cell, 0)
+    nxt = np.minimum(cell + 1, sampled.size - 1)
+    out = np.arange(height)
+    first = out + np.floor(np.minimum(low[cell], low[nxt]) - pad).astype(np.int64) - _REACH_ROWS
+    last = out + np.ceil(np.maximum(high[cell], high[nxt]) + pad).astype(np.int64) + _REACH_ROWS + 1
+    first = np.clip(np.maximum(first, out - margin), 0, height)
+    last = np.clip(np.minimum(last, out + margin + 1), 0, height)
+    return np.stack([first, last])
+
+
+def band_reach(plan: LensPlan, start: int, stop: int) -> tuple[int, int]:
+    """Source rows ``first...last - 1`` the warp reads to make output rows ``start...stop - 1``."""
+    if plan.reach is None or stop <= start:
+        return start - plan.margin, stop + plan.margin
+    return int(plan.reach[0, start:stop].min()), int(plan.reach[1, start:stop].max())
 
 
 def _switched(rows: np.ndarray, params: LensParams) -> np.ndarray | None:
@@ -712,8 +825,9 @@ def lens_plan(params: LensParams, frame: Frame, shape: tuple[int, ...]) -> LensP
     if scale != 1.0:
         frame.notes.append(f"lens: border 'fill': scaled by {scale:.4f} so that no pixel from outside the raw shows")
     margin = _margin(program, geometry, centre, scale, height, width)
+    reach = _reach(program, geometry, centre, scale, height, width, margin)
     return LensPlan(program, shared, (x0, y0), (sx, sy), centre, scale, (height, width), margin, tuple(report),
-                    map_step(height, width), np.concatenate(grids) if grids else np.zeros(1))
+                    map_step(height, width), np.concatenate(grids) if grids else np.zeros(1), reach)
 
 
 def _lensfun_rows(frame: Frame, params: LensParams, area) -> tuple[list[np.ndarray], str]:
@@ -756,5 +870,6 @@ STAGE = Stage(
     process=_process,
     summary="lens correction: distortion, lateral chromatic aberration, vignetting (DNG opcodes, lensfun)",
     band_margin=lambda plan: plan.margin,
+    band_reach=band_reach,
     process_band=apply_lens_band,
 )
