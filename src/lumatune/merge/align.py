@@ -38,7 +38,7 @@ import cv2
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["LEVELS", "LK_ITERATIONS", "Reference", "TileField", "align", "bin_quads"]
+__all__ = ["LEVELS", "LK_ITERATIONS", "Reference", "TileField", "align", "bin_quads", "keys_weights"]
 
 
 @dataclass(frozen=True)
@@ -213,7 +213,7 @@ def _hessians(ref, tile, support, nty, ntx):
 
 
 @njit(cache=True, inline="always")
-def _keys_weights(t):
+def keys_weights(t):
     """Keys cubic-convolution weights (a = -0.5) of the four samples around a fraction t in [0, 1)."""
     t2 = t * t
     t3 = t2 * t
@@ -255,8 +255,8 @@ def _refine(ref, alt, hessians, tile, support, iterations, int_dy, int_dx):
                     # the whole window moves by (vy, vx): one set of cubic weights, applied separably
                     iy = int(np.floor(vy))
                     ix = int(np.floor(vx))
-                    ky = _keys_weights(vy - iy)
-                    kx = _keys_weights(vx - ix)
+                    ky = keys_weights(vy - iy)
+                    kx = keys_weights(vx - ix)
                     for i in range(rows + 3):
                         ya = min(max(y0 + i + iy - 1, 0), h - 1)
                         for j in range(cols):

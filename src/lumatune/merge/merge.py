@@ -48,7 +48,7 @@ import numpy as np
 from numba import njit, prange
 
 from lumatune.errors import UnsupportedError
-from lumatune.merge.align import Reference, align, bin_quads
+from lumatune.merge.align import Reference, align, bin_quads, keys_weights
 from lumatune.merge.frames import (
     CLIP_LEVEL,
     check_same_capture,
@@ -156,19 +156,6 @@ def _binned_below(frame, ceiling, out):
 
 
 @njit(cache=True, inline="always")
-def _keys(t):
-    """Keys cubic-convolution weights (a = -0.5) of the four samples around a fraction t in [0, 1)."""
-    t2 = t * t
-    t3 = t2 * t
-    return (
-        -0.5 * t3 + t2 - 0.5 * t,
-        1.5 * t3 - 2.5 * t2 + 1.0,
-        -1.5 * t3 + 2.0 * t2 + 0.5 * t,
-        0.5 * t3 - 0.5 * t2,
-    )
-
-
-@njit(cache=True, inline="always")
 def _field(f, t0, t1, wt, u0, u1, wu):
     """Bilinear interpolation of a tile field between rows t0, t1 (weight wt) and columns u0, u1 (weight wu)."""
     return (f[t0, u0] * (1 - wu) + f[t0, u1] * wu) * (1 - wt) + (f[t1, u0] * (1 - wu) + f[t1, u1] * wu) * wt
@@ -203,8 +190,8 @@ def _warp(alt, fdy, fdx, c0, stride, out):
             sx = px + _field(fdx, t0, t1, wt, u0, u1, wu)
             iy = int(np.floor(sy))
             ix = int(np.floor(sx))
-            ky = _keys(sy - iy)
-            kx = _keys(sx - ix)
+            ky = keys_weights(sy - iy)
+            kx = keys_weights(sx - ix)
             inside = iy >= 1 and ix >= 1 and iy + 2 < ph and ix + 2 < pw
             for s in range(4):
                 sr = s // 2
