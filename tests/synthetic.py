@@ -28,6 +28,16 @@ PATCHES = np.array(
         [0.06, 0.28, 0.35], [0.50, 0.25, 0.15], [0.20, 0.15, 0.10], [0.12, 0.18, 0.30],
     ]
 )
+XTRANS = np.array(  # Fujifilm's standard X-Trans pattern, written out here apart from the simulator's copy
+    [
+        [1, 1, 0, 1, 1, 2],
+        [1, 1, 2, 1, 1, 0],
+        [2, 0, 1, 0, 2, 1],
+        [1, 1, 2, 1, 1, 0],
+        [1, 1, 0, 1, 1, 2],
+        [0, 2, 1, 2, 0, 1],
+    ]
+)
 GRID = (3, 4)  # rows, columns of patches
 PATCH = 24  # patch size in pixels, gaps included
 

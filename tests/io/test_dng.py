@@ -10,6 +10,8 @@ import pytest
 import rawpy
 import tifffile
 
+from synthetic import XTRANS
+
 from lumatune.errors import OutputError, UnreadableInputError, UnsupportedError
 from lumatune.io import dng
 from lumatune.io.dng import BAYER_PATTERNS, cfa_pattern_array, write_dng
@@ -24,16 +26,6 @@ FLOAT32_RTOL = 1e-6
 NEUTRAL_GREY_RTOL = 0.01
 """Largest relative spread of R, G, B when LibRaw develops a neutral patch with the as-shot white."""
 
-XTRANS = np.array(
-    [
-        [1, 1, 0, 1, 1, 2],
-        [1, 1, 2, 1, 1, 0],
-        [2, 0, 1, 0, 2, 1],
-        [1, 1, 2, 1, 1, 0],
-        [1, 1, 0, 1, 1, 2],
-        [0, 2, 1, 2, 0, 1],
-    ]
-)
 XTRANS_MIN_SIZE = 512
 """LibRaw's X-Trans demosaic refuses images smaller than its 512-pixel tile."""
 

@@ -10,19 +10,11 @@ import rawpy
 
 from burst_synthetic import mosaic, psnr, shifted, texture
 
+from synthetic import XTRANS
+
 from lumatune.cli import main as cli_main
 from lumatune.io.dng import write_dng
 
-XTRANS = np.array(
-    [
-        [1, 1, 0, 1, 1, 2],
-        [1, 1, 2, 1, 1, 0],
-        [2, 0, 1, 0, 2, 1],
-        [1, 1, 2, 1, 1, 0],
-        [1, 1, 0, 1, 1, 2],
-        [0, 2, 1, 2, 0, 1],
-    ]
-)
 """Fujifilm's X-Trans layout, written out here (0 R, 1 G, 2 B)."""
 
 WHITE, BLACK, SIGMA = 16383, 1024, 0.03

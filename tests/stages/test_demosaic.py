@@ -13,6 +13,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from synthetic import XTRANS
+
 from lumatune.errors import UnsupportedError
 from lumatune.stages.demosaic import (
     DEFAULT_METHODS,
@@ -32,16 +34,6 @@ BAYER = {
     "GRBG": np.array([[1, 0], [2, 1]]),
     "GBRG": np.array([[1, 2], [0, 1]]),
 }
-XTRANS = np.array(  # Fuji's standard X-Trans pattern
-    [
-        [1, 1, 0, 1, 1, 2],
-        [1, 1, 2, 1, 1, 0],
-        [2, 0, 1, 0, 2, 1],
-        [1, 1, 2, 1, 1, 0],
-        [1, 1, 0, 1, 1, 2],
-        [0, 2, 1, 2, 0, 1],
-    ]
-)
 XTRANS_PHASES = [np.roll(XTRANS, (-i, -j), axis=(0, 1)) for i in range(6) for j in range(6)]
 
 SIZE = 128

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
+from synthetic import XTRANS
+
 from lumatune.io.lut import load_lut
 from lumatune.io.lut import Lut, write_cube
 from lumatune.stages import (
@@ -121,16 +123,6 @@ def _mosaic(seed: int, shape=(150, 400)) -> np.ndarray:
     return _rng(seed).random(shape, dtype=np.float32)
 
 
-XTRANS = np.array(  # Fuji's standard X-Trans pattern
-    [
-        [1, 1, 0, 1, 1, 2],
-        [1, 1, 2, 1, 1, 0],
-        [2, 0, 1, 0, 2, 1],
-        [1, 1, 2, 1, 1, 0],
-        [1, 1, 0, 1, 1, 2],
-        [0, 2, 1, 2, 0, 1],
-    ]
-)
 
 
 def _cube(tmp_path, space: str) -> str:
