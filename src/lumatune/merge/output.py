@@ -24,10 +24,10 @@ import os
 from pathlib import Path
 
 import numpy as np
-import tifffile
 
 from lumatune.io.dng import write_dng
 from lumatune.merge.merge import MergeResult
+from lumatune.raw.dng_read import open_tiff
 from lumatune.raw.dng_tags import TAGS
 
 __all__ = ["OUTPUT_BLACK", "OUTPUT_WHITE", "headroom_of", "tiff_orientation", "write_merged_dng"]
@@ -81,7 +81,7 @@ def _opcode_list_2(result: MergeResult) -> bytes | None:
         return None
     if raw.crop_origin != (0, 0) or tuple(result.merged.shape) != tuple(raw.full_size):
         return None
-    with tifffile.TiffFile(raw.path) as tif:
+    with open_tiff(raw.path) as tif:
         tag = tif.pages[0].tags.get(TAGS["OpcodeList2"])
         return bytes(tag.value) if tag is not None else None
 

@@ -25,7 +25,7 @@ from lumatune.raw.image import DngTags
 from lumatune.raw.native import NATIVE_LOCK
 from lumatune.raw.opcodes import GainMap, parse_opcode_list
 
-__all__ = ["MAX_BASELINE_EXPOSURE_EV", "is_tiff", "read_dng_tags", "try_read_dng_tags"]
+__all__ = ["MAX_BASELINE_EXPOSURE_EV", "is_tiff", "open_tiff", "read_dng_tags", "try_read_dng_tags"]
 
 _TAGS_READ = (*ALLOWED_TYPES, "NewSubfileType", "PhotometricInterpretation", "DNGVersion", "UniqueCameraModel",
               "OpcodeList1", "OpcodeList2", "OpcodeList3")
@@ -41,6 +41,18 @@ _SINGULAR_DETERMINANT = 1e-8
 
 #: Most entries of a LinearizationTable (one per 16-bit code value).
 _MAX_LINEARIZATION_ENTRIES = 65536
+
+
+_NO_FORMAT_LOADERS = {"is_lsm": False, "is_ndpi": False, "is_scanimage": False}
+"""tifffile's loaders for microscopy formats, which it starts on its own from what IFD 0 says (an ImageDescription
+beginning ``state.`` makes it ScanImage): they build page objects for the whole file, and a hostile file of a few
+kilobytes so made tifffile use more than 2 GB (found by ``fuzz/fuzz_dng_tags.py``). A DNG is none of them."""
+
+
+def open_tiff(path: str | os.PathLike) -> tifffile.TiffFile:
+    """``tifffile.TiffFile`` for a raw (a DNG or another TIFF-based raw): only the TIFF structure, none of tifffile's
+    format-specific page loaders (:data:`_NO_FORMAT_LOADERS`)."""
+    return tifffile.TiffFile(path, **_NO_FORMAT_LOADERS)
 
 
 def is_tiff(path: Path) -> bool:
@@ -133,7 +145,7 @@ def _parse_tiff(path: Path):
         logger.addHandler(complaints)
         logger.propagate = False
         try:
-            with tifffile.TiffFile(path) as tif:
+            with open_tiff(path) as tif:
                 ifd0 = tif.pages[0]
                 main = _entries(ifd0)
                 raw_ifd = _raw_ifd_entries(ifd0) or main
