@@ -24,6 +24,9 @@ from lumatune.raw.opcodes import parse_opcode_list
 
 CHILD_TIMEOUT_S = 120
 
+CHILD_PEAK_RSS_BYTES = 300_000_000
+"""Peak resident memory of a child that imports the reader and reads one small file: 34 MB (newest) to 80 MB (lowest versions) measured."""
+
 PEAK_BYTES_OF_A_SMALL_DNG = 10_000_000
 """Python allocations while reading the tags of a small TIFF: 0.12 MB measured (tifffile 2026.3), with a wide margin."""
 
@@ -153,3 +156,31 @@ def test_dng_claiming_to_be_scanimage_does_not_make_tifffile_load_virtual_frames
     finally:
         tracemalloc.stop()
     assert peak < PEAK_BYTES_OF_A_SMALL_DNG, f"{peak / 1e6:.0f} MB allocated reading a 5-page TIFF's tags"
+
+
+def _tiff_with_text_image_length(width: int) -> bytes:
+    """A little-endian TIFF whose IFD 0 holds ImageWidth ``width`` (LONG), ImageLength as ASCII text (TIFF 6.0 allows
+    only SHORT or LONG) and DNGVersion; no strips."""
+    entries = [(256, 4, 1, struct.pack("<I", width)), (257, 2, 4, b"abc\0"), (50706, 1, 4, bytes((1, 4, 0, 0)))]
+    ifd = struct.pack("<H", len(entries))
+    ifd += b"".join(struct.pack("<HHI", tag, kind, count) + value for tag, kind, count, value in entries)
+    return b"II*\0" + struct.pack("<I", 8) + ifd + struct.pack("<I", 0)
+
+
+def test_text_image_length_does_not_make_tifffile_build_a_huge_string(tmp_path):
+    """fuzz_dng_tags (lowest versions): tifffile before 2024.7.21 multiplied a text ImageLength by ImageWidth, so
+    an 885-byte file built a 20 GB string (16.8 GB resident after 53 s here). Fix: tifffile >= 2024.7.21, which
+    refuses it. Here the string would be 600 MB; read in a child, whose peak resident memory is compared."""
+    path = tmp_path / "text-length.dng"
+    path.write_bytes(_tiff_with_text_image_length(200_000_000))
+    child = (
+        "import resource, sys\n"
+        "from lumatune.raw import read_dng_tags\n"
+        "print(read_dng_tags(sys.argv[1]), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", child, str(path)], capture_output=True, text=True,
+                            timeout=CHILD_TIMEOUT_S, check=False)
+    assert result.returncode == 0, result.stderr[-800:]
+    tags, peak = result.stdout.split()
+    assert tags == "None"  # not a TIFF tifffile can read: LibRaw decides
+    assert int(peak) < CHILD_PEAK_RSS_BYTES
