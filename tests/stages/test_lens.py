@@ -332,3 +332,23 @@ def test_lens_ca_puts_a_smooth_scene_on_greens_geometry(tmp_path):
         for plane in (0, 2):
             sites = (cfa == plane) & inside
             np.testing.assert_allclose(out[sites] / gains[plane], expected[sites], atol=LENS_CA_SMOOTH)
+
+
+@pytest.mark.parametrize("lens_block", ["chromatic_aberration off", "dng_opcodes off", "lens stage off", "default"])
+def test_the_lens_block_switches_lens_ca(tmp_path, lens_block):
+    from lumatune.config.blocks import BlockSet
+    from lumatune.pipeline.order import ORDER
+    from lumatune.pipeline.steps import plan_step
+
+    frame = _frame(tmp_path, CASES["WarpRectilinear, 3 planes, tangential"])
+    blocks = {
+        "chromatic_aberration off": BlockSet(params={"lens": LensParams(chromatic_aberration=False)}),
+        "dng_opcodes off": BlockSet(params={"lens": LensParams(dng_opcodes=False)}),
+        "lens stage off": BlockSet(disabled=frozenset({"lens"})),
+        "default": BlockSet(),
+    }[lens_block]
+    (entry,) = (e for e in ORDER if e.name == "lens_ca")
+    plan = plan_step(entry, blocks, frame, np.ones((HEIGHT, WIDTH), np.float32))
+    assert (plan is not None) == frame.lateral_ca_on_mosaic == (lens_block == "default")
+    if lens_block == "chromatic_aberration off":  # and the lens stage leaves lateral colour too
+        assert lens_plan(blocks.params["lens"], frame, (HEIGHT, WIDTH, 3)).shared

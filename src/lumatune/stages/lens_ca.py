@@ -51,6 +51,7 @@ from lumatune.stages.base import Frame, Stage
 from lumatune.stages.lens import (
     KIND_GAIN_MAP,
     KIND_VIGNETTE,
+    LensParams,
     _bicubic_at,
     bicubic_read,
     dng_warp_program,
@@ -291,7 +292,10 @@ def apply_lens_ca_fast(mosaic: np.ndarray, plan: LensCaPlan) -> np.ndarray:
     return m
 
 
-def _plan(params: LensCaParams, frame: Frame, image: np.ndarray) -> LensCaPlan | None:
+def _plan(params: LensCaParams, frame: Frame, image: np.ndarray, lens: LensParams | None) -> LensCaPlan | None:
+    """The plan, if the lens block (``lens``; None: the lens stage switched off) applies the raw's lateral CA."""
+    if lens is None or not (lens.dng_opcodes and lens.chromatic_aberration):
+        return None
     return lens_ca_plan(params, frame, image.shape)
 
 
@@ -301,5 +305,6 @@ STAGE = Stage(
     params=LensCaParams,
     plan=_plan,
     process=apply_lens_ca_fast,
+    reads="lens",
     summary="lateral chromatic aberration of the DNG warps, corrected on the Bayer mosaic before demosaicing",
 )
