@@ -77,7 +77,10 @@ GRID_STEP = 8
 """Sites of a plane between the grid points at which the exact maps are computed."""
 
 _INVERSE_STEPS = 30
-"""Fixed-point steps inverting a plane's warp (each multiplies the error by at most the warp's distortion)."""
+"""Most fixed-point steps inverting a plane's warp (each multiplies the error by at most the warp's distortion)."""
+
+_INVERSE_TOLERANCE = 1e-9
+"""Pixels: the fixed-point iteration stops once no position moves by more."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,8 @@ def _inverse(program, plane, px, py):
     for _ in range(_INVERSE_STEPS):
         gx, gy, _ = source_positions(program, plane, qx, qy)
         qx, qy = qx + (px - gx), qy + (py - gy)
+        if max(np.max(np.abs(px - gx)), np.max(np.abs(py - gy))) <= _INVERSE_TOLERANCE:
+            break
     return qx, qy
 
 
@@ -212,32 +217,53 @@ def _reflect(k, n):
     return -k if k < 0 else (2 * n - 2 - k if k >= n else k)
 
 
+@njit(inline="always", fastmath=FASTMATH)
+def _green_at(m, i, j, u1, d1, u2, d2, l1, r1, l2, r2):
+    """Hamilton and Adams' green at the red or blue site (i, j), its neighbours' rows and columns given."""
+    c = m[i, j]
+    lh = 2.0 * c - m[i, l2] - m[i, r2]
+    lv = 2.0 * c - m[u2, j] - m[d2, j]
+    gh = (m[i, l1] + m[i, r1]) * 0.5 + lh * 0.25
+    gv = (m[u1, j] + m[d1, j]) * 0.5 + lv * 0.25
+    dh = abs(m[i, l1] - m[i, r1]) + abs(lh)
+    dv = abs(m[u1, j] - m[d1, j]) + abs(lv)
+    return gh if dh < dv else (gv if dv < dh else (gh + gv) * 0.5)
+
+
 @njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
 def _green_rows(m, green_parity, out):
-    """:func:`green_estimate` into ``out`` (H, W, 1) float32."""
+    """:func:`green_estimate` into ``out`` (H, W, 1) float32 (the columns' reflection only within 2 of an edge)."""
     h, w = m.shape
     for i in prange(h):
         u1, d1, u2, d2 = _reflect(i - 1, h), _reflect(i + 1, h), _reflect(i - 2, h), _reflect(i + 2, h)
         for j in range(w):
-            c = m[i, j]
-            if (i + j) % 2 == green_parity:
-                out[i, j, 0] = c
-                continue
-            l1, r1, l2, r2 = _reflect(j - 1, w), _reflect(j + 1, w), _reflect(j - 2, w), _reflect(j + 2, w)
-            lh = 2.0 * c - m[i, l2] - m[i, r2]
-            lv = 2.0 * c - m[u2, j] - m[d2, j]
-            gh = (m[i, l1] + m[i, r1]) * 0.5 + lh * 0.25
-            gv = (m[u1, j] + m[d1, j]) * 0.5 + lv * 0.25
-            dh = abs(m[i, l1] - m[i, r1]) + abs(lh)
-            dv = abs(m[u1, j] - m[d1, j]) + abs(lv)
-            out[i, j, 0] = gh if dh < dv else (gv if dv < dh else (gh + gv) * 0.5)
+            out[i, j, 0] = m[i, j]
+        for j in range((i + green_parity + 1) % 2, w, 2):
+            if 2 <= j < w - 2:
+                out[i, j, 0] = _green_at(m, i, j, u1, d1, u2, d2, j - 1, j + 1, j - 2, j + 2)
+            else:
+                out[i, j, 0] = _green_at(m, i, j, u1, d1, u2, d2, _reflect(j - 1, w), _reflect(j + 1, w),
+                                         _reflect(j - 2, w), _reflect(j + 2, w))
     return out
 
 
 @njit(inline="always", fastmath=FASTMATH)
-def _map_at(maps, q, gi, gj, fy, fx):
-    top = maps[q, gi, gj] * (1.0 - fx) + maps[q, gi, gj + 1] * fx
-    return top * (1.0 - fy) + (maps[q, gi + 1, gj] * (1.0 - fx) + maps[q, gi + 1, gj + 1] * fx) * fy
+def _map_row(maps, first, i, step):
+    """Maps ``first`` and ``first + 1`` at row ``i`` of the plane: (2, grid columns), bilinear between grid rows."""
+    gi = i // step
+    fy = (i - gi * step) / step
+    line = np.empty((2, maps.shape[2]))
+    for q in range(2):
+        for g in range(maps.shape[2]):
+            line[q, g] = maps[first + q, gi, g] * (1.0 - fy) + maps[first + q, gi + 1, g] * fy
+    return line
+
+
+@njit(inline="always", fastmath=FASTMATH)
+def _along(line, q, j, step):
+    gj = j // step
+    fx = (j - gj * step) / step
+    return line[q, gj] * (1.0 - fx) + line[q, gj + 1] * fx
 
 
 @njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
@@ -245,14 +271,10 @@ def _difference_rows(m, green, si, sj, maps, step, out):
     """Step 2: ``out`` (plane rows, plane columns, 1) = the plane's sites less green read (bicubic) where green
     shows what they show."""
     rows, cols = out.shape[0], out.shape[1]
-    inv = 1.0 / step
     for i in prange(rows):
-        gi = i // step
-        fy = (i - gi * step) * inv
+        line = _map_row(maps, 2, i, step)
         for j in range(cols):
-            gj = j // step
-            fx = (j - gj * step) * inv
-            _bicubic_at(green, out, i, j, _map_at(maps, 2, gi, gj, fy, fx), _map_at(maps, 3, gi, gj, fy, fx), 1.0, 0, 1)
+            _bicubic_at(green, out, i, j, _along(line, 0, j, step), _along(line, 1, j, step), 1.0, 0, 1)
             out[i, j, 0] = m[2 * i + si, 2 * j + sj] - out[i, j, 0]
     return out
 
@@ -261,15 +283,11 @@ def _difference_rows(m, green, si, sj, maps, step, out):
 def _moved_rows(difference, green, si, sj, maps, step, m):
     """Step 3: the plane's sites of ``m`` = green there plus the difference read bilinearly where they read."""
     rows, cols = difference.shape[0], difference.shape[1]
-    inv = 1.0 / step
     for i in prange(rows):
-        gi = i // step
-        fy = (i - gi * step) * inv
+        line = _map_row(maps, 0, i, step)
         for j in range(cols):
-            gj = j // step
-            fx = (j - gj * step) * inv
-            x = min(max(_map_at(maps, 0, gi, gj, fy, fx), 0.0), cols - 1.0)
-            y = min(max(_map_at(maps, 1, gi, gj, fy, fx), 0.0), rows - 1.0)
+            x = min(max(_along(line, 0, j, step), 0.0), cols - 1.0)
+            y = min(max(_along(line, 1, j, step), 0.0), rows - 1.0)
             ix, iy = min(int(x), cols - 2), min(int(y), rows - 2)
             ax, ay = np.float32(x - ix), np.float32(y - iy)
             top = difference[iy, ix, 0] * (1 - ax) + difference[iy, ix + 1, 0] * ax
