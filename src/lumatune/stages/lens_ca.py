@@ -72,6 +72,7 @@ __all__ = [
 ]
 
 GREEN = 1
+"""Green's plane index in the warps and the CFA."""
 
 GRID_STEP = 8
 """Sites of a plane between the grid points at which the exact maps are computed."""
@@ -133,9 +134,8 @@ def lens_ca_plan(params: LensCaParams, frame: Frame, shape: tuple[int, ...]) -> 
     Sets ``frame.lateral_ca_on_mosaic`` so that the lens stage gives every plane green's warp.
     """
     raw = frame.raw
-    if not params.before_demosaic or raw.cfa is None or raw.cfa.shape != (2, 2) or len(shape) != 2:
-        return None
-    if min(shape) < 4:
+    bayer = raw.cfa is not None and raw.cfa.shape == (2, 2) and len(shape) == 2
+    if not params.before_demosaic or not bayer or min(shape) < 4:  # 4: each plane two sites wide, for bilinear
         return None
     program = dng_warp_program(frame)
     if program is None:
