@@ -44,6 +44,9 @@ PSF_SIGMAS = (0.6, 0.8)
 """Gaussian PSF of the virtual lens, px: the simulator's default (sharp: the red and blue sites of the mosaic alias)
 and a slightly softer lens, as an optical low-pass filter makes it."""
 
+FLOOR_LENS = {"distortion": -0.05, "lateral_ca_px": 0.0, "vignetting_ev": -1.2}
+"""The barrel lens without lateral colour: what the lateral CA measure gives on a capture that has none."""
+
 
 def _simulate(folder: Path, name: str, scene: str, size, lens: dict, sigma: float = 0.6) -> tuple[Path, dict]:
     from lumatune.sim import simulate, write_sim
@@ -97,6 +100,15 @@ def measure(folder: Path, size) -> list[dict]:
                     "flat_field_percent": flat["max_percent"], "flat_corner_percent": flat["corner_percent"],
                 })
     return rows
+
+
+def floor(folder: Path, size) -> float:
+    """Lateral CA measured on :data:`FLOOR_LENS`'s checkerboard after ``develop`` (default PSF)."""
+    from lumatune.lab.lens import lateral_ca
+
+    dng, truth = _simulate(folder, "grid-floor", "checkerboard", size, FLOOR_LENS)
+    ca = lateral_ca(_developed(dng), tuple(truth["lens"]["grid"]["pattern"]))
+    return max(v for v in (ca["red_px"], ca["blue_px"]) if v is not None)
 
 
 def cost(folder: Path, size) -> dict:
@@ -159,6 +171,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="lumatune-lens-") as tmp:
         folder = Path(tmp)
         rows = measure(folder, _size(args.size))
+        ca_floor = floor(folder, _size(args.size))
         timing = cost(folder, _size(args.cost_size)) if args.cost_size else None
     print(f"{'lens':17} {'PSF px':>6} {'developer':20} {'grid RMS px':>11} {'grid max px':>11} {'lateral CA px':>13} "
           f"{'flat max %':>10} {'corners %':>9}")
@@ -170,6 +183,8 @@ def main() -> None:
               f"{text[4]:>9}")
     print(f"must (after develop): grid RMS <= {MUST['grid_rms_px']} px, lateral CA <= {MUST['lateral_ca_px']} px, "
           f"flat field within +-{MUST['flat_field_percent']} %")
+    print(f"floor: lateral CA of the barrel lens without lateral colour, lumatune develop, PSF {PSF_SIGMAS[0]} px: "
+          f"{ca_floor:.3f} px")
     if timing:
         print(f"lens stage at {timing['size']}: {timing['lens_core_ms']:.0f} ms under --profile (band times summed, "
               f"{timing['bands']} bands with their margins, two at a time; {timing['lens_passes']:.1f} float32 passes), "
@@ -178,7 +193,7 @@ def main() -> None:
               f"one thread, same size, this run: {timing['cv2_remap_cubic_core_ms']:.0f} core-ms (ratio "
               f"{timing['kernel_core_ms'] / timing['cv2_remap_cubic_core_ms']:.2f}); target 150 core-ms")
     if args.json:
-        args.json.write_text(json.dumps({"rows": rows, "cost": timing}, indent=1) + "\n")
+        args.json.write_text(json.dumps({"rows": rows, "lateral_ca_floor_px": ca_floor, "cost": timing}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

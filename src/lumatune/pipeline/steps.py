@@ -44,9 +44,15 @@ def selected(blocks: BlockSet, select: Iterable[str] | None) -> list[OrderEntry]
 
 
 def plan_step(entry: OrderEntry, blocks: BlockSet, frame: Frame, image: np.ndarray):
-    """The stage's plan for ``image`` from its block (the stage's defaults without one); None: nothing to do."""
+    """The stage's plan for ``image`` from its block (the stage's defaults without one), and the block of the stage
+    it :attr:`~lumatune.stages.base.Stage.reads` if any; None: nothing to do."""
     stage = entry.stage
-    return stage.plan(blocks.params.get(stage.name) or stage.params(), frame, image)
+    params = blocks.params.get(stage.name) or stage.params()
+    if not stage.reads:
+        return stage.plan(params, frame, image)
+    (other,) = (e.stage for e in ORDER if e.name == stage.reads)
+    other_params = None if other.name in blocks.disabled else blocks.params.get(other.name) or other.params()
+    return stage.plan(params, frame, image, other_params)
 
 
 def process_step(entry: OrderEntry, plan, image: np.ndarray, first_row: int | None = None) -> np.ndarray:

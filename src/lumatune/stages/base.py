@@ -93,6 +93,9 @@ class Stage:
         warp); unset: ``band_margin`` rows on either side.
     process_band : ``process_band(rows, plan, first_row)`` for a stage whose result depends on where the rows
         are (vignette, grain): ``rows`` are the whole image's rows from ``first_row`` on; unset: ``process``.
+    reads : the name of another stage whose block switches this one too (lens_ca obeys the lens block): the plan
+        is then ``plan(params, frame, image, other)``, ``other`` that stage's params (its defaults without a
+        block) or None when that stage is switched off; unset: ``plan(params, frame, image)``.
     """
 
     name: str
@@ -105,3 +108,4 @@ class Stage:
     band_margin: Callable[[Any], int | None] | None = None
     process_band: Callable[[np.ndarray, Any, int], np.ndarray] | None = None
     band_reach: Callable[[Any, int, int], tuple[int, int]] | None = None
+    reads: str = ""
