@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
+from numba import njit
 
 __all__ = [
     "F32_EIGHT",
@@ -36,6 +37,7 @@ __all__ = [
     "F32_TWO",
     "F32_ZERO",
     "RowsDemosaic",
+    "load_tile",
     "run_tiles",
 ]
 
@@ -101,3 +103,26 @@ def run_tiles(tiles_kernel, args: tuple, shape: tuple[int, int], tile_shape: tup
                 for first in range(threads)]
         for job in jobs:
             job.result()
+
+
+@njit(cache=True, fastmath=False)  # the same floats as the numpy twin, bit for bit
+def _reflect(k: int, n: int) -> int:
+    """Index ``k`` folded into ``[0, n)`` by mirror reflection without repeating the edge (numpy ``reflect``)."""
+    if n == 1:
+        return 0
+    period = 2 * (n - 1)
+    k = k % period
+    return k if k < n else period - k
+
+
+@njit(cache=True, fastmath=False)  # the same floats as the numpy twin, bit for bit
+def load_tile(mosaic, r0, c0, rows, cols, margin, tile, col_index):
+    """Copy ``mosaic[r0 - margin : r0 + rows + margin, c0 - margin : ...]`` with reflected indices into the
+    top-left corner of ``tile`` (``col_index``: scratch of at least ``cols + 2 margin`` ints)."""
+    height, width = mosaic.shape
+    for k in range(cols + 2 * margin):
+        col_index[k] = _reflect(c0 - margin + k, width)
+    for a in range(rows + 2 * margin):
+        src = _reflect(r0 - margin + a, height)
+        for k in range(cols + 2 * margin):
+            tile[a, k] = mosaic[src, col_index[k]]
