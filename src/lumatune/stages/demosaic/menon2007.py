@@ -26,7 +26,15 @@ from lumatune.stages.demosaic._mosaic import (
     cfa_plane,
     require_bayer,
 )
-from lumatune.stages.demosaic._tiles import F32_HALF, F32_QUARTER, F32_THIRD, F32_THREE, RowsDemosaic, load_tile
+from lumatune.stages.demosaic._tiles import (
+    F32_HALF,
+    F32_QUARTER,
+    F32_THIRD,
+    F32_THREE,
+    RowsDemosaic,
+    load_tile,
+    store_tile,
+)
 
 __all__ = [
     "MENON2007_MARGIN",
@@ -294,8 +302,9 @@ def _menon2007_tile(cfa, clamp_green, out, r0, c0, rows, cols, out_row0, m, p1, 
                      + d_v[a, k - 2]) + d_v[a - 2, k - 2]) + d_v[a, k + 2]) + d_v[a - 2, k + 2])
             h = dv >= dh
             horizontal[a, k] = h
-            chosen = m[a, k] - (c_h[a, k] if h else c_v[a, k])
-            g[a, k] = m[a, k] if (k & 1) == q else chosen
+            mk, ch, cv = m[a, k], c_h[a, k], c_v[a, k]  # loaded whatever the selects below choose
+            chosen = mk - (ch if h else cv)
+            g[a, k] = mk if (k & 1) == q else chosen
 
     for a in range(5, nh - 5):  # red and blue at green pixels; measured red (red rows) or blue kept
         red_row = cfa[a & 1, 0] == 0 or cfa[a & 1, 1] == 0
@@ -305,8 +314,10 @@ def _menon2007_tile(cfa, clamp_green, out, r0, c0, rows, cols, out_row0, m, p1, 
             k = j + 5
             across = F32_HALF * (m[a, k - 1] - g[a, k - 1]) + F32_HALF * (m[a, k + 1] - g[a, k + 1])
             down = F32_HALF * (m[a - 1, k] - g[a - 1, k]) + F32_HALF * (m[a + 1, k] - g[a + 1, k])
-            across_plane[a, k] = g[a, k] + across if (k & 1) == q else m[a, k]
-            down_plane[a, k] = g[a, k] + down  # at red/blue pixels: replaced in the next stage
+            mk, gk = m[a, k], g[a, k]
+            at_green = gk + across
+            across_plane[a, k] = at_green if (k & 1) == q else mk
+            down_plane[a, k] = gk + down  # at red/blue pixels: replaced in the next stage
 
     r2, b2 = p1, p2  # the colour differences are no longer needed
     for a in range(6, nh - 6):  # red at blue pixels, blue at red pixels, along the decided direction
@@ -316,12 +327,12 @@ def _menon2007_tile(cfa, clamp_green, out, r0, c0, rows, cols, out_row0, m, p1, 
         src2, dst2 = (r2, b2) if red_row else (b2, r2)
         for j in range(nw - 12):
             k = j + 6
-            if horizontal[a, k]:
-                diff = F32_HALF * (dst[a, k - 1] - src[a, k - 1]) + F32_HALF * (dst[a, k + 1] - src[a, k + 1])
-            else:
-                diff = F32_HALF * (dst[a - 1, k] - src[a - 1, k]) + F32_HALF * (dst[a + 1, k] - src[a + 1, k])
-            src2[a, k] = src[a, k]
-            dst2[a, k] = dst[a, k] if (k & 1) == q else src[a, k] + diff
+            across = F32_HALF * (dst[a, k - 1] - src[a, k - 1]) + F32_HALF * (dst[a, k + 1] - src[a, k + 1])
+            down = F32_HALF * (dst[a - 1, k] - src[a - 1, k]) + F32_HALF * (dst[a + 1, k] - src[a + 1, k])
+            sk, dk = src[a, k], dst[a, k]
+            made = sk + (across if horizontal[a, k] else down)
+            src2[a, k] = sk
+            dst2[a, k] = dk if (k & 1) == q else made
 
     g2 = p3
     for a in range(7, nh - 7):  # refining: green at red/blue pixels
@@ -330,13 +341,13 @@ def _menon2007_tile(cfa, clamp_green, out, r0, c0, rows, cols, out_row0, m, p1, 
         x = r2 if red_row else b2
         for j in range(nw - 14):
             k = j + 7
-            if horizontal[a, k]:
-                diff = ((F32_THIRD * (x[a, k - 1] - g[a, k - 1]) + F32_THIRD * (x[a, k] - g[a, k]))
-                        + F32_THIRD * (x[a, k + 1] - g[a, k + 1]))
-            else:
-                diff = ((F32_THIRD * (x[a - 1, k] - g[a - 1, k]) + F32_THIRD * (x[a, k] - g[a, k]))
-                        + F32_THIRD * (x[a + 1, k] - g[a + 1, k]))
-            g2[a, k] = g[a, k] if (k & 1) == q else x[a, k] - diff
+            xk, gk = x[a, k], g[a, k]
+            across = (F32_THIRD * (x[a, k - 1] - g[a, k - 1]) + F32_THIRD * (xk - gk)) + F32_THIRD * (
+                x[a, k + 1] - g[a, k + 1])
+            down = (F32_THIRD * (x[a - 1, k] - g[a - 1, k]) + F32_THIRD * (xk - gk)) + F32_THIRD * (
+                x[a + 1, k] - g[a + 1, k])
+            made = xk - (across if horizontal[a, k] else down)
+            g2[a, k] = gk if (k & 1) == q else made
 
     r3, b3 = r, b  # the first red and blue are no longer needed
     for a in range(8, nh - 8):  # refining: red and blue at green pixels
@@ -350,8 +361,10 @@ def _menon2007_tile(cfa, clamp_green, out, r0, c0, rows, cols, out_row0, m, p1, 
                       + F32_HALF * (across_plane[a, k + 1] - g2[a, k + 1]))
             down = F32_HALF * (down_plane[a - 1, k] - g2[a - 1, k]) + F32_HALF * (down_plane[a + 1, k] - g2[a + 1, k])
             green = (k & 1) == q
-            across3[a, k] = g2[a, k] + across if green else across_plane[a, k]
-            down3[a, k] = g2[a, k] + down if green else down_plane[a, k]
+            gk, ak, dk = g2[a, k], across_plane[a, k], down_plane[a, k]
+            made_across, made_down = gk + across, gk + down
+            across3[a, k] = made_across if green else ak
+            down3[a, k] = made_down if green else dk
 
     r4, b4 = p1, p2  # the second red and blue are no longer needed
     for a in range(9, nh - 9):  # refining: red at blue pixels, blue at red pixels
@@ -359,19 +372,15 @@ def _menon2007_tile(cfa, clamp_green, out, r0, c0, rows, cols, out_row0, m, p1, 
         q = 0 if cfa[a & 1, 0] == 1 else 1
         for j in range(nw - 18):
             k = j + 9
-            if horizontal[a, k]:
-                rb = ((F32_THIRD * (r3[a, k - 1] - b3[a, k - 1]) + F32_THIRD * (r3[a, k] - b3[a, k]))
-                      + F32_THIRD * (r3[a, k + 1] - b3[a, k + 1]))
-            else:
-                rb = ((F32_THIRD * (r3[a - 1, k] - b3[a - 1, k]) + F32_THIRD * (r3[a, k] - b3[a, k]))
-                      + F32_THIRD * (r3[a + 1, k] - b3[a + 1, k]))
+            rk, bk = r3[a, k], b3[a, k]
+            across = (F32_THIRD * (r3[a, k - 1] - b3[a, k - 1]) + F32_THIRD * (rk - bk)) + F32_THIRD * (
+                r3[a, k + 1] - b3[a, k + 1])
+            down = (F32_THIRD * (r3[a - 1, k] - b3[a - 1, k]) + F32_THIRD * (rk - bk)) + F32_THIRD * (
+                r3[a + 1, k] - b3[a + 1, k])
+            rb = across if horizontal[a, k] else down
+            made_r, made_b = bk + rb, rk - rb
             green = (k & 1) == q
-            r4[a, k] = r3[a, k] if green or red_row else b3[a, k] + rb
-            b4[a, k] = b3[a, k] if green or not red_row else r3[a, k] - rb
+            r4[a, k] = rk if green or red_row else made_r
+            b4[a, k] = bk if green or not red_row else made_b
 
-    p = MENON2007_MARGIN
-    for a in range(rows):
-        for k in range(cols):
-            out[r0 - out_row0 + a, c0 + k, 0] = r4[a + p, k + p]
-            out[r0 - out_row0 + a, c0 + k, 1] = g2[a + p, k + p]
-            out[r0 - out_row0 + a, c0 + k, 2] = b4[a + p, k + p]
+    store_tile(out, r0 - out_row0, c0, rows, cols, MENON2007_MARGIN, r4, g2, b4)
