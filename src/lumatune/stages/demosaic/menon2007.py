@@ -274,11 +274,10 @@ def _menon2007_tile(cfa, clamp_green, out, r0, c0, rows, cols, out_row0, m, p1, 
                   + F32_HALF * m[a, k + 1]) + -F32_QUARTER * m[a, k + 2]
             gv = (((-F32_QUARTER * m[a - 2, k] + F32_HALF * m[a - 1, k]) + F32_HALF * m[a, k])
                   + F32_HALF * m[a + 1, k]) + -F32_QUARTER * m[a + 2, k]
-            if clamp_green:
-                gh = min(max(gh, min(m[a, k - 1], m[a, k + 1])), max(m[a, k - 1], m[a, k + 1]))
-                gv = min(max(gv, min(m[a - 1, k], m[a + 1, k])), max(m[a - 1, k], m[a + 1, k]))
-            c_h[a, k] = m[a, k] - gh
-            c_v[a, k] = m[a, k] - gv
+            gh_limited = min(max(gh, min(m[a, k - 1], m[a, k + 1])), max(m[a, k - 1], m[a, k + 1]))
+            gv_limited = min(max(gv, min(m[a - 1, k], m[a + 1, k])), max(m[a - 1, k], m[a + 1, k]))
+            c_h[a, k] = m[a, k] - (gh_limited if clamp_green else gh)  # a select, not a second loop
+            c_v[a, k] = m[a, k] - (gv_limited if clamp_green else gv)
 
     # a posteriori decision: each pixel's sums read horizontal differences |c_h[a, k] - c_h[a, k + 2]| and
     # vertical ones |c_v[a, k] - c_v[a + 2, k]| at eight places; made once per pixel here, then added in the
