@@ -18,7 +18,9 @@ Speed: each contender demosaics the same 6000 x 4000 mosaic in its own process, 
 warm-up call (lumatune: a small crop, which loads the numba cache; LibRaw: one whole ``postprocess``, which
 has no JIT but warms its allocations), then best of 3 warm calls, plus the peak memory the call added beyond
 its RGB output. LibRaw's time is its whole ``postprocess`` on the same data, the DNG already opened and
-unpacked (demosaic plus its light pre/post steps); the ratio is lumatune's best over LibRaw's best.
+unpacked (demosaic plus its light pre/post steps); the ratio is lumatune's best over LibRaw's best. For the
+compiled methods, also the CPU time of one call on one thread and that in passes: one float32
+read-modify-write of the 24-MP RGB image on one thread, timed in the same process (issue 17's unit).
 
     python benchmarks/demosaic.py                  # quality at 516 px, speed at 24 MP
     python benchmarks/demosaic.py --size 1032 --skip-speed
@@ -35,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tests/synthetic.py
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "stages"))
 from test_demosaic import (  # noqa: E402  (the same synthetic truths and metrics as the tests)
     BAYER,
@@ -53,7 +56,7 @@ WHITE = 65535
 LENS_SIGMA = 0.5
 """Gaussian blur (pixels) standing in for the lens and anti-aliasing filter."""
 SPEED_SHAPE = (4000, 6000)
-BAYER_METHODS = ("bilinear", "menon2007", "menon2007_clamped")
+BAYER_METHODS = ("bilinear", "menon2007", "menon2007_clamped", "rcd")
 XTRANS_METHODS = ("bilinear", "markesteijn")
 
 
@@ -140,8 +143,9 @@ import json, sys, time
 from pathlib import Path
 import numpy as np
 sys.path.insert(0, sys.argv[3])
+sys.path.insert(0, str(Path(sys.argv[3]).parent))  # tests/synthetic.py
 from test_demosaic import natural_image, mosaic_of, BAYER, XTRANS
-from lumatune.stages.demosaic import DEMOSAIC_METHODS
+from lumatune.stages.demosaic import DEMOSAIC_METHODS, rows_demosaic
 
 def status_mb(key):
     line = next(l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith(key))
@@ -159,7 +163,17 @@ before = status_mb("VmRSS")
 Path("/proc/self/clear_refs").write_text("5")  # reset the peak-RSS mark (Linux)
 rgb = DEMOSAIC_METHODS[method](mosaic, cfa)
 extra = status_mb("VmHWM") - before - rgb.nbytes / 2**20
-print(json.dumps({"best": min(times), "warm": warm, "extra_mb": extra}))
+core_ms = pass_ms = None
+rows = rows_demosaic(mosaic, cfa, method)
+if rows is not None:  # CPU time on one thread, and one float32 read-modify-write pass over the RGB image
+    cores = []
+    for _ in range(3):
+        start = time.process_time(); rows(0, mosaic.shape[0], threads=1); cores.append(time.process_time() - start)
+    passes = []
+    for _ in range(3):
+        start = time.process_time(); rgb *= np.float32(1.0); passes.append(time.process_time() - start)
+    core_ms, pass_ms = 1000 * min(cores), 1000 * min(passes)
+print(json.dumps({"best": min(times), "warm": warm, "extra_mb": extra, "core_ms": core_ms, "pass_ms": pass_ms}))
 """
 
 
@@ -169,6 +183,7 @@ from pathlib import Path
 import numpy as np
 import rawpy
 sys.path.insert(0, sys.argv[3])
+sys.path.insert(0, str(Path(sys.argv[3]).parent))  # tests/synthetic.py
 from test_demosaic import natural_image, mosaic_of, BAYER, XTRANS
 from lumatune.io.dng import write_dng
 
@@ -211,7 +226,10 @@ def _timed(script: str, name: str, pattern: str, tests_folder: Path) -> dict:
 def speed_rows(tests_folder: Path) -> None:
     print(f"\nSpeed on {SPEED_SHAPE[1]} x {SPEED_SHAPE[0]} (24 MP): every contender in its own process, one warm-up "
           "call, then best of 3 warm calls; extra MB = peak memory added beyond the RGB output")
-    print(f"{'method':<36}{'seconds':>10}{'first call':>12}{'extra MB':>10}{'vs LibRaw':>11}")
+    print("1-thread core ms: CPU time of the same call on one thread (banded form); passes: that over one float32 "
+          "read-modify-write pass of the RGB image on one thread, measured in the same process")
+    print(f"{'method':<36}{'seconds':>10}{'first call':>12}{'extra MB':>10}{'vs LibRaw':>11}"
+          f"{'1-thread core ms':>18}{'passes':>8}")
     for pattern, methods, peer in (("bayer", BAYER_METHODS, "LibRaw AHD"),
                                    ("xtrans", XTRANS_METHODS, "LibRaw X-Trans 3-pass")):
         libraw = _timed(LIBRAW_SPEED_SCRIPT, "AHD", pattern, tests_folder)
@@ -219,8 +237,10 @@ def speed_rows(tests_folder: Path) -> None:
               f"{libraw['extra_mb']:>10.0f}{1.0:>11.2f}")
         for method in methods:
             row = _timed(SPEED_SCRIPT, method, pattern, tests_folder)
+            single = (f"{row['core_ms']:>18.0f}{row['core_ms'] / row['pass_ms']:>8.1f}" if row["core_ms"] is not None
+                      else f"{'-':>18}{'-':>8}")
             print(f"{method + ' (' + pattern + ')':<36}{row['best']:>10.3f}{row['warm']:>12.3f}"
-                  f"{row['extra_mb']:>10.0f}{row['best'] / libraw['best']:>11.2f}")
+                  f"{row['extra_mb']:>10.0f}{row['best'] / libraw['best']:>11.2f}{single}")
 
 
 def main() -> None:

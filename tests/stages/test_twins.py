@@ -42,6 +42,8 @@ from lumatune.stages.demosaic import (
     demosaic_menon2007_clamped,
     demosaic_menon2007_clamped_fast,
     demosaic_menon2007_fast,
+    demosaic_rcd,
+    demosaic_rcd_fast,
 )
 
 # --- tolerances: (absolute, relative); measured maxima on these inputs in the comments (numba 0.68.1, x86-64)
@@ -287,6 +289,10 @@ TWINS: dict[str, Twin] = {
         f"demosaic_menon2007_clamped-{name}": Twin(
             demosaic_menon2007_clamped, demosaic_menon2007_clamped_fast, _demosaic_input(cfa), DEMOSAIC, unpack=True
         )
+        for name, cfa in BAYER.items()
+    },
+    **{
+        f"demosaic_rcd-{name}": Twin(demosaic_rcd, demosaic_rcd_fast, _demosaic_input(cfa), DEMOSAIC, unpack=True)
         for name, cfa in BAYER.items()
     },
     **{

@@ -6,6 +6,16 @@ tile's centre to the output. Peak memory beyond input and output is one set of p
 arithmetic repeats the plain numpy version operation by operation, in the same order and without
 re-association (``fastmath=False``), so both give the same floats.
 
+The Bayer kernels (Menon, RCD) are written so that LLVM turns their loops into vector instructions, which made
+them 2-3x faster (measured, see ``benchmarks/demosaic.py``): every loop runs over whole rows, every pixel alike,
+and keeps the pixels of the CFA colour it is for with a select (as ``numpy.where`` does in the plain twin); a
+step that changes some pixels writes a new plane rather than updating in place (a loop that reads its
+neighbours and writes its own pixel carries a dependence); both sides of a select are loaded first
+(conditional loads are not vectorised); inner loops count from 0 with literal offsets (with numba's
+``range(start, stop)``, or a margin known only at run time, the compiler cannot prove the indices
+non-negative and keeps numba's negative-index wraparound per access); and float division uses numba's
+``error_model="numpy"`` (no zero-division branch).
+
 The kernels release the GIL and :func:`run_tiles` spreads the tiles over a thread pool: the same
 parallelism as a ``prange`` driver without its compile time (measured here: 3 s per kernel on a cold
 numba cache, which every fresh checkout and CI run would pay).
@@ -25,6 +35,7 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
+from numba import njit
 
 __all__ = [
     "F32_EIGHT",
@@ -36,7 +47,9 @@ __all__ = [
     "F32_TWO",
     "F32_ZERO",
     "RowsDemosaic",
+    "load_tile",
     "run_tiles",
+    "store_tile",
 ]
 
 # float32 constants of the kernels, so that their arithmetic stays in float32 as numpy's does
@@ -101,3 +114,49 @@ def run_tiles(tiles_kernel, args: tuple, shape: tuple[int, int], tile_shape: tup
                 for first in range(threads)]
         for job in jobs:
             job.result()
+
+
+@njit(cache=True, fastmath=False)  # the same floats as the numpy twin, bit for bit
+def _reflect(k: int, n: int) -> int:
+    """Index ``k`` folded into ``[0, n)`` by mirror reflection without repeating the edge (numpy ``reflect``)."""
+    if n == 1:
+        return 0
+    period = 2 * (n - 1)
+    k = k % period
+    return k if k < n else period - k
+
+
+@njit(cache=True, fastmath=False)  # the same floats as the numpy twin, bit for bit
+def load_tile(mosaic, r0, c0, rows, cols, margin, tile, col_index):
+    """Copy ``mosaic[r0 - margin : r0 + rows + margin, c0 - margin : ...]`` with reflected indices into the
+    top-left corner of ``tile`` (``col_index``: scratch of at least ``cols + 2 margin`` ints)."""
+    height, width = mosaic.shape
+    n = cols + 2 * margin
+    inside = c0 - margin >= 0 and c0 + cols + margin <= width  # no column to mirror: copy rows as they are
+    for k in range(n):
+        col_index[k] = _reflect(c0 - margin + k, width)
+    for a in range(rows + 2 * margin):
+        src = _reflect(r0 - margin + a, height)
+        if inside:
+            tile[a, :n] = mosaic[src, c0 - margin : c0 + cols + margin]
+        else:
+            for k in range(n):
+                tile[a, k] = mosaic[src, col_index[k]]
+
+
+@njit(cache=True, nogil=True, fastmath=False)
+def store_tile(out, row, col, rows, cols, margin, r, g, b):
+    """Interleave the ``rows x cols`` centre of the planes ``r``, ``g``, ``b`` (each with ``margin`` around it) into
+    ``out[row : row + rows, col : col + cols]``.
+
+    Each output row is written through a flat view from 0 (``3 k + c``): the compiler vectorises that
+    (2.6x faster than indexing ``out[row + a, col + k, c]``, measured).
+    """
+    for a in range(rows):
+        flat = out[row + a, col : col + cols].reshape(-1)
+        red, green, blue = r[a + margin, margin : margin + cols], g[a + margin, margin : margin + cols], b[
+            a + margin, margin : margin + cols]
+        for k in range(cols):
+            flat[3 * k] = red[k]
+            flat[3 * k + 1] = green[k]
+            flat[3 * k + 2] = blue[k]
