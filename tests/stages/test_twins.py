@@ -59,8 +59,8 @@ HUE_SAT_MAP = (2e-5, 0.0)
 LENS_SHADING = (0.0, 1e-5)
 """Separable bilinear gains multiplied in another order (measured: 2.2e-7 relative)."""
 TONE = (2e-5, 0.0)
-"""Curve and transfer function read from tables (:func:`lumatune.stages._jit.lookup_log`) instead of evaluated
-(measured: 5.4e-6)."""
+"""Curve read from a table (:func:`lumatune.stages._jit.lookup_log`) instead of evaluated, OETF from polynomial
+log2 and exp2 (measured: 5.4e-6, as with the OETF read from a table)."""
 LOOK_COLOUR = (3e-4, 2e-3)
 """Tabulated hue (0.35 degree grid) and a cube root good to 3e-5, tripled by the cube on the way back
 (measured: 4.2e-4 where the relative term allows it; 3e-4 at mid grey is 0.1 of an 8-bit code)."""
