@@ -67,17 +67,6 @@ def _float_bits(typingctx, x):
     return signature, codegen
 
 
-@intrinsic
-def _bits_float(typingctx, i):
-    """The float32 whose IEEE-754 bits are the int32 ``i``."""
-    signature = types.float32(types.int32)
-
-    def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], ir.FloatType())
-
-    return signature, codegen
-
-
 _I32, _F32 = ir.IntType(32), ir.FloatType()
 
 
@@ -220,6 +209,18 @@ def clamp01(v):
     return (v if v < np.float32(1.0) else np.float32(1.0)) if v > np.float32(0.0) else np.float32(0.0)
 
 
+@intrinsic
+def _cbrt_guess(typingctx, a):
+    """Kahan's first guess of the cube root of a positive float32: a third of its bits plus the magic number
+    (:data:`_CBRT_MAGIC`), in int32 (unsigned division by 3), so that a loop calling it vectorises."""
+
+    def codegen(context, builder, sig, args):
+        third = builder.udiv(builder.bitcast(args[0], _I32), _I32(3))
+        return builder.bitcast(builder.add(third, _I32(int(_CBRT_MAGIC))), _F32)
+
+    return types.float32(types.float32), codegen
+
+
 @njit(cache=True, fastmath=FASTMATH, inline="always")
 def fast_cbrt(x):
     """Cube root of a float32 (any sign): bit-trick guess (3.5 % off) and one Halley step (3e-5 off).
@@ -228,7 +229,7 @@ def fast_cbrt(x):
     invisible at 16 bits; a second step (2e-7) would cost a third of the stage's time.
     """
     a = max(abs(x), np.float32(1e-30))
-    y = _bits_float(np.int32(_float_bits(a) // 3 + _CBRT_MAGIC))
+    y = _cbrt_guess(a)
     y3 = y * y * y
     y = y * (y3 + a + a) / (y3 + y3 + a)
     return y if x >= 0 else -y
