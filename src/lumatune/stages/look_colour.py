@@ -173,7 +173,7 @@ def adjust_colour_fast(rgb: np.ndarray, plan: ColourPlan) -> np.ndarray:
     p = plan.params
     f32 = np.float32
     return _colour_kernel(
-        rgb,
+        np.ascontiguousarray(rgb),  # the kernel reads each row as one flat run of values
         MATRIX_REC2020_TO_LMS.astype(f32),
         MATRIX_LMS_TO_OKLAB.astype(f32),
         MATRIX_OKLAB_TO_LMS.astype(f32),

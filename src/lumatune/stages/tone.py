@@ -289,7 +289,7 @@ def display_transform_fast(rgb: np.ndarray, plan: TonePlan) -> np.ndarray:
     use_curve = plan.curve_table is not None
     table = plan.curve_table if use_curve else np.zeros(2, np.float32)
     return _display_kernel(
-        rgb,
+        np.ascontiguousarray(rgb),  # the kernel reads each row as one flat run of values
         table,
         np.int32(plan.curve_first),
         np.float32(2.0 ** -CURVE_TABLE_OCTAVES[0]),
