@@ -284,7 +284,7 @@ def display_transform_fast(rgb: np.ndarray, plan: TonePlan) -> np.ndarray:
     OETF is evaluated in float32 (:func:`_encode_srgb`, a vectorised loop, no table reads). The hue-preserving
     term needs the curve at the pixel's largest channel: that is the largest of the three per-channel values
     (the curves are monotone, and so is their linear interpolation), so each pixel reads the table three times,
-    not four.
+    not four; once when ``hue_preservation`` is 1.
     """
     use_curve = plan.curve_table is not None
     table = plan.curve_table if use_curve else np.zeros(2, np.float32)
@@ -323,7 +323,7 @@ def _display_kernel(rgb, table, first, inv_low, inv_white, hue, m, lum, use_curv
         p = np.empty((3, width), np.float32)
         for j in range(width):
             p[0, j], p[1, j], p[2, j] = row[3 * j], row[3 * j + 1], row[3 * j + 2]
-        if use_curve:
+        if use_curve and hue < one:
             q = np.empty((3, width), np.float32)
             for c in range(3):
                 for j in range(width):
@@ -334,6 +334,16 @@ def _display_kernel(rgb, table, first, inv_low, inv_white, hue, m, lum, use_curv
                 p[0, j] = keep * q[0, j] + ratio * p[0, j]
                 p[1, j] = keep * q[1, j] + ratio * p[1, j]
                 p[2, j] = keep * q[2, j] + ratio * p[2, j]
+        elif use_curve:  # fully hue-preserving: only the curve at norm (one table read per pixel)
+            q = np.empty((1, width), np.float32)
+            for j in range(width):
+                q[0, j] = max(max(p[0, j], p[1, j]), max(p[2, j], tiny))
+            for j in range(width):
+                q[0, j] = lookup_log(q[0, j] * inv_white, table, first, inv_low) / q[0, j]
+            for j in range(width):
+                p[0, j] *= q[0, j]
+                p[1, j] *= q[0, j]
+                p[2, j] *= q[0, j]
         for j in range(width):
             r, g, b = p[0, j], p[1, j], p[2, j]
             x = m[0, 0] * r + m[0, 1] * g + m[0, 2] * b
