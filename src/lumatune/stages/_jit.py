@@ -85,7 +85,7 @@ def _exponent(typingctx, x):
 
 @intrinsic
 def _significand(typingctx, x):
-    """The significand of a positive normal float32, in [1, 2) (its exponent field set to 0)."""
+    """The significand of a positive normal float32, in [1, 2) (its exponent field set to that of 1)."""
 
     def codegen(context, builder, sig, args):
         bits = builder.and_(builder.bitcast(args[0], _I32), _I32(0x007FFFFF))
