@@ -18,7 +18,7 @@ relative chroma ``s = C / L`` (a saturation that does not change with exposure) 
 
 All edits except lightness and split toning scale with the pixel (multiplying the input by k multiplies
 the output by k), so exposure and colour stay independent. :func:`adjust_colour` is the plain numpy version;
-the stage runs :func:`adjust_colour_fast` (one numba pass, tabulated hue, fast cube root).
+the stage runs :func:`adjust_colour_fast` (one numba pass, tabulated hue, fast cube root and exp2).
 
 References
 ----------
@@ -53,7 +53,7 @@ from lumatune.stages._jit import (
     diamond_angle,
     diamond_to_degrees,
     fast_cbrt,
-    lookup,
+    fast_exp2,
 )
 from lumatune.stages.base import Frame, Stage
 
@@ -103,7 +103,7 @@ class ColourParams:
 @dataclass(frozen=True)
 class ColourPlan:
     params: ColourParams
-    table: np.ndarray  # (4, HUE_TABLE_SIZE + 1) on the pseudo-angle grid: hue shift (rad), saturation change, lightness EV, skin weight
+    table: np.ndarray  # (HUE_TABLE_SIZE + 1, 4) on the pseudo-angle grid: hue shift (rad), saturation change, lightness EV, skin weight
     split: np.ndarray  # (5,): shadows tint a, b; highlights tint a, b; Y of the crossover
 
 
@@ -173,12 +173,12 @@ def adjust_colour_fast(rgb: np.ndarray, plan: ColourPlan) -> np.ndarray:
     p = plan.params
     f32 = np.float32
     return _colour_kernel(
-        rgb,
+        np.ascontiguousarray(rgb),  # the kernel reads each row as one flat run of values
         MATRIX_REC2020_TO_LMS.astype(f32),
         MATRIX_LMS_TO_OKLAB.astype(f32),
         MATRIX_OKLAB_TO_LMS.astype(f32),
         MATRIX_LMS_TO_REC2020.astype(f32),
-        *plan.table,
+        plan.table,
         f32(p.saturation),
         f32(p.vibrance),
         plan.split.astype(f32),
@@ -198,10 +198,10 @@ def _sin_cos(x):
 
 
 @njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
-def _colour_kernel(rgb, to_lms, to_lab, from_lab, from_lms, shifts, sats, lights, skins, saturation, vibrance, split,
-                   with_hue, with_light, with_split):
+def _colour_kernel(rgb, to_lms, to_lab, from_lab, from_lms, table, saturation, vibrance, split, with_hue, with_light,
+                   with_split):
     height, width = rgb.shape[0], rgb.shape[1]
-    n = np.float32(shifts.shape[0] - 1)
+    n = np.float32(table.shape[0] - 1)
     last = n - np.float32(1e-3)
     quarter = n / np.float32(4.0)
     sa, sb, ha, hb, crossover = split[0], split[1], split[2], split[3], split[4]
@@ -211,28 +211,45 @@ def _colour_kernel(rgb, to_lms, to_lab, from_lab, from_lms, shifts, sats, lights
     zero, one, third = np.float32(0.0), np.float32(1.0), np.float32(1.0 / 3.0)
     global_gain = saturation - one
     for i in prange(height):
-        row = rgb[i]
+        # one row at a time, through planes (L, a, b): the steps are simple loops that LLVM vectorises, except
+        # the hue table's reads (scalar loads: faster than this CPU's gathers), which get a loop of their own;
+        # the table's four columns at one hue are neighbours in memory, read with one index
+        row = rgb[i].reshape(-1)
+        lab = np.empty((3, width), np.float32)
         for j in range(width):
-            r, g, b = row[j, 0], row[j, 1], row[j, 2]
+            r, g, b = row[3 * j], row[3 * j + 1], row[3 * j + 2]
             l_ = fast_cbrt(to_lms[0, 0] * r + to_lms[0, 1] * g + to_lms[0, 2] * b)
             m_ = fast_cbrt(to_lms[1, 0] * r + to_lms[1, 1] * g + to_lms[1, 2] * b)
             s_ = fast_cbrt(to_lms[2, 0] * r + to_lms[2, 1] * g + to_lms[2, 2] * b)
-            lightness = to_lab[0, 0] * l_ + to_lab[0, 1] * m_ + to_lab[0, 2] * s_
-            a = to_lab[1, 0] * l_ + to_lab[1, 1] * m_ + to_lab[1, 2] * s_
-            bb = to_lab[2, 0] * l_ + to_lab[2, 1] * m_ + to_lab[2, 2] * s_
+            lab[0, j] = to_lab[0, 0] * l_ + to_lab[0, 1] * m_ + to_lab[0, 2] * s_
+            lab[1, j] = to_lab[1, 0] * l_ + to_lab[1, 1] * m_ + to_lab[1, 2] * s_
+            lab[2, j] = to_lab[2, 0] * l_ + to_lab[2, 1] * m_ + to_lab[2, 2] * s_
+        if with_hue:
+            hue = np.empty((4, width), np.float32)  # the table at each pixel's hue: shift, saturation, lightness, skin
+            for j in range(width):
+                hue[0, j] = diamond_angle(lab[1, j], lab[2, j]) * quarter
+            for j in range(width):
+                u = hue[0, j]
+                f = (u if u < last else last) if u > zero else zero  # as lookup(): NaN reads 0
+                k = np.int32(f)
+                f -= np.float32(k)
+                for c in range(4):
+                    low = table[k, c]
+                    hue[c, j] = low + f * (table[k + 1, c] - low)
+        for j in range(width):
+            lightness, a, bb = lab[0, j], lab[1, j], lab[2, j]
             relative = np.sqrt(a * a + bb * bb) / max(lightness, np.float32(1e-6))
             muted = one - min(relative * inv_reference, one)
             if with_hue:
-                u = diamond_angle(a, bb) * quarter
                 x = min(max((relative - skin_low) * inv_skin_span, zero), one)
-                keep = one - lookup(u, skins, last) * (one - x * x * (np.float32(3.0) - np.float32(2.0) * x))
-                gain = (one + lookup(u, sats, last) * keep) * (one + global_gain * keep)
+                keep = one - hue[3, j] * (one - x * x * (np.float32(3.0) - np.float32(2.0) * x))
+                gain = (one + hue[1, j] * keep) * (one + global_gain * keep)
                 gain *= one + vibrance * keep * muted * muted
-                sin_a, cos_a = _sin_cos(lookup(u, shifts, last) * keep)
+                sin_a, cos_a = _sin_cos(hue[0, j] * keep)
                 a, bb = gain * (a * cos_a - bb * sin_a), gain * (a * sin_a + bb * cos_a)
                 if with_light:
                     r2 = relative * relative
-                    factor = np.exp2(lookup(u, lights, last) * (r2 / (r2 + c0)) * keep * third)
+                    factor = fast_exp2(hue[2, j] * (r2 / (r2 + c0)) * keep * third)
                     lightness, a, bb = lightness * factor, a * factor, bb * factor
             else:
                 gain = saturation * (one + vibrance * muted * muted)
@@ -248,9 +265,9 @@ def _colour_kernel(rgb, to_lms, to_lab, from_lab, from_lms, shifts, sats, lights
             m_ = from_lab[1, 0] * lightness + from_lab[1, 1] * a + from_lab[1, 2] * bb
             s_ = from_lab[2, 0] * lightness + from_lab[2, 1] * a + from_lab[2, 2] * bb
             l_, m_, s_ = l_ * l_ * l_, m_ * m_ * m_, s_ * s_ * s_
-            row[j, 0] = from_lms[0, 0] * l_ + from_lms[0, 1] * m_ + from_lms[0, 2] * s_
-            row[j, 1] = from_lms[1, 0] * l_ + from_lms[1, 1] * m_ + from_lms[1, 2] * s_
-            row[j, 2] = from_lms[2, 0] * l_ + from_lms[2, 1] * m_ + from_lms[2, 2] * s_
+            row[3 * j] = from_lms[0, 0] * l_ + from_lms[0, 1] * m_ + from_lms[0, 2] * s_
+            row[3 * j + 1] = from_lms[1, 0] * l_ + from_lms[1, 1] * m_ + from_lms[1, 2] * s_
+            row[3 * j + 2] = from_lms[2, 0] * l_ + from_lms[2, 1] * m_ + from_lms[2, 2] * s_
     return rgb
 
 
@@ -265,7 +282,7 @@ def colour_plan(params: ColourParams) -> ColourPlan | None:
     if _changes_nothing(params):
         return None
     grid = np.linspace(0.0, 4.0, HUE_TABLE_SIZE + 1)
-    table = np.ascontiguousarray(hue_table(params, diamond_to_degrees(grid)).T, dtype=np.float32)
+    table = np.ascontiguousarray(hue_table(params, diamond_to_degrees(grid)), dtype=np.float32)
     return ColourPlan(params=params, table=table, split=_split_vector(params))
 
 

@@ -92,6 +92,7 @@ def sharpen(rgb: np.ndarray, plan: SharpenPlan) -> np.ndarray:
 
 def sharpen_fast(rgb: np.ndarray, plan: SharpenPlan) -> np.ndarray:
     """:func:`sharpen` with the per-pixel passes compiled (numba); overwrites ``rgb``."""
+    rgb = np.ascontiguousarray(rgb)  # the kernels read each row as one flat run of values
     luma = _luma(rgb, plan.luma.astype(np.float32))
     blurred = gaussian_blur(luma, plan.sigma) if plan.amount > 0 else luma
     wide = wide_blur(luma, plan.local_sigma) if plan.local_amount > 0 else luma
@@ -102,29 +103,35 @@ def sharpen_fast(rgb: np.ndarray, plan: SharpenPlan) -> np.ndarray:
 
 @njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
 def _luma(rgb, w):
-    out = np.empty(rgb.shape[:2], np.float32)
-    for i in prange(rgb.shape[0]):
-        for j in range(rgb.shape[1]):
-            out[i, j] = w[0] * rgb[i, j, 0] + w[1] * rgb[i, j, 1] + w[2] * rgb[i, j, 2]
+    height, width = rgb.shape[0], rgb.shape[1]
+    out = np.empty((height, width), np.float32)
+    for i in prange(height):
+        row = rgb[i].reshape(-1)  # a flat view: the channels at a constant stride, which LLVM vectorises
+        for j in range(width):
+            out[i, j] = w[0] * row[3 * j] + w[1] * row[3 * j + 1] + w[2] * row[3 * j + 2]
     return out
 
 
 @njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
 def _add_detail(rgb, luma, blurred, wide, amount, threshold2, local):
     zero, one = np.float32(0.0), np.float32(1.0)
-    for i in prange(rgb.shape[0]):
-        for j in range(rgb.shape[1]):
-            y = luma[i, j]
-            add = zero
-            if amount > zero:
-                d = y - blurred[i, j]
+    height, width = rgb.shape[0], rgb.shape[1]
+    for i in prange(height):
+        row = rgb[i].reshape(-1)  # a flat view: the channels at a constant stride, which LLVM vectorises
+        add = np.zeros(width, np.float32)
+        if amount > zero:
+            for j in range(width):
+                d = luma[i, j] - blurred[i, j]
                 if threshold2 > zero:
                     d = d * d * d / (d * d + threshold2 + np.float32(1e-30))
-                add += amount * d
-            if local > zero:
-                add += local * np.float32(4.0) * y * (one - y) * (y - wide[i, j])
+                add[j] += amount * d
+        if local > zero:
+            for j in range(width):
+                y = luma[i, j]
+                add[j] += local * np.float32(4.0) * y * (one - y) * (y - wide[i, j])
+        for j in range(width):
             for c in range(3):
-                rgb[i, j, c] = min(max(rgb[i, j, c] + add, zero), one)
+                row[3 * j + c] = min(max(row[3 * j + c] + add[j], zero), one)
     return rgb
 
 

@@ -24,9 +24,9 @@ Applied per channel the curve desaturates highlights towards white as film does;
 blends towards the ratio-preserving version (curve applied to max(R, G, B)).
 
 Two schedules of one algorithm: :func:`display_transform` is plain numpy and evaluates the curve exactly;
-the stage runs :func:`display_transform_fast`, one numba pass that reads the curve and the OETF from 1-D
-tables (the curve on a log grid of 256 knots per octave indexed by the float's bits, the OETF on a linear grid
-of [0, 1]).
+the stage runs :func:`display_transform_fast`, one numba pass that reads the curve from a 1-D table (a log grid
+of 256 knots per octave indexed by the float's bits) and evaluates the OETF in float32 with polynomial log2 and
+exp2 (Cephes), which vectorise where table reads do not.
 tests/stages/test_tone.py checks that they agree.
 
 References
@@ -37,13 +37,13 @@ References
 - darktable ``src/iop/sigmoid.c`` (per-channel sigmoid with hue preservation), 2022.
 - F. N. Fritsch, R. E. Carlson, "Monotone piecewise cubic interpolation", SIAM J. Numer. Anal. 17(2), 1980.
 - IEC 61966-2-1:1999 (sRGB transfer function).
+- S. L. Moshier, Cephes Math Library, ``logf.c`` and ``exp2f.c`` (the fast path's log2 and exp2).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import pairwise
 
 import numpy as np
@@ -58,7 +58,7 @@ from lumatune.colour.spaces import (
     matrix_rgb_to_xyz,
 )
 from lumatune.stages.params import param
-from lumatune.stages._jit import FASTMATH, log_grid, lookup, lookup_log
+from lumatune.stages._jit import FASTMATH, fast_exp2, fast_log2, log_grid, lookup_log
 from lumatune.stages.base import Frame, Stage
 
 __all__ = [
@@ -83,8 +83,6 @@ _ROLLOFF_OVERSHOOT = 0.5  # the sigmoid aims this fraction of the roll-off range
 CURVE_TABLE_OCTAVES = (-20, 4)
 """The fast path's curve table spans scene values from 2^-20 to 2^4 times the white point, 256 knots per octave
 (:func:`lumatune.stages._jit.log_grid`), with a linear piece from 0 to its first knot."""
-OETF_TABLE_SIZE = 16384
-"""Intervals of the fast path's OETF table over linear [0, 1]."""
 
 
 def _points_are_monotone(points) -> bool:
@@ -279,18 +277,19 @@ def display_transform(rgb: np.ndarray, plan: TonePlan) -> np.ndarray:
     return encode_oetf(gamut_clip(out, plan.luminance), plan.space)
 
 
-@lru_cache(maxsize=4)
-def _oetf_table(space: str) -> np.ndarray:
-
-    return encode_oetf(np.linspace(0.0, 1.0, OETF_TABLE_SIZE + 1, dtype=np.float64), space).astype(np.float32)
-
-
 def display_transform_fast(rgb: np.ndarray, plan: TonePlan) -> np.ndarray:
-    """:func:`display_transform` in one numba pass with tabulated curve and OETF; overwrites ``rgb``."""
+    """:func:`display_transform` in one numba pass; overwrites ``rgb``.
+
+    The curve is read from its table (:func:`lumatune.stages._jit.lookup_log`, 256 knots per octave); the sRGB
+    OETF is evaluated in float32 (:func:`_encode_srgb`, a vectorised loop, no table reads). The hue-preserving
+    term needs the curve at the pixel's largest channel: that is the largest of the three per-channel values
+    (the curves are monotone, and so is their linear interpolation), so each pixel reads the table three times,
+    not four; once when ``hue_preservation`` is 1.
+    """
     use_curve = plan.curve_table is not None
     table = plan.curve_table if use_curve else np.zeros(2, np.float32)
     return _display_kernel(
-        rgb,
+        np.ascontiguousarray(rgb),  # the kernel reads each row as one flat run of values
         table,
         np.int32(plan.curve_first),
         np.float32(2.0 ** -CURVE_TABLE_OCTAVES[0]),
@@ -298,33 +297,53 @@ def display_transform_fast(rgb: np.ndarray, plan: TonePlan) -> np.ndarray:
         np.float32(plan.hue_preservation),
         plan.to_output.astype(np.float32),
         plan.luminance.astype(np.float32),
-        _oetf_table(plan.space),
         use_curve,
     )
 
 
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _encode_srgb(x):
+    """The sRGB OETF of ``x`` clamped to [0, 1] (NaN: 0), in float32 with fast_log2/fast_exp2 (IEC 61966-2-1)."""
+    x = (x if x < np.float32(1.0) else np.float32(1.0)) if x > np.float32(0.0) else np.float32(0.0)
+    power = x > np.float32(0.0031308)
+    ell = fast_log2(x if power else np.float32(1.0))
+    encoded = np.float32(1.055) * fast_exp2(ell * np.float32(1.0 / 2.4)) - np.float32(0.055)
+    return encoded if power else np.float32(12.92) * x
+
+
 @njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
-def _display_kernel(rgb, curve_table, first, inv_low, inv_white, hue, m, lum, oetf_table, use_curve):
+def _display_kernel(rgb, table, first, inv_low, inv_white, hue, m, lum, use_curve):
     height, width = rgb.shape[0], rgb.shape[1]
-    n_oetf = np.float32(oetf_table.shape[0] - 1)
-    last_oetf = n_oetf - np.float32(1e-3)
     zero, one, tiny = np.float32(0.0), np.float32(1.0), np.float32(1e-9)
+    keep = one - hue
     for i in prange(height):
-        # one row at a time, into planes: each step below is a simple loop (twice as fast as one loop doing every
-        # step per interleaved pixel); the curve reads the interleaved row itself (no copy of it first)
-        row = rgb[i]
+        # one row at a time, through planes: each step is a simple loop, which LLVM vectorises (the table reads
+        # excepted: scalar loads are faster than this CPU's gathers); the OETF is one flat loop over the row
+        row = rgb[i].reshape(-1)
         p = np.empty((3, width), np.float32)
-        if use_curve:
+        for j in range(width):
+            p[0, j], p[1, j], p[2, j] = row[3 * j], row[3 * j + 1], row[3 * j + 2]
+        if use_curve and hue < one:
+            q = np.empty((3, width), np.float32)
+            for c in range(3):
+                for j in range(width):
+                    q[c, j] = lookup_log(p[c, j] * inv_white, table, first, inv_low)
             for j in range(width):
-                norm = max(max(row[j, 0], row[j, 1]), max(row[j, 2], tiny))
-                k = lookup_log(norm * inv_white, curve_table, first, inv_low) / norm
-                for c in range(3):
-                    v = row[j, c]
-                    per_channel = lookup_log(v * inv_white, curve_table, first, inv_low)
-                    p[c, j] = per_channel + hue * (v * k - per_channel)
-        else:
+                norm = max(max(p[0, j], p[1, j]), max(p[2, j], tiny))
+                ratio = hue * max(max(q[0, j], q[1, j]), q[2, j]) / norm  # the curve at norm, over norm
+                p[0, j] = keep * q[0, j] + ratio * p[0, j]
+                p[1, j] = keep * q[1, j] + ratio * p[1, j]
+                p[2, j] = keep * q[2, j] + ratio * p[2, j]
+        elif use_curve:  # fully hue-preserving: only the curve at norm (one table read per pixel)
+            q = np.empty((1, width), np.float32)
             for j in range(width):
-                p[0, j], p[1, j], p[2, j] = row[j, 0], row[j, 1], row[j, 2]
+                q[0, j] = max(max(p[0, j], p[1, j]), max(p[2, j], tiny))
+            for j in range(width):
+                q[0, j] = lookup_log(q[0, j] * inv_white, table, first, inv_low) / q[0, j]
+            for j in range(width):
+                p[0, j] *= q[0, j]
+                p[1, j] *= q[0, j]
+                p[2, j] *= q[0, j]
         for j in range(width):
             r, g, b = p[0, j], p[1, j], p[2, j]
             x = m[0, 0] * r + m[0, 1] * g + m[0, 2] * b
@@ -333,13 +352,11 @@ def _display_kernel(rgb, curve_table, first, inv_low, inv_white, hue, m, lum, oe
             low = min(x, min(y, z))
             luma = max(lum[0] * x + lum[1] * y + lum[2] * z, zero)
             t = luma / max(luma - low, tiny) if low < zero else one  # gamut clip towards the pixel's luminance
-            p[0, j] = (luma + (x - luma) * t) * n_oetf
-            p[1, j] = (luma + (y - luma) * t) * n_oetf
-            p[2, j] = (luma + (z - luma) * t) * n_oetf
-        for j in range(width):
-            row[j, 0] = lookup(p[0, j], oetf_table, last_oetf)
-            row[j, 1] = lookup(p[1, j], oetf_table, last_oetf)
-            row[j, 2] = lookup(p[2, j], oetf_table, last_oetf)
+            row[3 * j] = luma + (x - luma) * t
+            row[3 * j + 1] = luma + (y - luma) * t
+            row[3 * j + 2] = luma + (z - luma) * t
+        for j in range(3 * width):
+            row[j] = _encode_srgb(row[j])
     return rgb
 
 
