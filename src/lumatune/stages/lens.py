@@ -32,6 +32,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import numba
 from numba import njit, prange
 
 from lumatune.raw.opcodes import (
@@ -623,18 +624,51 @@ def _column_span(maps, p, j, ga, fa, gb, fb):
     return low, high
 
 
-# The two loops below compile without fast-math: a pixel's value must not depend on whether it falls in the
-# vectorised body or the scalar remainder of a loop (bands start their runs elsewhere than the whole image).
+@njit(inline="always", fastmath=FASTMATH)
+def _cell_rows(maps, p, ga, fa, gb, fb, first_row, n, r_lo, r_hi):
+    """Per map cell (columns j, j + 1): the band's first and last source row that its pixels read between the
+    output rows at (ga, fa) and (gb, fb) (:func:`_column_span`, widened by the kernel's reach and one row)."""
+    low, high = _column_span(maps, p, 0, ga, fa, gb, fb)
+    for j in range(maps.shape[3] - 1):
+        low1, high1 = _column_span(maps, p, j + 1, ga, fa, gb, fb)
+        r_lo[j] = max(int(_clamped(min(low, low1) - first_row, n - 1.0)) - 2, 0)
+        r_hi[j] = min(int(_clamped(max(high, high1) - first_row, n - 1.0)) + 3, n - 1)
+        low, high = low1, high1
+
+
+@njit(fastmath=FASTMATH)
+def _scratch_rows(maps, g_first, step, lo, hi, first_row, chunk, n):
+    """The most source rows pass 1 makes for one chunk of :func:`_separable_rows`."""
+    inv = 1.0 / step
+    r_lo, r_hi = np.empty(maps.shape[3] - 1, np.int64), np.empty(maps.shape[3] - 1, np.int64)
+    most = 1
+    for a in range(lo, hi, chunk):
+        b = min(a + chunk, hi)
+        ga, gb = (a + first_row) // step - g_first, (b - 1 + first_row) // step - g_first
+        fa = (a + first_row - (ga + g_first) * step) * inv
+        fb = (b - 1 + first_row - (gb + g_first) * step) * inv
+        for p in range(maps.shape[0]):
+            _cell_rows(maps, p, ga, fa, gb, fb, first_row, n, r_lo, r_hi)
+            most = max(most, r_hi.max() - r_lo.min() + 1)
+    return most
+
+
+# The loops below index with unsigned integers and offsets into whole (flat) arrays: numba wraps no negative
+# index then, and makes no array views (whose reference counts cost more than a short run's arithmetic), so
+# LLVM vectorises them. They and the kernel compile without fast-math: a pixel's value must not depend on
+# whether it falls in a loop's vectorised body or its scalar remainder (bands start their runs elsewhere than
+# the whole image).
 
 
 @njit(inline="always")
-def _keys_line(pos, gains, shift, high, w0, w1, w2, w3, index, x0, x1):
-    """Per pixel x0...x1 - 1: the position ``pos + shift`` clamped to [0, high] (NaN: 0), its integer part and
-    Keys' four weights (a = -0.5) of its fraction times the gain (float32)."""
+def _keys_line(pos, gains, shift, high, w0, w1, w2, w3, index, x0, n):
+    """Per pixel x0...x0 + n - 1: the position ``pos + shift`` clamped to [0, high] (NaN: 0), its integer part
+    and Keys' four weights (a = -0.5) of its fraction times the gain (float32)."""
     f32 = np.float32
-    for x in range(x0, x1):
-        s = pos[x] + shift
-        s = min(s, high) if s > 0.0 else 0.0
+    for k in range(n):
+        x = x0 + k
+        s = min(max(pos[x] + shift, 0.0), high)
+        s = s if s == s else 0.0
         i = int(s)
         t = f32(s - i)
         g = gains[x]
@@ -646,23 +680,35 @@ def _keys_line(pos, gains, shift, high, w0, w1, w2, w3, index, x0, x1):
 
 
 @njit(inline="always")
-def _taps(o, t0, t1, t2, t3, w0, w1, w2, w3, n, channels, c0, c1):
-    """o[x, c] = sum_k w_k[x] t_k[x, c] for pixels x < n and channels c0...c1 - 1 of ``channels`` interleaved
-    (the three of RGB written out: the loop LLVM vectorises)."""
+def _taps(o, at, a, a0, a1, a2, a3, w0, w1, w2, w3, x0, n, channels, c0, c1):
+    """o[at + x * channels + c] = sum_k w_k[x0 + x] a[a_k + x * channels + c] for pixels x < n and channels
+    c0...c1 - 1 (the three of RGB written out)."""
+    u = np.uint64
     if channels == 3 and c0 == 0 and c1 == 3:
-        for x in range(n):
-            q = 3 * x
-            o[q] = w0[x] * t0[q] + w1[x] * t1[q] + w2[x] * t2[q] + w3[x] * t3[q]
-            o[q + 1] = w0[x] * t0[q + 1] + w1[x] * t1[q + 1] + w2[x] * t2[q + 1] + w3[x] * t3[q + 1]
-            o[q + 2] = w0[x] * t0[q + 2] + w1[x] * t1[q + 2] + w2[x] * t2[q + 2] + w3[x] * t3[q + 2]
+        for k in range(n):
+            x, q = x0 + k, u(3) * k
+            for c in range(3):
+                o[at + q + u(c)] = (w0[x] * a[a0 + q + u(c)] + w1[x] * a[a1 + q + u(c)] + w2[x] * a[a2 + q + u(c)]
+                                    + w3[x] * a[a3 + q + u(c)])
         return
-    for x in range(n):
+    for k in range(n):
+        x = x0 + k
         for c in range(c0, c1):
-            q = x * channels + c
-            o[q] = w0[x] * t0[q] + w1[x] * t1[q] + w2[x] * t2[q] + w3[x] * t3[q]
+            q = k * u(channels) + u(c)
+            o[at + q] = w0[x] * a[a0 + q] + w1[x] * a[a1 + q] + w2[x] * a[a2 + q] + w3[x] * a[a3 + q]
 
 
-@njit(inline="always", fastmath=FASTMATH)
+_VECTOR = 16
+"""Pixels of the longest vector the loops of :func:`_taps` run on (AVX-512: 16 float32)."""
+
+
+@njit(inline="always")
+def _whole_vectors(n):
+    """``n`` rounded up to whole vectors (:data:`_VECTOR`): a loop of that many pixels has no scalar remainder."""
+    return (n + _VECTOR - 1) // _VECTOR * _VECTOR
+
+
+@njit(inline="always")
 def _run_end(index, x, x1, offset):
     """One past the last pixel from ``x`` (before ``x1``) whose index less ``offset`` times its own is the same."""
     value = index[x] - offset * x
@@ -673,110 +719,115 @@ def _run_end(index, x, x1, offset):
 
 
 @njit(inline="always")
-def _horizontal(line, trow, index, w0, w1, w2, w3, x0, x1, width, channels, c0, c1):
-    """Pass 1 on one source row, pixels x0...x1 - 1 (weights and columns made): runs of pixels whose taps move
-    with them read the row through shifted views; at the image's edges each tap is clamped."""
+def _horizontal(src, row, tmp, at, index, w0, w1, w2, w3, x0, x1, width, channels, c0, c1):
+    """Pass 1 on source row ``src[row:]`` (flat) into ``tmp[at:]``, pixels x0...x1 - 1 (weights and columns
+    made): a run of pixels whose taps move with them is one vectorised loop; at the image's edges each tap is
+    clamped."""
+    u = np.uint64
     x = x0
     while x < x1:
         end = _run_end(index, x, x1, 1)
         first = index[x] - 1
         if first >= 0 and index[end - 1] + 2 <= width - 1:
-            q = first * channels
-            m = x * channels
-            _taps(trow[m:], line[q:], line[q + channels :], line[q + 2 * channels :], line[q + 3 * channels :],
-                  w0[x:], w1[x:], w2[x:], w3[x:], end - x, channels, c0, c1)
+            # whole vectors: the pixels past the run are written again by the next run (or are not read)
+            count = min(_whole_vectors(end - x), width - x, width - 3 - first)
+            q = row + first * channels
+            _taps(tmp, u(at + x * channels), src, u(q), u(q + channels), u(q + 2 * channels), u(q + 3 * channels),
+                  w0, w1, w2, w3, u(x), u(count), channels, c0, c1)
         else:
             for z in range(x, end):
                 i = index[z]
-                q0, q1 = max(i - 1, 0) * channels, i * channels
-                q2, q3 = min(i + 1, width - 1) * channels, min(i + 2, width - 1) * channels
+                q0, q1 = row + max(i - 1, 0) * channels, row + i * channels
+                q2, q3 = row + min(i + 1, width - 1) * channels, row + min(i + 2, width - 1) * channels
                 for c in range(c0, c1):
-                    trow[z * channels + c] = (w0[z] * line[q0 + c] + w1[z] * line[q1 + c] + w2[z] * line[q2 + c]
-                                              + w3[z] * line[q3 + c])
+                    tmp[at + z * channels + c] = (w0[z] * src[q0 + c] + w1[z] * src[q1 + c] + w2[z] * src[q2 + c]
+                                                  + w3[z] * src[q3 + c])
         x = end
 
 
+@njit(inline="always")
+def _cell_line(pos, x0, n, start, slope):
+    """pos[x0 + k] = start + k slope for k < n (a map cell's positions along a row)."""
+    for k in range(n):
+        pos[x0 + k] = start + k * slope
+
+
 @njit(parallel=True, nogil=True, cache=True)
-def _separable_rows(src, out, maps, g_first, step, lo, hi, first_row, chunk, spare):
+def _separable_rows(src, out, maps, g_first, step, lo, hi, first_row, chunk, spare, workers):
     """Output rows ``lo...hi - 1`` of a band from ``first_row`` (maps of :func:`_coarse_maps` from the whole
     image's grid row ``g_first``): pass 1 reads each source row along the curve of each output column, pass 2
-    reads each output column along its curve (Catmull & Smith); ``chunk`` output rows at a time."""
+    reads each output column along its curve (Catmull & Smith); ``chunk`` output rows at a time, ``workers``
+    threads."""
     n, width, channels = src.shape
     planes, grid_h, grid_w = maps.shape[0], maps.shape[2], maps.shape[3]
-    flat = src.reshape(n, width * channels)
-    oflat = out.reshape(n, width * channels)
+    line = width * channels
+    flat, oflat = src.reshape(-1), out.reshape(-1)
     inv = 1.0 / step
-    for k in prange((hi - lo + chunk - 1) // chunk):
-        a, b = lo + k * chunk, min(lo + k * chunk + chunk, hi)
-        ga = (a + first_row) // step - g_first
-        gb = (b - 1 + first_row) // step - g_first
-        fa = (a + first_row - (ga + g_first) * step) * inv
-        fb = (b - 1 + first_row - (gb + g_first) * step) * inv
-        r_lo = np.empty(grid_w - 1, np.int64)
-        r_hi = np.empty(grid_w - 1, np.int64)
-        ucol = np.empty(grid_w)
-        knot = np.empty(grid_w, np.int64)
-        pos = np.empty(width)
-        gains = np.ones(width, np.float32)
-        index = np.empty(width, np.int64)
+    u = np.uint64
+    count = (hi - lo + chunk - 1) // chunk
+    workers = min(workers, count)
+    rows = _scratch_rows(maps, g_first, step, lo, hi, first_row, chunk, n)
+    for worker in prange(workers):
+        r_lo, r_hi = np.empty(grid_w - 1, np.int64), np.empty(grid_w - 1, np.int64)
+        ucol, knot = np.empty(grid_w), np.empty(grid_w, np.int64)
+        pos, gains, index = np.empty(width), np.ones(width, np.float32), np.empty(width, np.int64)
         w0, w1 = np.empty(width, np.float32), np.empty(width, np.float32)
         w2, w3 = np.empty(width, np.float32), np.empty(width, np.float32)
-        for p in range(planes):
-            c0, c1 = (0, channels) if planes == 1 else (p, p + 1)
-            low, high = _column_span(maps, p, 0, ga, fa, gb, fb)
-            for j in range(grid_w - 1):
-                low1, high1 = _column_span(maps, p, j + 1, ga, fa, gb, fb)
-                r_lo[j] = max(int(_clamped(min(low, low1) - first_row, n - 1.0)) - 2, 0)
-                r_hi[j] = min(int(_clamped(max(high, high1) - first_row, n - 1.0)) + 3, n - 1)
-                low, high = low1, high1
-            base, top = r_lo.min(), r_hi.max()
-            tmp = np.empty((top - base + 1, width * channels), np.float32)
-            knot[:] = max(ga - spare, 0)
-            gains[:] = 1.0
-            for r in range(base, top + 1):
-                needed = False
-                for j in range(grid_w):
-                    cell = j < grid_w - 1 and r_lo[j] <= r <= r_hi[j]
-                    if cell or needed:
-                        ucol[j], knot[j] = _crossing(maps, p, j, r + first_row, knot[j], grid_h)
-                    needed = cell
-                stretch = -1
-                for j in range(grid_w):
-                    if j < grid_w - 1 and r_lo[j] <= r <= r_hi[j]:
-                        x0, x1 = j * step, min(j * step + step, width)
-                        du = (ucol[j + 1] - ucol[j]) * inv
-                        for x in range(x0, x1):
-                            pos[x] = ucol[j] + (x - x0) * du
-                        stretch = x0 if stretch < 0 else stretch
-                    elif stretch >= 0:
-                        x1 = min(j * step, width)
-                        _keys_line(pos, gains, 0.0, width - 1.0, w0, w1, w2, w3, index, stretch, x1)
-                        _horizontal(flat[r], tmp[r - base], index, w0, w1, w2, w3, stretch, x1, width, channels,
-                                    c0, c1)
-                        stretch = -1
-            for i in range(a, b):
-                gi = (i + first_row) // step - g_first
-                fy = (i + first_row - (gi + g_first) * step) * inv
-                for gj in range(grid_w - 1):
-                    y = maps[p, 1, gi, gj] * (1.0 - fy) + maps[p, 1, gi + 1, gj] * fy
-                    gain = maps[p, 2, gi, gj] * (1.0 - fy) + maps[p, 2, gi + 1, gj] * fy
-                    step_y = ((maps[p, 1, gi, gj + 1] * (1.0 - fy) + maps[p, 1, gi + 1, gj + 1] * fy) - y) * inv
-                    step_g = ((maps[p, 2, gi, gj + 1] * (1.0 - fy) + maps[p, 2, gi + 1, gj + 1] * fy) - gain) * inv
-                    x0 = gj * step
-                    for x in range(x0, min(x0 + step, width)):
-                        pos[x] = y + (x - x0) * step_y
-                        gains[x] = gain + (x - x0) * step_g
-                _keys_line(pos, gains, float(-first_row), n - 1.0, w0, w1, w2, w3, index, 0, width)
-                x = 0
-                while x < width:
-                    end = _run_end(index, x, width, 0)
-                    iv = index[x]
-                    r0, r1 = max(iv - 1, 0) - base, iv - base
-                    r2, r3 = min(iv + 1, n - 1) - base, min(iv + 2, n - 1) - base
-                    m = x * channels
-                    _taps(oflat[i, m:], tmp[r0, m:], tmp[r1, m:], tmp[r2, m:], tmp[r3, m:], w0[x:], w1[x:], w2[x:],
-                          w3[x:], end - x, channels, c0, c1)
-                    x = end
+        tmp = np.empty(rows * line, np.float32)  # pass 1's rows, reused chunk to chunk
+        for k in range(worker, count, workers):
+            a, b = lo + k * chunk, min(lo + k * chunk + chunk, hi)
+            ga = (a + first_row) // step - g_first
+            gb = (b - 1 + first_row) // step - g_first
+            fa = (a + first_row - (ga + g_first) * step) * inv
+            fb = (b - 1 + first_row - (gb + g_first) * step) * inv
+            for p in range(planes):
+                c0, c1 = (0, channels) if planes == 1 else (p, p + 1)
+                _cell_rows(maps, p, ga, fa, gb, fb, first_row, n, r_lo, r_hi)
+                base, top = r_lo.min(), r_hi.max()
+                knot[:] = max(ga - spare, 0)
+                gains[:] = 1.0
+                for r in range(base, top + 1):  # pass 1
+                    needed = False
+                    for j in range(grid_w):
+                        cell = j < grid_w - 1 and r_lo[j] <= r <= r_hi[j]
+                        if cell or needed:
+                            ucol[j], knot[j] = _crossing(maps, p, j, r + first_row, knot[j], grid_h)
+                        needed = cell
+                    stretch = -1
+                    for j in range(grid_w):
+                        if j < grid_w - 1 and r_lo[j] <= r <= r_hi[j]:
+                            x0 = j * step
+                            _cell_line(pos, u(x0), u(min(step, width - x0)), ucol[j], (ucol[j + 1] - ucol[j]) * inv)
+                            stretch = x0 if stretch < 0 else stretch
+                        elif stretch >= 0:
+                            x1 = min(j * step, width)
+                            _keys_line(pos, gains, 0.0, width - 1.0, w0, w1, w2, w3, index, u(stretch),
+                                       u(x1 - stretch))
+                            _horizontal(flat, r * line, tmp, (r - base) * line, index, w0, w1, w2, w3, stretch, x1,
+                                        width, channels, c0, c1)
+                            stretch = -1
+                for i in range(a, b):  # pass 2
+                    gi = (i + first_row) // step - g_first
+                    fy = (i + first_row - (gi + g_first) * step) * inv
+                    for gj in range(grid_w - 1):
+                        y = maps[p, 1, gi, gj] * (1.0 - fy) + maps[p, 1, gi + 1, gj] * fy
+                        gain = maps[p, 2, gi, gj] * (1.0 - fy) + maps[p, 2, gi + 1, gj] * fy
+                        y1 = maps[p, 1, gi, gj + 1] * (1.0 - fy) + maps[p, 1, gi + 1, gj + 1] * fy
+                        gain1 = maps[p, 2, gi, gj + 1] * (1.0 - fy) + maps[p, 2, gi + 1, gj + 1] * fy
+                        x0 = gj * step
+                        _cell_line(pos, u(x0), u(min(step, width - x0)), y, (y1 - y) * inv)
+                        _cell_line(gains, u(x0), u(min(step, width - x0)), gain, (gain1 - gain) * inv)
+                    _keys_line(pos, gains, float(-first_row), n - 1.0, w0, w1, w2, w3, index, u(0), u(width))
+                    x = 0
+                    while x < width:
+                        end = _run_end(index, x, width, 0)
+                        iv, m = index[x], x * channels
+                        count = min(_whole_vectors(end - x), width - x) if end < width else end - x
+                        _taps(oflat, u(i * line + m), tmp, u((max(iv - 1, 0) - base) * line + m),
+                              u((iv - base) * line + m), u((min(iv + 1, n - 1) - base) * line + m),
+                              u((min(iv + 2, n - 1) - base) * line + m), w0, w1, w2, w3, u(x), u(count), channels,
+                              c0, c1)
+                        x = end
     return out
 
 
@@ -826,7 +877,8 @@ def apply_lens_band(rows: np.ndarray, plan: LensPlan, first_row: int) -> np.ndar
         g0 = max((first_row + lo) // step - spare, 0)
         g1 = min((first_row + hi - 1) // step + 2 + spare, (plan.size[0] - 1) // step + 2)
         maps = _band_maps(plan, width, g0, g1)
-        return _separable_rows(rows, out, maps, g0, step, lo, hi, int(first_row), SEPARABLE_CHUNK, spare)
+        return _separable_rows(rows, out, maps, g0, step, lo, hi, int(first_row), SEPARABLE_CHUNK, spare,
+                               numba.get_num_threads())
     maps = _coarse_maps(
         plan.program, plan.grids, 1 if plan.shared else _PLANES, float(plan.origin[0]), float(plan.origin[1]),
         float(plan.pixel[0]), float(plan.pixel[1]), float(plan.centre[0]), float(plan.centre[1]), float(plan.scale),
