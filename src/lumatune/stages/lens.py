@@ -857,7 +857,7 @@ def band_rows_needed(plan: LensPlan, n: int, first_row: int) -> tuple[int, int]:
 
 
 SEPARABLE_CHUNK = 64
-"""Output rows the two-pass warp makes at a time (one thread's intermediate rows stay in its caches)."""
+"""Output rows the two-pass warp makes at a time, per thread (pass 1's rows for them: ~70 x width)."""
 
 
 def _band_maps(plan: LensPlan, width: int, g0: int, g1: int) -> np.ndarray:
@@ -884,8 +884,8 @@ def apply_lens_band(rows: np.ndarray, plan: LensPlan, first_row: int) -> np.ndar
     if plan.separable:
         if hi <= lo:
             return out
-        # grid rows around the band's, enough for the source rows read from it (the warp moves rows by < 2 rows
-        # per grid row more than the identity: checked by the plan)
+        # grid rows around the band's: every source row pass 1 makes lies between two of them (rows advance by
+        # at least half a row per output row, and by at most half a row per column: _is_separable)
         spare = 2 + 8 // step
         g0 = max((first_row + lo) // step - spare, 0)
         g1 = min((first_row + hi - 1) // step + 2 + spare, (plan.size[0] - 1) // step + 2)
