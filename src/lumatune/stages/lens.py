@@ -330,8 +330,8 @@ def _source_pixels(plan: LensPlan, plane: int, rows, columns):
 
 
 _NEWTON_STEPS = 8
-"""Newton steps for where an output column crosses a source row (the warps are near the identity: each step
-squares the error, 8 reach float64 rounding)."""
+"""Newton steps (slope by a 1e-3-row difference) for where an output column crosses a source row: the warps
+are near the identity, so a few steps reach float64 rounding; 8 leave a margin."""
 
 
 def _crossings(plan: LensPlan, plane: int, first_row: int, n: int, width: int) -> np.ndarray:
@@ -602,8 +602,6 @@ def resample_by_maps(src, out, maps, step):
     return _resample_rows(src, out, maps, step, 0, src.shape[0], 0)
 
 
-
-
 @njit(inline="always", fastmath=FASTMATH)
 def _crossing(maps, p, j, row, g, g_end):
     """Where output column ``j`` of the maps crosses source ``row``: its source column, the map being piecewise
@@ -640,7 +638,7 @@ def _cell_rows(maps, p, ga, fa, gb, fb, first_row, n, r_lo, r_hi):
         low, high = low1, high1
 
 
-@njit(fastmath=FASTMATH)
+@njit(cache=True)  # the kernel's flags: the same rows, float for float
 def _scratch_rows(maps, g_first, step, lo, hi, first_row, chunk, n):
     """The most source rows pass 1 makes for one chunk of :func:`_separable_rows`."""
     inv = 1.0 / step
