@@ -284,8 +284,8 @@ def test_two_passes_agree_with_the_2d_kernel(tmp_path, case):
         assert np.max(difference[..., plane][inside]) <= SEPARABLE_VS_2D
 
 
-def test_a_warp_that_folds_columns_is_resampled_in_2d(tmp_path):
-    # source radius r - 0.6 r^3: it advances by under half a pixel per pixel beyond r = 0.41
+def test_a_warp_too_strong_for_two_passes_keeps_the_2d_kernel(tmp_path):
+    # source radius r - 0.6 r^3: it advances by under half a pixel per pixel beyond r = 0.53 (1 - 1.8 r^2 < 0.5)
     strong = WarpRectilinear(np.array([[1.0, -0.6, 0.0, 0.0]]), np.zeros((1, 2)), (0.5, 0.5))
     plan = lens_plan(LensParams(), _frame(tmp_path, [strong]), (HEIGHT, WIDTH, 3))
     assert not plan.separable
