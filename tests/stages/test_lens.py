@@ -35,12 +35,25 @@ WIDTH, HEIGHT = 96, 72
 
 SPEC_AGREEMENT = 1e-4
 """Largest difference between the stage (bicubic resampling of the sampled image) and the analytic image read at
-the specification's source position, on an image of amplitude 0.3 varying over ~40 px (measured: 1.7e-5; the
-margin covers other platforms' float32 rounding of the sampled image)."""
+the specification's source position, on an image of amplitude 0.3 varying over ~40 px (measured: 1.9e-5 with
+the 2-D kernel; 6.1e-5 in two passes, WarpRectilinear2, whose valid radius kinks the map, 2.5e-5 the others;
+the margin covers other platforms' float32 rounding of the sampled image)."""
 
 TWINS = 1e-6
 """Plain (float64 numpy) against compiled twin (float64 positions, float32 pixels, fast-math) with the program
-walked at every pixel, as on images under 512 px (measured: 1.2e-7)."""
+walked at every pixel, as on images under 512 px, resampling with the 2-D kernel (measured: 1.2e-7)."""
+
+TWINS_SEPARABLE = 1e-4
+"""The same in two 1-D passes: the compiled twin finds where a column crosses each source row between the
+program's values on the pixel rows (linearly), the plain twin by Newton's method on the program; on these
+strongly bent 96 x 72 images that moves the crossing by up to ~1e-3 px (measured: 1.8e-5, 6.8e-5 where
+WarpRectilinear2's valid radius puts a kink in the map)."""
+
+SEPARABLE_VS_2D = 1e-4
+"""The plain twins, two 1-D passes against the 2-D kernel (both Keys bicubic at the same positions), where the
+source lies :data:`EDGE_PX` inside the image (measured: 5.6e-5, WarpRectilinear2, its map kinked at the valid
+radius; 6e-6 for the others; at the edges the passes clamp along the column's curve, the 2-D kernel at the
+clamped position)."""
 
 COARSE_MAP = 2e-3
 """The compiled twin with positions interpolated from a grid every 2 px against the plain twin, on the 96 x 72
@@ -217,12 +230,16 @@ def test_each_opcode_form_follows_the_specification(tmp_path, case):
     assert any("applied" in note for note in frame.notes)
 
 
+@pytest.mark.parametrize("separable", [True, False])
 @pytest.mark.parametrize("case", list(CASES))
-def test_plain_and_compiled_twins_agree(tmp_path, case):
+def test_plain_and_compiled_twins_agree(tmp_path, case, separable):
     frame = _frame(tmp_path, CASES[case])
     plan = lens_plan(LensParams(), frame, (HEIGHT, WIDTH, 3))
+    assert plan.separable
+    plan = dataclasses.replace(plan, separable=separable)
     image = _image()
-    np.testing.assert_allclose(apply_lens_fast(image.copy(), plan), apply_lens(image, plan), atol=TWINS)
+    atol = TWINS_SEPARABLE if separable else TWINS
+    np.testing.assert_allclose(apply_lens_fast(image.copy(), plan), apply_lens(image, plan), atol=atol)
     coarse = dataclasses.replace(plan, step=2)
     tolerance = COARSE_GAIN_MAP if "GainMap" in case else COARSE_MAP
     np.testing.assert_allclose(apply_lens_fast(image.copy(), coarse), apply_lens(image, plan), atol=tolerance)
@@ -239,12 +256,13 @@ def test_bands_give_the_whole_image_rows(tmp_path):
         np.testing.assert_array_equal(band[start - first : stop - first], whole[start:stop])
 
 
+@pytest.mark.parametrize("separable", [True, False])
 @pytest.mark.parametrize("case", ["WarpRectilinear, 3 planes, tangential", "WarpFisheye"])
-def test_bands_of_the_per_row_reach_give_the_whole_image_rows(tmp_path, case):
+def test_bands_of_the_per_row_reach_give_the_whole_image_rows(tmp_path, case, separable):
     # 520 rows: a coarse grid step of 2, so bands starting on odd rows test its anchoring on the whole image
     frame = _frame(tmp_path, CASES[case])
     shape = (520, 600, 3)
-    plan = lens_plan(LensParams(), frame, shape)
+    plan = dataclasses.replace(lens_plan(LensParams(), frame, shape), separable=separable)
     assert plan.step == 2
     image = np.random.default_rng(1).random(shape, dtype=np.float32)
     whole = apply_lens_fast(image.copy(), plan)
@@ -254,6 +272,26 @@ def test_bands_of_the_per_row_reach_give_the_whole_image_rows(tmp_path, case):
         first, last = max(min(first, start), 0), min(max(last, stop), shape[0])  # as the pipeline's bands do
         band = apply_lens_band(image[first:last].copy(), plan, first)
         np.testing.assert_array_equal(band[start - first : stop - first], whole[start:stop])
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_two_passes_agree_with_the_2d_kernel(tmp_path, case):
+    frame = _frame(tmp_path, CASES[case])
+    plan = lens_plan(LensParams(border="keep"), frame, (HEIGHT, WIDTH, 3))
+    image = _image()
+    difference = np.abs(apply_lens(image, plan) - apply_lens(image, dataclasses.replace(plan, separable=False)))
+    for plane, (sx, sy, _) in enumerate(_spec_sources(case)):
+        inside = (sx > EDGE_PX) & (sx < WIDTH - EDGE_PX) & (sy > EDGE_PX) & (sy < HEIGHT - EDGE_PX)
+        assert np.max(difference[..., plane][inside]) <= SEPARABLE_VS_2D
+
+
+def test_a_warp_too_strong_for_two_passes_keeps_the_2d_kernel(tmp_path):
+    # source radius r - 0.6 r^3: it advances by under half a pixel per pixel beyond r = 0.53 (1 - 1.8 r^2 < 0.5)
+    strong = WarpRectilinear(np.array([[1.0, -0.6, 0.0, 0.0]]), np.zeros((1, 2)), (0.5, 0.5))
+    plan = lens_plan(LensParams(), _frame(tmp_path, [strong]), (HEIGHT, WIDTH, 3))
+    assert not plan.separable
+    image = _image()
+    np.testing.assert_allclose(apply_lens_fast(image.copy(), plan), apply_lens(image, plan), atol=TWINS)
 
 
 def test_fill_scale_shows_no_pixel_from_outside_the_raw(tmp_path):

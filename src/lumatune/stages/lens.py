@@ -10,7 +10,10 @@ All of them become one small *program*: per opcode and colour plane a row of num
 coefficients). For each output pixel and plane the program is walked from the last opcode to the first: a warp
 moves the position to where its input pixel lies, a vignette multiplies the gain by its value there. The input
 is then read there with Keys' bicubic kernel (a = -0.5), clamped to the image as the DNG SDK does, and
-multiplied by the gain: several warps compose exactly, with one resampling.
+multiplied by the gain: several warps compose exactly, with one resampling. For lens warps (every output column
+a curve that crosses each source row once) the kernel is applied in two 1-D passes, as Catmull and Smith
+resample: each source row is read where the output columns' curves cross it, then each output column along its
+curve, 4 + 4 taps per pixel instead of 4 x 4; other warps are read with the 2-D kernel.
 
 Coordinates are those of the DNG specification: the image (the active area) has its corners at (0, 0) and
 (W, H), pixel centres at half-integers; ``m`` is the distance from the optical centre to the farthest corner.
@@ -23,6 +26,7 @@ References
     (2), FixVignetteRadial (3), WarpRectilinear2 (14); where OpcodeList1/2/3 apply.
 -   Adobe DNG SDK 1.6, ``dng_lens_correction.cpp`` (source position clamped to the image; bicubic resampling).
 -   R. Keys, "Cubic convolution interpolation for digital image processing", IEEE Trans. ASSP 29(6), 1981.
+-   E. Catmull, A. R. Smith, "3-D transformations of images in scanline order", SIGGRAPH 1980 (two-pass warps).
 -   lensfun, ``lensfun.h`` (distortion, TCA and vignetting models; order vignetting, TCA, distortion).
 """
 
@@ -32,6 +36,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import numba
 from numba import njit, prange
 
 from lumatune.raw.opcodes import (
@@ -67,6 +72,7 @@ __all__ = [
     "lens_report",
     "opcode_rows",
     "resample_by_maps",
+    "separable_read",
     "source_positions",
 ]
 
@@ -137,6 +143,8 @@ class LensPlan:
     grids : the gains of the program's GainMap rows, one flat float64 array.
     reach : int64 (2, height): per output row, the first and one past the last source row the warp reads
         (within ``margin``; None: ``margin`` for every row).
+    separable : resample in two 1-D passes (:func:`_separable_rows`): the warp keeps every output column a
+        curve that crosses each source row once (:func:`_is_separable`); else with the 2-D kernel.
     """
 
     program: np.ndarray
@@ -151,6 +159,7 @@ class LensPlan:
     step: int = 1
     grids: np.ndarray = field(default_factory=lambda: np.zeros(1))
     reach: np.ndarray | None = None
+    separable: bool = False
 
 
 # --- program rows ------------------------------------------------------------------------------------------
@@ -311,27 +320,75 @@ def bicubic_read(channel: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndar
     return out
 
 
+def _source_pixels(plan: LensPlan, plane: int, rows, columns):
+    """Source (column, row) in whole-image pixel indices, unclamped, and the gain of output pixels (rows, columns)."""
+    x, y = _output_positions((plan.origin, plan.pixel), rows, columns)
+    x = plan.centre[0] + (x - plan.centre[0]) * plan.scale
+    y = plan.centre[1] + (y - plan.centre[1]) * plan.scale
+    sx, sy, gain = source_positions(plan.program, plane, x, y, plan.grids)
+    return (sx - plan.origin[0]) / plan.pixel[0] - 0.5, (sy - plan.origin[1]) / plan.pixel[1] - 0.5, gain
+
+
+_NEWTON_STEPS = 8
+"""Newton steps (slope by a 1e-3-row difference) for where an output column crosses a source row: the warps
+are near the identity, so a few steps reach float64 rounding; 8 leave a margin."""
+
+
+def _crossings(plan: LensPlan, plane: int, first_row: int, n: int, width: int) -> np.ndarray:
+    """(n, width): the source column at which output column j's curve (its pixels' source positions) crosses
+    source row ``first_row + r``: Newton's method on the output row, the program walked exactly."""
+    columns = np.arange(width, dtype=np.float64)[None, :]
+    target = np.arange(first_row, first_row + n, dtype=np.float64)[:, None]
+    y = np.repeat(target, width, axis=1)
+    with np.errstate(all="ignore"):
+        for _ in range(_NEWTON_STEPS):
+            _, v, _ = _source_pixels(plan, plane, y, columns)
+            _, v1, _ = _source_pixels(plan, plane, y + 1e-3, columns)
+            y = y - (v - target) * 1e-3 / (v1 - v)
+        u, _, _ = _source_pixels(plan, plane, y, columns)
+    return u
+
+
+def _clean(v: np.ndarray, high: float) -> np.ndarray:
+    """Positions clamped to [0, high], NaN to 0 (as the compiled twin's ``_clamped``)."""
+    return np.clip(np.nan_to_num(v, nan=0.0, posinf=high, neginf=0.0), 0.0, high)
+
+
+def separable_read(channel: np.ndarray, us: np.ndarray, vs: np.ndarray) -> np.ndarray:
+    """``channel`` (n, width) resampled in two 1-D passes with Keys' kernel (Catmull & Smith 1980): row r read at
+    columns ``us[r, j]`` (clamped), then column j of that read at rows ``vs[i, j]`` (clamped)."""
+    n, width = channel.shape
+    us, vs = _clean(us, width - 1.0), _clean(vs, n - 1.0)
+    ix = np.floor(us).astype(np.int64)
+    wx = _keys_weights(us - ix)
+    r = np.arange(n)[:, None]
+    across = sum(wx[b] * channel[r, np.clip(ix + b - 1, 0, width - 1)] for b in range(4))
+    iy = np.floor(vs).astype(np.int64)
+    wy = _keys_weights(vs - iy)
+    j = np.arange(width)[None, :]
+    return sum(wy[a] * across[np.clip(iy + a - 1, 0, n - 1), j] for a in range(4))
+
+
 def apply_lens_plain_band(rows: np.ndarray, plan: LensPlan, first_row: int) -> np.ndarray:
     """:func:`apply_lens` on rows ``first_row...`` of the plan's image (reads only these rows; plain numpy)."""
     n, width = rows.shape[:2]
     i = np.arange(first_row, first_row + n, dtype=np.float64)[:, None]
     j = np.arange(width, dtype=np.float64)[None, :]
-    x, y = _output_positions((plan.origin, plan.pixel), i, j)
-    x = plan.centre[0] + (x - plan.centre[0]) * plan.scale
-    y = plan.centre[1] + (y - plan.centre[1]) * plan.scale
     out = np.empty(rows.shape, np.float32)
     for plane in range(_PLANES):
-        sx, sy, gain = source_positions(plan.program, plane, x, y, plan.grids)
-        xs = np.nan_to_num((sx - plan.origin[0]) / plan.pixel[0] - 0.5, nan=0.0, posinf=width - 1, neginf=0.0)
-        ys = np.nan_to_num((sy - plan.origin[1]) / plan.pixel[1] - 0.5 - first_row, nan=0.0, posinf=n - 1,
-                           neginf=0.0)
-        xs, ys = np.clip(xs, 0, width - 1), np.clip(ys, 0, n - 1)
-        out[..., plane] = bicubic_read(np.asarray(rows[..., plane], np.float64), xs, ys) * gain
+        xs, ys, gain = _source_pixels(plan, plane, i, j)
+        channel = np.asarray(rows[..., plane], np.float64)
+        if plan.separable:
+            read = separable_read(channel, _crossings(plan, plane, first_row, n, width), ys - first_row)
+        else:
+            read = bicubic_read(channel, _clean(xs, width - 1.0), _clean(ys - first_row, n - 1.0))
+        out[..., plane] = read * gain
     return out
 
 
 def apply_lens(rgb: np.ndarray, plan: LensPlan) -> np.ndarray:
-    """Warp and shade the (H, W, 3) linear image by the plan (plain numpy, float64 positions)."""
+    """Warp and shade the (H, W, 3) linear image by the plan (plain numpy, float64 positions): in two 1-D passes
+    for a separable plan, else with the 2-D kernel."""
     return apply_lens_plain_band(rgb, plan, 0)
 
 
@@ -545,6 +602,246 @@ def resample_by_maps(src, out, maps, step):
     return _resample_rows(src, out, maps, step, 0, src.shape[0], 0)
 
 
+@njit(inline="always", fastmath=FASTMATH)
+def _crossing(maps, p, j, row, g, g_end):
+    """Where output column ``j`` of the maps crosses source ``row``: its source column, the map being piecewise
+    linear along the column (the knot interval is searched from knot ``g`` on); and the interval's first knot."""
+    while g + 2 < g_end and maps[p, 1, g + 1, j] <= row:
+        g += 1
+    v0, v1 = maps[p, 1, g, j], maps[p, 1, g + 1, j]
+    dv = v1 - v0
+    t = (row - v0) / dv if dv != 0.0 else 0.0
+    return maps[p, 0, g, j] + t * (maps[p, 0, g + 1, j] - maps[p, 0, g, j]), g
+
+
+@njit(inline="always", fastmath=FASTMATH)
+def _column_span(maps, p, j, ga, fa, gb, fb):
+    """Smallest and largest source row of output column ``j`` between output rows at (grid row, fraction)
+    (ga, fa) and (gb, fb): the interpolated ends and the knots between them."""
+    va = maps[p, 1, ga, j] * (1.0 - fa) + maps[p, 1, ga + 1, j] * fa
+    vb = maps[p, 1, gb, j] * (1.0 - fb) + maps[p, 1, gb + 1, j] * fb
+    low, high = min(va, vb), max(va, vb)
+    for g in range(ga + 1, gb + 1):
+        low, high = min(low, maps[p, 1, g, j]), max(high, maps[p, 1, g, j])
+    return low, high
+
+
+@njit(inline="always", fastmath=FASTMATH)
+def _cell_rows(maps, p, ga, fa, gb, fb, first_row, n, r_lo, r_hi):
+    """Per map cell (columns j, j + 1): the band's first and last source row that its pixels read between the
+    output rows at (ga, fa) and (gb, fb) (:func:`_column_span`, widened by the kernel's reach and one row)."""
+    low, high = _column_span(maps, p, 0, ga, fa, gb, fb)
+    for j in range(maps.shape[3] - 1):
+        low1, high1 = _column_span(maps, p, j + 1, ga, fa, gb, fb)
+        r_lo[j] = max(int(_clamped(min(low, low1) - first_row, n - 1.0)) - 2, 0)
+        r_hi[j] = min(int(_clamped(max(high, high1) - first_row, n - 1.0)) + 3, n - 1)
+        low, high = low1, high1
+
+
+@njit(cache=True)  # the kernel's flags: the same rows, float for float
+def _scratch_rows(maps, g_first, step, lo, hi, first_row, chunk, n):
+    """The most source rows pass 1 makes for one chunk of :func:`_separable_rows`."""
+    inv = 1.0 / step
+    r_lo, r_hi = np.empty(maps.shape[3] - 1, np.int64), np.empty(maps.shape[3] - 1, np.int64)
+    most = 1
+    for a in range(lo, hi, chunk):
+        b = min(a + chunk, hi)
+        ga, gb = (a + first_row) // step - g_first, (b - 1 + first_row) // step - g_first
+        fa = (a + first_row - (ga + g_first) * step) * inv
+        fb = (b - 1 + first_row - (gb + g_first) * step) * inv
+        for p in range(maps.shape[0]):
+            _cell_rows(maps, p, ga, fa, gb, fb, first_row, n, r_lo, r_hi)
+            most = max(most, r_hi.max() - r_lo.min() + 1)
+    return most
+
+
+# The loops below index with unsigned integers and offsets into whole (flat) arrays: numba wraps no negative
+# index then, and makes no array views (whose reference counts cost more than a short run's arithmetic), so
+# LLVM vectorises them. They and the kernel compile without fast-math: a pixel's value must not depend on
+# whether it falls in a loop's vectorised body or its scalar remainder (bands start their runs elsewhere than
+# the whole image).
+
+
+@njit(inline="always")
+def _keys_line(pos, gains, shift, high, w0, w1, w2, w3, index, x0, n):
+    """Per pixel x0...x0 + n - 1: the position ``pos + shift`` clamped to [0, high] (NaN: 0), its integer part
+    and Keys' four weights (a = -0.5) of its fraction times the gain (float32)."""
+    f32 = np.float32
+    for k in range(n):
+        x = x0 + k
+        s = min(max(pos[x] + shift, 0.0), high)
+        s = s if s == s else 0.0
+        i = int(s)
+        t = f32(s - i)
+        g = gains[x]
+        w0[x] = ((f32(-0.5) * t + f32(1.0)) * t - f32(0.5)) * t * g
+        w1[x] = ((f32(1.5) * t - f32(2.5)) * t * t + f32(1.0)) * g
+        w2[x] = ((f32(-1.5) * t + f32(2.0)) * t + f32(0.5)) * t * g
+        w3[x] = (f32(0.5) * t - f32(0.5)) * t * t * g
+        index[x] = i
+
+
+@njit(inline="always")
+def _taps(o, at, a, a0, a1, a2, a3, w0, w1, w2, w3, x0, n, channels, c0, c1):
+    """o[at + x * channels + c] = sum_k w_k[x0 + x] a[a_k + x * channels + c] for pixels x < n and channels
+    c0...c1 - 1 (the three of RGB written out)."""
+    u = np.uint64
+    if channels == 3 and c0 == 0 and c1 == 3:
+        for k in range(n):
+            x, q = x0 + k, u(3) * k
+            for c in range(3):
+                o[at + q + u(c)] = (w0[x] * a[a0 + q + u(c)] + w1[x] * a[a1 + q + u(c)] + w2[x] * a[a2 + q + u(c)]
+                                    + w3[x] * a[a3 + q + u(c)])
+        return
+    for k in range(n):
+        x = x0 + k
+        for c in range(c0, c1):
+            q = k * u(channels) + u(c)
+            o[at + q] = w0[x] * a[a0 + q] + w1[x] * a[a1 + q] + w2[x] * a[a2 + q] + w3[x] * a[a3 + q]
+
+
+_VECTOR = 16
+"""Pixels of the longest vector the loops of :func:`_taps` run on (AVX-512: 16 float32)."""
+
+
+@njit(inline="always")
+def _whole_vectors(n):
+    """``n`` rounded up to whole vectors (:data:`_VECTOR`): a loop of that many pixels has no scalar remainder."""
+    return (n + _VECTOR - 1) // _VECTOR * _VECTOR
+
+
+@njit(inline="always")
+def _run_end(index, x, x1, offset):
+    """One past the last pixel from ``x`` (before ``x1``) whose index less ``offset`` times its own is the same
+    (compared :data:`_VECTOR` pixels at a time, then one by one)."""
+    value = index[x] - offset * x
+    end = x + 1
+    while end + _VECTOR <= x1:
+        same = True
+        at = np.uint64(end)
+        for k in range(_VECTOR):  # no early exit: one vector compare
+            same &= index[at + np.uint64(k)] - offset * (end + k) == value
+        if not same:
+            break
+        end += _VECTOR
+    while end < x1 and index[end] - offset * end == value:
+        end += 1
+    return end
+
+
+@njit(inline="always")
+def _horizontal(src, row, tmp, at, index, w0, w1, w2, w3, x0, x1, width, channels, c0, c1):
+    """Pass 1 on source row ``src[row:]`` (flat) into ``tmp[at:]``, pixels x0...x1 - 1 (weights and columns
+    made): a run of pixels whose taps move with them is one vectorised loop; at the image's edges each tap is
+    clamped."""
+    u = np.uint64
+    x = x0
+    while x < x1:
+        end = _run_end(index, x, x1, 1)
+        first = index[x] - 1
+        if first >= 0 and index[end - 1] + 2 <= width - 1:
+            # whole vectors: the pixels past the run are written again by the next run (or are not read)
+            count = min(_whole_vectors(end - x), width - x, width - 3 - first)
+            q = row + first * channels
+            _taps(tmp, u(at + x * channels), src, u(q), u(q + channels), u(q + 2 * channels), u(q + 3 * channels),
+                  w0, w1, w2, w3, u(x), u(count), channels, c0, c1)
+        else:
+            for z in range(x, end):
+                i = index[z]
+                q0, q1 = row + max(i - 1, 0) * channels, row + i * channels
+                q2, q3 = row + min(i + 1, width - 1) * channels, row + min(i + 2, width - 1) * channels
+                for c in range(c0, c1):
+                    tmp[at + z * channels + c] = (w0[z] * src[q0 + c] + w1[z] * src[q1 + c] + w2[z] * src[q2 + c]
+                                                  + w3[z] * src[q3 + c])
+        x = end
+
+
+@njit(inline="always")
+def _cell_line(pos, x0, n, start, slope):
+    """pos[x0 + k] = start + k slope for k < n (a map cell's positions along a row)."""
+    for k in range(n):
+        pos[x0 + k] = start + k * slope
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def _separable_rows(src, out, maps, g_first, step, lo, hi, first_row, chunk, spare, workers):
+    """Output rows ``lo...hi - 1`` of a band from ``first_row`` (maps of :func:`_coarse_maps` from the whole
+    image's grid row ``g_first``): pass 1 reads each source row along the curve of each output column, pass 2
+    reads each output column along its curve (Catmull & Smith); ``chunk`` output rows at a time, ``workers``
+    threads."""
+    n, width, channels = src.shape
+    planes, grid_h, grid_w = maps.shape[0], maps.shape[2], maps.shape[3]
+    line = width * channels
+    flat, oflat = src.reshape(-1), out.reshape(-1)
+    inv = 1.0 / step
+    u = np.uint64
+    count = (hi - lo + chunk - 1) // chunk
+    workers = min(workers, count)
+    rows = _scratch_rows(maps, g_first, step, lo, hi, first_row, chunk, n)
+    for worker in prange(workers):
+        r_lo, r_hi = np.empty(grid_w - 1, np.int64), np.empty(grid_w - 1, np.int64)
+        ucol, knot = np.empty(grid_w), np.empty(grid_w, np.int64)
+        pos, gains, index = np.empty(width), np.ones(width, np.float32), np.empty(width, np.int64)
+        w0, w1 = np.empty(width, np.float32), np.empty(width, np.float32)
+        w2, w3 = np.empty(width, np.float32), np.empty(width, np.float32)
+        tmp = np.empty(rows * line, np.float32)  # pass 1's rows, reused chunk to chunk
+        for k in range(worker, count, workers):
+            a, b = lo + k * chunk, min(lo + k * chunk + chunk, hi)
+            ga = (a + first_row) // step - g_first
+            gb = (b - 1 + first_row) // step - g_first
+            fa = (a + first_row - (ga + g_first) * step) * inv
+            fb = (b - 1 + first_row - (gb + g_first) * step) * inv
+            for p in range(planes):
+                c0, c1 = (0, channels) if planes == 1 else (p, p + 1)
+                _cell_rows(maps, p, ga, fa, gb, fb, first_row, n, r_lo, r_hi)
+                base, top = r_lo.min(), r_hi.max()
+                knot[:] = max(ga - spare, 0)
+                gains[:] = 1.0
+                for r in range(base, top + 1):  # pass 1
+                    needed = False
+                    for j in range(grid_w):
+                        cell = j < grid_w - 1 and r_lo[j] <= r <= r_hi[j]
+                        if cell or needed:
+                            ucol[j], knot[j] = _crossing(maps, p, j, r + first_row, knot[j], grid_h)
+                        needed = cell
+                    stretch = -1
+                    for j in range(grid_w):
+                        if j < grid_w - 1 and r_lo[j] <= r <= r_hi[j]:
+                            x0 = j * step
+                            _cell_line(pos, u(x0), u(min(step, width - x0)), ucol[j], (ucol[j + 1] - ucol[j]) * inv)
+                            stretch = x0 if stretch < 0 else stretch
+                        elif stretch >= 0:
+                            x1 = min(j * step, width)
+                            _keys_line(pos, gains, 0.0, width - 1.0, w0, w1, w2, w3, index, u(stretch),
+                                       u(x1 - stretch))
+                            _horizontal(flat, r * line, tmp, (r - base) * line, index, w0, w1, w2, w3, stretch, x1,
+                                        width, channels, c0, c1)
+                            stretch = -1
+                for i in range(a, b):  # pass 2
+                    gi = (i + first_row) // step - g_first
+                    fy = (i + first_row - (gi + g_first) * step) * inv
+                    for gj in range(grid_w - 1):
+                        y = maps[p, 1, gi, gj] * (1.0 - fy) + maps[p, 1, gi + 1, gj] * fy
+                        gain = maps[p, 2, gi, gj] * (1.0 - fy) + maps[p, 2, gi + 1, gj] * fy
+                        y1 = maps[p, 1, gi, gj + 1] * (1.0 - fy) + maps[p, 1, gi + 1, gj + 1] * fy
+                        gain1 = maps[p, 2, gi, gj + 1] * (1.0 - fy) + maps[p, 2, gi + 1, gj + 1] * fy
+                        x0 = gj * step
+                        _cell_line(pos, u(x0), u(min(step, width - x0)), y, (y1 - y) * inv)
+                        _cell_line(gains, u(x0), u(min(step, width - x0)), gain, (gain1 - gain) * inv)
+                    _keys_line(pos, gains, float(-first_row), n - 1.0, w0, w1, w2, w3, index, u(0), u(width))
+                    x = 0
+                    while x < width:
+                        end = _run_end(index, x, width, 0)
+                        iv, m = index[x], x * channels
+                        count = min(_whole_vectors(end - x), width - x) if end < width else end - x
+                        _taps(oflat, u(i * line + m), tmp, u((max(iv - 1, 0) - base) * line + m),
+                              u((iv - base) * line + m), u((min(iv + 1, n - 1) - base) * line + m),
+                              u((min(iv + 2, n - 1) - base) * line + m), w0, w1, w2, w3, u(x), u(count), channels,
+                              c0, c1)
+                        x = end
+    return out
+
+
 def band_rows_needed(plan: LensPlan, n: int, first_row: int) -> tuple[int, int]:
     """The rows ``lo...hi - 1`` of a band of ``n`` rows from ``first_row`` whose warped output is that of the
     whole image: those whose source rows (:func:`band_reach`) all lie in the band or beyond the image's edges."""
@@ -557,6 +854,20 @@ def band_rows_needed(plan: LensPlan, n: int, first_row: int) -> tuple[int, int]:
     return (int(ok[0]), int(ok[-1]) + 1) if ok.size else (0, 0)
 
 
+SEPARABLE_CHUNK = 64
+"""Output rows the two-pass warp makes at a time, per thread (pass 1's rows for them: ~70 x width)."""
+
+
+def _band_maps(plan: LensPlan, width: int, g0: int, g1: int) -> np.ndarray:
+    """The coarse maps on the whole image's grid rows ``g0...g1 - 1`` (:func:`_coarse_maps`)."""
+    step = plan.step
+    return _coarse_maps(
+        plan.program, plan.grids, 1 if plan.shared else _PLANES, float(plan.origin[0]), float(plan.origin[1]),
+        float(plan.pixel[0]), float(plan.pixel[1]), float(plan.centre[0]), float(plan.centre[1]), float(plan.scale),
+        g0 * step, (g1 - g0 - 2) * step + 1, width, step,
+    )
+
+
 def apply_lens_band(rows: np.ndarray, plan: LensPlan, first_row: int) -> np.ndarray:
     """:func:`apply_lens_fast` on rows ``first_row...`` of the plan's image: output rows farther than the plan's
     margin from the band's ends (or at the image's edges) are those of the whole image; the others (which only
@@ -565,15 +876,26 @@ def apply_lens_band(rows: np.ndarray, plan: LensPlan, first_row: int) -> np.ndar
     n, width = rows.shape[:2]
     lo, hi = band_rows_needed(plan, n, int(first_row))
     step = plan.step
+    out = np.empty_like(rows)
+    out[:lo] = 0.0
+    out[hi:] = 0.0
+    if plan.separable:
+        if hi <= lo:
+            return out
+        # grid rows around the band's: every source row pass 1 makes lies between two of them (rows advance by
+        # at least half a row per output row, and by at most half a row per column: _is_separable)
+        spare = 2 + 8 // step
+        g0 = max((first_row + lo) // step - spare, 0)
+        g1 = min((first_row + hi - 1) // step + 2 + spare, (plan.size[0] - 1) // step + 2)
+        maps = _band_maps(plan, width, g0, g1)
+        return _separable_rows(rows, out, maps, g0, step, lo, hi, int(first_row), SEPARABLE_CHUNK, spare,
+                               numba.get_num_threads())
     maps = _coarse_maps(
         plan.program, plan.grids, 1 if plan.shared else _PLANES, float(plan.origin[0]), float(plan.origin[1]),
         float(plan.pixel[0]), float(plan.pixel[1]), float(plan.centre[0]), float(plan.centre[1]), float(plan.scale),
         int(first_row), n, width, step, (lo + first_row % step) // step,
         (hi - 1 + first_row % step) // step + 2 if hi > lo else 0,
     )
-    out = np.empty_like(rows)
-    out[:lo] = 0.0
-    out[hi:] = 0.0
     return _resample_rows(rows, out, maps, step, lo, hi, int(first_row))
 
 
@@ -665,6 +987,28 @@ def _reach(program, geometry, centre, scale, height, width, margin) -> np.ndarra
     first = np.clip(np.maximum(first, out - margin), 0, height)
     last = np.clip(np.minimum(last, out + margin + 1), 0, height)
     return np.stack([first, last])
+
+
+_SEPARABLE_SLOPES = (0.5, 2.0, 0.5)
+"""Bounds of a warp resampled in two passes, on the :data:`_REACH_ROWS` x :data:`_INTERIOR_GRID` sample: the
+source row advances by 0.5 to 2 per output row down every column and by at most 0.5 per output column
+(radial lens warps: within a few % of 1 and 0; beyond, a column's curve could turn along the rows)."""
+
+
+def _is_separable(program, geometry, centre, scale, height, width) -> bool:
+    """Whether the warp may be resampled in two 1-D passes (:data:`_SEPARABLE_SLOPES`, every plane)."""
+    rows = np.arange(0, height + _REACH_ROWS, _REACH_ROWS, dtype=np.float64)
+    cols = np.linspace(0.0, width - 1.0, _INTERIOR_GRID)
+    x, y = _output_positions(geometry, rows[:, None], cols[None, :])
+    xs, ys = centre[0] + (x - centre[0]) * scale, centre[1] + (y - centre[1]) * scale
+    low, high, across = _SEPARABLE_SLOPES
+    for plane in range(_PLANES):
+        _, py, _ = source_positions(program, plane, xs, ys)
+        v = py / geometry[1][1]
+        down, side = np.diff(v, axis=0) / _REACH_ROWS, np.diff(v, axis=1) / max(cols[1] - cols[0], 1.0)
+        if not (np.all(down >= low) and np.all(down <= high) and np.all(np.abs(side) <= across)):
+            return False  # NaN too
+    return True
 
 
 def band_reach(plan: LensPlan, start: int, stop: int) -> tuple[int, int]:
@@ -827,7 +1171,8 @@ def lens_plan(params: LensParams, frame: Frame, shape: tuple[int, ...]) -> LensP
     margin = _margin(program, geometry, centre, scale, height, width)
     reach = _reach(program, geometry, centre, scale, height, width, margin)
     return LensPlan(program, shared, (x0, y0), (sx, sy), centre, scale, (height, width), margin, tuple(report),
-                    map_step(height, width), np.concatenate(grids) if grids else np.zeros(1), reach)
+                    map_step(height, width), np.concatenate(grids) if grids else np.zeros(1), reach,
+                    _is_separable(program, geometry, centre, scale, height, width))
 
 
 def _lensfun_rows(frame: Frame, params: LensParams, area) -> tuple[list[np.ndarray], str]:
