@@ -65,6 +65,7 @@ __all__ = [
     "apply_lens_fast",
     "band_reach",
     "band_rows_needed",
+    "bicubic_at",
     "bicubic_read",
     "dng_warp_program",
     "frame_geometry",
@@ -507,7 +508,7 @@ def _keys(t):
 
 
 @njit(inline="always", fastmath=FASTMATH)
-def _bicubic_at(src, out, i, j, xs, ys, gain, first_c, last_c):
+def bicubic_at(src, out, i, j, xs, ys, gain, first_c, last_c):
     """out[i, j, first_c:last_c] = src read at (xs, ys) (clamped to it) with Keys' kernel, times ``gain``."""
     n, width = src.shape[0], src.shape[1]
     xs, ys = _clamped(xs, width - 1.0), _clamped(ys, n - 1.0)
@@ -537,11 +538,11 @@ def _tap_row3(row, b, ax0, ax1, ax2, ax3):
 
 @njit(inline="always", fastmath=FASTMATH)
 def _bicubic3_at(src, flat, out, i, j, xs, ys, gain):
-    """:func:`_bicubic_at` for the three channels at one position; inside the image (every tap there, no clamping)
+    """:func:`bicubic_at` for the three channels at one position; inside the image (every tap there, no clamping)
     the 4 x 12 interleaved taps are read from ``flat`` (the rows of ``src`` as (n, width * 3)), row by row."""
     n, width = src.shape[0], src.shape[1]
     if not (1.0 <= xs < width - 2.0 and 1.0 <= ys < n - 2.0):  # near an edge, NaN too: clamp each tap
-        _bicubic_at(src, out, i, j, xs, ys, gain, 0, 3)
+        bicubic_at(src, out, i, j, xs, ys, gain, 0, 3)
         return
     ix, iy = int(xs), int(ys)
     f32 = np.float32
@@ -587,7 +588,7 @@ def _resample_rows(src, out, maps, step, lo, hi, first_row):
                     if fast3:
                         _bicubic3_at(src, flat, out, i, j, x, y - first_row, gain)
                     else:
-                        _bicubic_at(src, out, i, j, x, y - first_row, gain, first_c, last_c)
+                        bicubic_at(src, out, i, j, x, y - first_row, gain, first_c, last_c)
                     x += step_x
                     y += step_y
                     gain += step_g

@@ -52,7 +52,7 @@ from lumatune.stages.lens import (
     KIND_GAIN_MAP,
     KIND_VIGNETTE,
     LensParams,
-    _bicubic_at,
+    bicubic_at,
     bicubic_read,
     dng_warp_program,
     frame_geometry,
@@ -274,7 +274,7 @@ def _difference_rows(m, green, si, sj, maps, step, out):
     for i in prange(rows):
         line = _map_row(maps, 2, i, step)
         for j in range(cols):
-            _bicubic_at(green, out, i, j, _along(line, 0, j, step), _along(line, 1, j, step), 1.0, 0, 1)
+            bicubic_at(green, out, i, j, _along(line, 0, j, step), _along(line, 1, j, step), 1.0, 0, 1)
             out[i, j, 0] = m[2 * i + si, 2 * j + sj] - out[i, j, 0]
     return out
 
