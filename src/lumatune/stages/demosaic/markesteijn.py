@@ -35,6 +35,9 @@ MARKESTEIJN_DIRECTIONS = np.array([[0, 1], [1, 0], [1, 1], [1, -1]], dtype=np.in
 
 GREEN_REACH = 6
 """Farthest green (pixels along a direction) the X-Trans green interpolation may use."""
+_COLOUR_REACH = GREEN_REACH + 2  # each stage is valid further in from the tile edge than the last
+_ROUGHNESS_REACH = _COLOUR_REACH + 1
+_HOMOGENEITY_REACH = _ROUGHNESS_REACH + 1
 
 COLOUR_SIGMA = 1.0
 """Gaussian sigma (pixels) of the 5x5 weights that interpolate red-green and blue-green differences."""
@@ -268,65 +271,88 @@ def demosaic_markesteijn_fast(mosaic: np.ndarray, cfa: np.ndarray) -> np.ndarray
     return rows(0, rows.shape[0], threads=None)
 
 
+def _colour_rows(cfa: np.ndarray, tables: _XTransTables, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The colour taps laid out along a tile row, for loops over whole rows.
+
+    Returns ``weights`` float32 (2, 6, 25, width): for red (0) / blue (1), row phase ``i`` and 5x5 window
+    position ``t`` (row-major, the order of the taps), the weight of that tap at each column (0 where that
+    column's CFA position has no tap there; every real weight is positive); and ``measured`` bool
+    (2, 6, width): where the column's CFA position samples that channel.
+    """
+    weights = np.zeros((2, 6, 25, 6), dtype=np.float32)
+    for ci in range(2):
+        for i in range(6):
+            for j in range(6):
+                for t in range(tables.colour_counts[ci, i, j]):
+                    di, dj = tables.colour_offsets[ci, i, j, t]
+                    weights[ci, i, (di + 2) * 5 + dj + 2, j] = tables.colour_weights[ci, i, j, t]
+    measured = np.stack([cfa == RED, cfa == BLUE])
+    repeats = -(-width // 6)
+    return (np.ascontiguousarray(np.tile(weights, repeats)[..., :width]),
+            np.ascontiguousarray(np.tile(measured, repeats)[..., :width]))
+
+
 def rows_markesteijn(mosaic: np.ndarray, cfa: np.ndarray) -> RowsDemosaic:
     mosaic = as_mosaic(mosaic)
     tables = _xtrans_tables(cfa)
     cfa = as_cfa(cfa)
+    colour_rows, measured_rows = _colour_rows(cfa, tables, MARKESTEIJN_TILE[1] + 2 * MARKESTEIJN_MARGIN)
     args = (pad_mirrored_mosaic(mosaic, cfa, MARKESTEIJN_MARGIN), cfa, tables.green_offsets, tables.green_weights,
-            tables.colour_offsets, tables.colour_weights, tables.colour_counts, MARKESTEIJN_DIRECTIONS,
-            MARKESTEIJN_MARGIN, GREEN_REACH)
+            colour_rows, measured_rows, MARKESTEIJN_DIRECTIONS)
     return RowsDemosaic(_markesteijn_tiles, args, mosaic.shape, MARKESTEIJN_TILE, 6)
 
 
 @njit(cache=True, nogil=True, fastmath=False)  # the same floats as the numpy twin, bit for bit
-def _markesteijn_tiles(padded, cfa, green_offsets, green_weights, colour_offsets, colour_weights, colour_counts,
-                       steps, margin, green_reach, out, origins, tile_rows, tile_cols, out_row0, row_stop):
+def _markesteijn_tiles(padded, cfa, green_offsets, green_weights, colour_rows, measured_rows, steps, out, origins,
+                       tile_rows, tile_cols, out_row0, row_stop):
     """Run :func:`_markesteijn_tile` on the tiles whose top-left corners are ``origins`` (k x 2), with one set
     of local planes for them all; ``out_row0`` and ``row_stop`` as in
     :func:`lumatune.stages.demosaic.menon2007._menon2007_tiles`."""
-    nh, nw = tile_rows + 2 * margin, tile_cols + 2 * margin
+    nh, nw = tile_rows + 2 * MARKESTEIJN_MARGIN, tile_cols + 2 * MARKESTEIJN_MARGIN
     cand = np.empty((4, 3, nh, nw), dtype=np.float32)
     roughness = np.empty((4, nh, nw), dtype=np.float32)
     perceptual = np.empty((3, nh, nw), dtype=np.float32)
     homogeneity = np.empty((4, nh, nw), dtype=np.int32)
-    acc_row = np.empty(nw, dtype=np.float32)
+    acc_rows = np.empty((2, nw), dtype=np.float32)
     column_sums = np.empty((4, nw), dtype=np.int32)
     width = out.shape[1]
     for t in range(origins.shape[0]):
         r0, c0 = origins[t, 0], origins[t, 1]
         rows, cols = min(tile_rows, row_stop - r0), min(tile_cols, width - c0)
-        homogeneity[:] = 0
-        _markesteijn_tile(padded, cfa, green_offsets, green_weights, colour_offsets, colour_weights, colour_counts,
-                          steps, margin, green_reach, out, r0, c0, rows, cols, out_row0, cand, roughness,
-                          perceptual[0], perceptual[1], perceptual[2], homogeneity, acc_row, column_sums)
+        _markesteijn_tile(padded, cfa, green_offsets, green_weights, colour_rows, measured_rows, steps, out, r0, c0,
+                          rows, cols, out_row0, cand, roughness, perceptual[0], perceptual[1], perceptual[2],
+                          homogeneity, acc_rows, column_sums)
 
 
-@njit(cache=True, nogil=True, fastmath=False)  # the same floats as the numpy twin, bit for bit
-def _markesteijn_tile(padded, cfa, green_offsets, green_weights, colour_offsets, colour_weights, colour_counts,
-                      steps, margin, green_reach, out, r0, c0, rows, cols, out_row0, cand, roughness, lightness,
-                      red_green, green_blue, homogeneity, acc_row, column_sums):
+@njit(cache=True, nogil=True, fastmath=False, error_model="numpy")  # the same floats as the numpy twin
+def _markesteijn_tile(padded, cfa, green_offsets, green_weights, colour_rows, measured_rows, steps, out, r0, c0,
+                      rows, cols, out_row0, cand, roughness, lightness, red_green, green_blue,
+                      homogeneity, acc_rows, column_sums):
     """Run the X-Trans demosaic on one tile of the already padded mosaic; write the centre into ``out``; the
-    planes after ``cols`` are scratch of at least the tile's size plus margins (``homogeneity`` zeroed).
+    planes after ``cols`` are scratch of at least the tile's size plus margins.
 
     ``padded[r0 + a, c0 + k]`` is local pixel ``(a, k)``; its CFA position is ``(a % 6, k % 6)`` because
-    ``r0``, ``c0`` and the margin are multiples of 6. The interpolation loops run over one CFA position
-    at a time (``k`` in steps of 6), so that position's taps stay in registers.
+    ``r0``, ``c0`` and the margin are multiples of 6. The green loops run over one CFA position at a time
+    (``k`` in steps of 6, scalar; whole-row versions of them were measured slower). Every other step runs
+    over whole rows from 0 with literal offsets, so that it compiles to vector instructions (see
+    :mod:`lumatune.stages.demosaic._tiles`): red and blue sum the whole 5x5 window of colour differences
+    with the weights laid out per column by :func:`_colour_rows` (0 where a column's CFA position has no tap,
+    added as a selected +0), and the average adds an unchosen candidate as a selected +0. A sum that starts
+    at +0 is never -0, so adding +0 leaves its float unchanged: the same floats as taps over one CFA
+    position at a time.
     """
-    p = margin
-    colour_reach = green_reach + 2  # each stage is valid further in from the tile edge than the last
-    roughness_reach = colour_reach + 1
-    homogeneity_reach = roughness_reach + 1
+    p = MARKESTEIJN_MARGIN
     nh, nw = rows + 2 * p, cols + 2 * p
     m = padded[r0 : r0 + nh, c0 : c0 + nw]
 
     for d in range(4):
         g = cand[d, 1]
-        for a in range(green_reach, nh - green_reach):  # green along direction d
+        for a in range(GREEN_REACH, nh - GREEN_REACH):  # green along direction d
             i = a % 6
             for j in range(6):
-                start = _first_of_phase(green_reach, j)
+                start = _first_of_phase(GREEN_REACH, j)
                 if cfa[i, j] == 1:
-                    for k in range(start, nw - green_reach, 6):
+                    for k in range(start, nw - GREEN_REACH, 6):
                         g[a, k] = m[a, k]
                     continue
                 a0, k0 = a + green_offsets[i, j, d, 0, 0], green_offsets[i, j, d, 0, 1]
@@ -335,7 +361,7 @@ def _markesteijn_tile(padded, cfa, green_offsets, green_weights, colour_offsets,
                 a3, k3 = a + green_offsets[i, j, d, 3, 0], green_offsets[i, j, d, 3, 1]
                 w0, w1 = green_weights[i, j, d, 0], green_weights[i, j, d, 1]
                 w2, w3 = green_weights[i, j, d, 2], green_weights[i, j, d, 3]
-                for k in range(start, nw - green_reach, 6):
+                for k in range(start, nw - GREEN_REACH, 6):
                     ahead, behind = m[a0, k + k0], m[a2, k + k2]
                     acc = F32_ZERO
                     acc += w0 * ahead
@@ -344,29 +370,60 @@ def _markesteijn_tile(padded, cfa, green_offsets, green_weights, colour_offsets,
                     acc += w3 * m[a3, k + k3]
                     g[a, k] = min(max(acc, min(ahead, behind)), max(ahead, behind))
 
-        for ci in range(2):  # red (ci = 0) and blue (ci = 1) from colour differences to this green
-            channel = 2 * ci
-            x = cand[d, channel]
-            for a in range(colour_reach, nh - colour_reach):
-                i = a % 6
-                for j in range(6):
-                    start = _first_of_phase(colour_reach, j)
-                    if cfa[i, j] == channel:
-                        for k in range(start, nw - colour_reach, 6):
-                            x[a, k] = m[a, k]
-                        continue
-                    for k in range(start, nw - colour_reach, 6):
-                        acc_row[k] = F32_ZERO
-                    for t in range(colour_counts[ci, i, j]):  # taps outer, pixels inner; same sum order
-                        qa, dk = a + colour_offsets[ci, i, j, t, 0], colour_offsets[ci, i, j, t, 1]
-                        w = colour_weights[ci, i, j, t]
-                        for k in range(start, nw - colour_reach, 6):
-                            acc_row[k] += w * (m[qa, k + dk] - g[qa, k + dk])
-                    for k in range(start, nw - colour_reach, 6):
-                        x[a, k] = g[a, k] + acc_row[k]
+        difference = roughness[d]  # m - g, until this direction's roughness replaces it
+        for a in range(GREEN_REACH, nh - GREEN_REACH):
+            mosaic_row, green_row = padded[r0 + a, c0 + GREEN_REACH :], g[a, GREEN_REACH:]
+            difference_row = difference[a, GREEN_REACH:]
+            for j in range(nw - 2 * GREEN_REACH):
+                difference_row[j] = mosaic_row[j] - green_row[j]
 
-        for a in range(colour_reach, nh - colour_reach):  # perceptual planes of this candidate
-            for k in range(colour_reach, nw - colour_reach):
+        n = nw - 2 * _COLOUR_REACH
+        red, blue = cand[d, 0], cand[d, 2]  # from colour differences to this green
+        red_acc, blue_acc = acc_rows[0], acc_rows[1]
+        for a in range(_COLOUR_REACH, nh - _COLOUR_REACH):
+            i = a % 6
+            for j in range(n):
+                red_acc[j] = F32_ZERO
+                blue_acc[j] = F32_ZERO
+            for u in range(5):  # the 5x5 window in the order of the taps, a row of it at a time
+                taps = difference[a + u - 2]
+                x0, x1, x2 = taps[_COLOUR_REACH - 2 :], taps[_COLOUR_REACH - 1 :], taps[_COLOUR_REACH:]
+                x3, x4 = taps[_COLOUR_REACH + 1 :], taps[_COLOUR_REACH + 2 :]
+                t = 5 * u
+                r0_, r1, r2 = (colour_rows[0, i, t, _COLOUR_REACH:], colour_rows[0, i, t + 1, _COLOUR_REACH:],
+                               colour_rows[0, i, t + 2, _COLOUR_REACH:])
+                r3, r4 = colour_rows[0, i, t + 3, _COLOUR_REACH:], colour_rows[0, i, t + 4, _COLOUR_REACH:]
+                b0, b1, b2 = (colour_rows[1, i, t, _COLOUR_REACH:], colour_rows[1, i, t + 1, _COLOUR_REACH:],
+                              colour_rows[1, i, t + 2, _COLOUR_REACH:])
+                b3, b4 = colour_rows[1, i, t + 3, _COLOUR_REACH:], colour_rows[1, i, t + 4, _COLOUR_REACH:]
+                for j in range(n):
+                    v0, v1, v2, v3, v4 = x0[j], x1[j], x2[j], x3[j], x4[j]
+                    acc = red_acc[j]
+                    acc += _tap(r0_[j], v0)
+                    acc += _tap(r1[j], v1)
+                    acc += _tap(r2[j], v2)
+                    acc += _tap(r3[j], v3)
+                    acc += _tap(r4[j], v4)
+                    red_acc[j] = acc
+                    acc = blue_acc[j]
+                    acc += _tap(b0[j], v0)
+                    acc += _tap(b1[j], v1)
+                    acc += _tap(b2[j], v2)
+                    acc += _tap(b3[j], v3)
+                    acc += _tap(b4[j], v4)
+                    blue_acc[j] = acc
+            mosaic_row, green_row = padded[r0 + a, c0 + _COLOUR_REACH :], g[a, _COLOUR_REACH:]
+            red_row, blue_row = red[a, _COLOUR_REACH:], blue[a, _COLOUR_REACH:]
+            red_measured, blue_measured = measured_rows[0, i, _COLOUR_REACH:], measured_rows[1, i, _COLOUR_REACH:]
+            for j in range(n):
+                mk, gk = mosaic_row[j], green_row[j]
+                made_red, made_blue = gk + red_acc[j], gk + blue_acc[j]
+                red_row[j] = mk if red_measured[j] else made_red
+                blue_row[j] = mk if blue_measured[j] else made_blue
+
+        for a in range(_COLOUR_REACH, nh - _COLOUR_REACH):  # perceptual planes of this candidate
+            for j in range(nw - 2 * _COLOUR_REACH):
+                k = j + _COLOUR_REACH
                 fr = np.sqrt(max(cand[d, 0, a, k], F32_ZERO))
                 fg = np.sqrt(max(cand[d, 1, a, k], F32_ZERO))
                 fb = np.sqrt(max(cand[d, 2, a, k], F32_ZERO))
@@ -374,49 +431,81 @@ def _markesteijn_tile(padded, cfa, green_offsets, green_weights, colour_offsets,
                 red_green[a, k] = F32_FOUR * (fr - fg)
                 green_blue[a, k] = F32_TWO * (fg - fb)
         si, sj = steps[d, 0], steps[d, 1]
-        for a in range(roughness_reach, nh - roughness_reach):  # second difference along d
-            for k in range(roughness_reach, nw - roughness_reach):
-                dl = (F32_TWO * lightness[a, k] - lightness[a + si, k + sj]) - lightness[a - si, k - sj]
-                da = (F32_TWO * red_green[a, k] - red_green[a + si, k + sj]) - red_green[a - si, k - sj]
-                db = (F32_TWO * green_blue[a, k] - green_blue[a + si, k + sj]) - green_blue[a - si, k - sj]
-                roughness[d, a, k] = (dl * dl + da * da) + db * db
+        for a in range(_ROUGHNESS_REACH, nh - _ROUGHNESS_REACH):  # second difference along d
+            n = nw - 2 * _ROUGHNESS_REACH
+            ahead, behind = _ROUGHNESS_REACH + sj, _ROUGHNESS_REACH - sj  # row views from 0: no signed offsets
+            l0, l1, l2 = (lightness[a, _ROUGHNESS_REACH:], lightness[a + si, ahead:], lightness[a - si, behind:])
+            r0_, r1, r2 = (red_green[a, _ROUGHNESS_REACH:], red_green[a + si, ahead:], red_green[a - si, behind:])
+            b0, b1, b2 = (green_blue[a, _ROUGHNESS_REACH:], green_blue[a + si, ahead:], green_blue[a - si, behind:])
+            rough = roughness[d, a, _ROUGHNESS_REACH:]
+            for j in range(n):
+                dl = (F32_TWO * l0[j] - l1[j]) - l2[j]
+                da = (F32_TWO * r0_[j] - r1[j]) - r2[j]
+                db = (F32_TWO * b0[j] - b1[j]) - b2[j]
+                rough[j] = (dl * dl + da * da) + db * db
 
-    for a in range(homogeneity_reach, nh - homogeneity_reach):  # 3x3 counts of near-smoothest pixels
-        for k in range(homogeneity_reach, nw - homogeneity_reach):
+    for a in range(_HOMOGENEITY_REACH, nh - _HOMOGENEITY_REACH):  # 3x3 counts of near-smoothest pixels
+        n = nw - 2 * _HOMOGENEITY_REACH
+        acc_row = acc_rows[0]
+        for j in range(n):
+            k = j + _HOMOGENEITY_REACH
             smallest = min(min(roughness[0, a, k], roughness[1, a, k]), min(roughness[2, a, k], roughness[3, a, k]))
-            limit = F32_EIGHT * smallest
-            for d in range(4):
-                count = 0
-                for u in range(-1, 2):
-                    for v in range(-1, 2):
-                        count += roughness[d, a + u, k + v] <= limit
-                homogeneity[d, a, k] = count
+            acc_row[j] = F32_EIGHT * smallest
+        for d in range(4):
+            up, mid, down = roughness[d, a - 1], roughness[d, a], roughness[d, a + 1]
+            h = homogeneity[d, a]
+            for j in range(n):
+                limit = acc_row[j]
+                k = j + _HOMOGENEITY_REACH
+                h[k] = (np.int32(up[k - 1] <= limit) + np.int32(up[k] <= limit) + np.int32(up[k + 1] <= limit)
+                        + np.int32(mid[k - 1] <= limit) + np.int32(mid[k] <= limit) + np.int32(mid[k + 1] <= limit)
+                        + np.int32(down[k - 1] <= limit) + np.int32(down[k] <= limit)
+                        + np.int32(down[k + 1] <= limit))
 
-    score = np.empty(4, dtype=np.int32)
     for a in range(rows):  # 5x5 homogeneity scores; average the candidates within 1/8 of the best
         for d in range(4):
-            for k in range(p - 2, p + cols + 2):
-                column_sums[d, k] = (
-                    homogeneity[d, a + p - 2, k] + homogeneity[d, a + p - 1, k] + homogeneity[d, a + p, k]
-                    + homogeneity[d, a + p + 1, k] + homogeneity[d, a + p + 2, k]
-                )
+            h0, h1, h2 = homogeneity[d, a + p - 2], homogeneity[d, a + p - 1], homogeneity[d, a + p]
+            h3, h4 = homogeneity[d, a + p + 1], homogeneity[d, a + p + 2]
+            sums = column_sums[d]
+            for j in range(cols + 4):
+                k = j + p - 2
+                sums[j] = h0[k] + h1[k] + h2[k] + h3[k] + h4[k]
+        s0_, s1_, s2_, s3_ = column_sums[0], column_sums[1], column_sums[2], column_sums[3]
+        flat = out[r0 - out_row0 + a, c0 : c0 + cols].reshape(-1)
+        r0_, g0, b0 = cand[0, 0, a + p, p:], cand[0, 1, a + p, p:], cand[0, 2, a + p, p:]  # rows from 0
+        r1, g1, b1 = cand[1, 0, a + p, p:], cand[1, 1, a + p, p:], cand[1, 2, a + p, p:]
+        r2, g2, b2 = cand[2, 0, a + p, p:], cand[2, 1, a + p, p:], cand[2, 2, a + p, p:]
+        r3, g3, b3 = cand[3, 0, a + p, p:], cand[3, 1, a + p, p:], cand[3, 2, a + p, p:]
         for k in range(cols):
-            best = 0
-            for d in range(4):
-                score[d] = (
-                    column_sums[d, k + p - 2] + column_sums[d, k + p - 1] + column_sums[d, k + p]
-                    + column_sums[d, k + p + 1] + column_sums[d, k + p + 2]
-                )
-                best = max(best, score[d])
+            s0 = (((s0_[k] + s0_[k + 1]) + s0_[k + 2]) + s0_[k + 3]) + s0_[k + 4]
+            s1 = (((s1_[k] + s1_[k + 1]) + s1_[k + 2]) + s1_[k + 3]) + s1_[k + 4]
+            s2 = (((s2_[k] + s2_[k + 1]) + s2_[k + 2]) + s2_[k + 3]) + s2_[k + 4]
+            s3 = (((s3_[k] + s3_[k + 1]) + s3_[k + 2]) + s3_[k + 3]) + s3_[k + 4]
+            best = max(max(max(s0, s1), max(s2, s3)), 0)
             best -= best >> 3
-            for c in range(3):
-                acc = F32_ZERO
-                chosen = 0
-                for d in range(4):
-                    if score[d] >= best:
-                        acc += cand[d, c, a + p, k + p]
-                        chosen += 1
-                out[r0 - out_row0 + a, c0 + k, c] = acc / np.float32(chosen)
+            c0_, c1_, c2_, c3_ = s0 >= best, s1 >= best, s2 >= best, s3 >= best
+            count = np.float32(np.int32(c0_) + np.int32(c1_) + np.int32(c2_) + np.int32(c3_))
+            flat[3 * k] = _chosen_sum(r0_[k], r1[k], r2[k], r3[k], c0_, c1_, c2_, c3_) / count
+            flat[3 * k + 1] = _chosen_sum(g0[k], g1[k], g2[k], g3[k], c0_, c1_, c2_, c3_) / count
+            flat[3 * k + 2] = _chosen_sum(b0[k], b1[k], b2[k], b3[k], c0_, c1_, c2_, c3_) / count
+
+
+@njit(cache=True, nogil=True, fastmath=False, inline="always")  # the same floats as the numpy twin
+def _tap(weight, value):
+    """``weight * value``, or +0 where ``weight`` is 0 (no tap: a sum from +0 is then unchanged, whatever
+    ``value`` holds)."""
+    return weight * value if weight != F32_ZERO else F32_ZERO
+
+
+@njit(cache=True, nogil=True, fastmath=False, inline="always")  # the same floats as the numpy twin
+def _chosen_sum(v0, v1, v2, v3, c0, c1, c2, c3):
+    """``v0 + ... + v3`` in that order over the chosen ones (``numpy.where(chosen, v, 0)`` added from +0)."""
+    acc = F32_ZERO
+    acc += v0 if c0 else F32_ZERO
+    acc += v1 if c1 else F32_ZERO
+    acc += v2 if c2 else F32_ZERO
+    acc += v3 if c3 else F32_ZERO
+    return acc
 
 
 @njit(cache=True, fastmath=False)  # the same floats as the numpy twin, bit for bit
