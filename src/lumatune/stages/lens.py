@@ -776,8 +776,8 @@ def _separable_rows(src, out, maps, g_first, step, lo, hi, first_row, chunk, spa
     flat, oflat = src.reshape(-1), out.reshape(-1)
     inv = 1.0 / step
     u = np.uint64
-    count = (hi - lo + chunk - 1) // chunk
-    workers = min(workers, count)
+    chunks = (hi - lo + chunk - 1) // chunk
+    workers = min(workers, chunks)
     rows = _scratch_rows(maps, g_first, step, lo, hi, first_row, chunk, n)
     for worker in prange(workers):
         r_lo, r_hi = np.empty(grid_w - 1, np.int64), np.empty(grid_w - 1, np.int64)
@@ -786,7 +786,7 @@ def _separable_rows(src, out, maps, g_first, step, lo, hi, first_row, chunk, spa
         w0, w1 = np.empty(width, np.float32), np.empty(width, np.float32)
         w2, w3 = np.empty(width, np.float32), np.empty(width, np.float32)
         tmp = np.empty(rows * line, np.float32)  # pass 1's rows, reused chunk to chunk
-        for k in range(worker, count, workers):
+        for k in range(worker, chunks, workers):
             a, b = lo + k * chunk, min(lo + k * chunk + chunk, hi)
             ga = (a + first_row) // step - g_first
             gb = (b - 1 + first_row) // step - g_first
