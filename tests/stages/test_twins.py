@@ -17,6 +17,7 @@ import pytest
 
 from synthetic import XTRANS
 
+from lumatune.colour.spaces import SPACES
 from lumatune.io.lut import load_lut
 from lumatune.io.lut import Lut, write_cube
 from lumatune.stages import (
@@ -339,7 +340,7 @@ TWINS: dict[str, Twin] = {
             hostile=hostile,
         )
         for name, params in TONE_PARAMS.items()
-        for space in ("srgb", "p3", "rec2020")
+        for space in SPACES  # every output space: the fast path's OETF must be each space's own
         for hostile in (False, True)
     },
     **{
