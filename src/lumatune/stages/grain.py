@@ -168,7 +168,8 @@ def _add_kernel(rgb, field, w, amount2):
 def add_grain_band(rows: np.ndarray, plan: GrainPlan, first_row: int, height: int | None = None) -> np.ndarray:
     """:func:`add_grain_fast` on rows ``first_row...`` of an image ``height`` rows high (the plan's image)."""
     field = grain_field(rows.shape[:2], plan, first_row, plan.height if height is None else height)
-    return _add_kernel(np.ascontiguousarray(rows), np.ascontiguousarray(field), plan.luma.astype(np.float32), np.float32(2.0 * plan.amount))
+    return _add_kernel(np.ascontiguousarray(rows), np.ascontiguousarray(field), plan.luma.astype(np.float32),
+                       np.float32(2.0 * plan.amount))
 
 
 def grain_plan(params: GrainParams, shape: tuple[int, ...], space: str) -> GrainPlan | None:

@@ -103,7 +103,8 @@ class ColourParams:
 @dataclass(frozen=True)
 class ColourPlan:
     params: ColourParams
-    table: np.ndarray  # (HUE_TABLE_SIZE + 1, 4) on the pseudo-angle grid: hue shift (rad), saturation change, lightness EV, skin weight
+    table: np.ndarray  # (HUE_TABLE_SIZE + 1, 4) on the pseudo-angle grid: hue shift (rad), saturation change,
+    # lightness EV, skin weight
     split: np.ndarray  # (5,): shadows tint a, b; highlights tint a, b; Y of the crossover
 
 

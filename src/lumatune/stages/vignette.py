@@ -129,8 +129,8 @@ def apply_vignette_band(rows: np.ndarray, plan: VignettePlan, first_row: int, he
     f32 = np.float32
     height = plan.height if height is None else height
     return _vignette_kernel(
-        np.ascontiguousarray(rows), f32(plan.amount), f32(plan.inner), f32(plan.outer), f32(plan.axes[0]), f32(plan.axes[1]),
-        np.int64(first_row), np.int64(height),
+        np.ascontiguousarray(rows), f32(plan.amount), f32(plan.inner), f32(plan.outer), f32(plan.axes[0]),
+        f32(plan.axes[1]), np.int64(first_row), np.int64(height),
     )
 
 
