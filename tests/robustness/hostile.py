@@ -208,6 +208,10 @@ LENS_OPCODE_DNGS: dict[str, Callable[[Path], Path]] = {
     "WarpRectilinear centre 7": lambda f: _lens_list(f, "wr-centre", [_warp(cx=7.0)]),
     "WarpRectilinear cut short": lambda f: _lens_list(f, "wr-cut", [_warp()[:-8]]),
     "WarpRectilinear NaN in OpcodeList1": lambda f: _lens_list(f, "wr-list1", [_warp(kr1=float("nan"))], 1),
+    "GainMap NaN gain in OpcodeList1": lambda f: _lens_list(f, "gm-nan-list1", [_gain_map(gains=float("nan"))], 1),
+    "GainMap 0 x 0 points in OpcodeList1": lambda f: _lens_list(
+        f, "gm-0pts-list1", [_gain_map(points_v=0, points_h=0)], 1
+    ),
     "WarpRectilinear2 empty valid radius": lambda f: _lens_list(
         f, "wr2-radius", [_warp2(valid_radius=np.array([[0.8, 0.2]]))]
     ),
@@ -326,6 +330,9 @@ TOLERATED_DNGS: dict[str, Callable[[Path], Path]] = {
     ),
     "GainMap area 2**32-1": lambda f: _with_opcodes(
         f, "gm-far", encode_opcode_list([_gain_map(top=2**32 - 2, bottom=2**32 - 1, right=2**32 - 1)])
+    ),
+    "GainMap area 2**32-1 in OpcodeList1": lambda f: _lens_list(
+        f, "gm-far-list1", [_gain_map(top=2**32 - 2, bottom=2**32 - 1, right=2**32 - 1)], 1
     ),
 }
 """Damage that leaves the image intact: LibRaw ignores the field or the DNG SDK would (an unknown illuminant

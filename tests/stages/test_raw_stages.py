@@ -93,3 +93,65 @@ def test_dng_gain_map_undoes_a_known_falloff(tmp_path):
                              opcode_list_2=encode_opcode_list([gain_map_opcode(gains, (96, 72))]))
     corrected = lumatune.develop(shaded, look="neutral")
     assert np.abs(corrected - plain).mean() < 0.004  # 8-bit-level agreement on average
+
+
+def _spec_gain(gains: np.ndarray, height: int, width: int) -> np.ndarray:
+    """A GainMap spanning the whole image, evaluated as DNG 1.6 chapter 7 defines it: each pixel's centre,
+    relative to the image ((row + 0.5) / height), placed between the map points (MapOriginV/H 0, MapSpacingV/H
+    1 / (points - 1)) and interpolated bilinearly between the four around it."""
+    v = (np.arange(height) + 0.5) / height * (gains.shape[0] - 1)
+    u = (np.arange(width) + 0.5) / width * (gains.shape[1] - 1)
+    v0 = np.minimum(np.floor(v).astype(int), gains.shape[0] - 2)
+    u0 = np.minimum(np.floor(u).astype(int), gains.shape[1] - 2)
+    fv, fu = (v - v0)[:, None], (u - u0)[None, :]
+    return (gains[v0][:, u0] * (1 - fv) * (1 - fu) + gains[v0 + 1][:, u0] * fv * (1 - fu)
+            + gains[v0][:, u0 + 1] * (1 - fv) * fu + gains[v0 + 1][:, u0 + 1] * fv * fu)
+
+
+def test_opcode_list_1_gain_map_multiplies_the_stored_values(tmp_path):
+    """OpcodeList1's GainMap acts on the raw as read: stored values (black level included) times the map's gain,
+    rounded and clipped to 16 bits, before any other stage (DNG 1.6, chapter 7)."""
+    from synthetic import write_chart_dng
+
+    from lumatune.pipeline.run import run
+    from lumatune.raw.opcodes import encode_opcode_list, gain_map_opcode
+    from lumatune.raw.read import open_raw
+    from lumatune.stages.base import Frame
+
+    plain = open_raw(write_chart_dng(tmp_path / "plain.dng", black=256))
+    height, width = plain.data.shape
+    ys, xs = np.mgrid[0:5, 0:7]
+    gains = (0.9 + 0.05 * xs + 0.1 * ys * (ys - 2)).astype(np.float32)  # above and below 1
+    opcodes = encode_opcode_list([gain_map_opcode(gains, (width, height))])
+    raw = open_raw(write_chart_dng(tmp_path / "ol1.dng", black=256, opcode_list_1=opcodes))
+    np.testing.assert_array_equal(raw.data, plain.data)  # the opcode is applied by the stage, not on reading
+    out = run(Frame(raw=raw), None, None, select=["linearise"])
+    expected = np.clip(np.rint(plain.data * _spec_gain(gains.astype(np.float64), height, width)), 0, 65535)
+    assert out.dtype == np.uint16
+    # one code where the product falls within float32 rounding of a half-integer
+    assert np.abs(out.astype(np.int64) - expected).max() <= 1
+    assert np.mean(out != expected) < 1e-3
+
+
+def test_opcode_list_1_gain_map_undoes_a_known_falloff(tmp_path):
+    """With no black level, a GainMap in OpcodeList1 undoes the falloff as one in OpcodeList2 does; the lens
+    report says who applied it; the tuning's switch turns it off."""
+    import lumatune
+    from synthetic import write_chart_dng
+
+    from lumatune.raw.opcodes import encode_opcode_list, gain_map_opcode
+    from lumatune.stages.lens import lens_report
+
+    plain = lumatune.develop(write_chart_dng(tmp_path / "plain.dng", black=0), look="neutral")
+    ys, xs = np.mgrid[0:9, 0:9] / 8.0
+    gains = (1.0 + 0.8 * ((xs - 0.5) ** 2 + (ys - 0.5) ** 2)).astype(np.float32)[..., None]
+    shaded = write_chart_dng(tmp_path / "shaded.dng", black=0, exposure=0.7, falloff=gains[..., 0],
+                             opcode_list_1=encode_opcode_list([gain_map_opcode(gains, (96, 72))]))
+    corrected = lumatune.develop(shaded, look="neutral")
+    assert np.abs(corrected - plain).mean() < 0.004  # 8-bit-level agreement on average
+    report = lens_report(lumatune.open_raw(shaded))
+    assert any("OpcodeList1 #1 GainMap: applied by linearise" in line for line in report)
+    off = tmp_path / "off.toml"
+    off.write_text("[linearise]\nuse_dng_opcode_list_1 = false\n")
+    uncorrected = lumatune.develop(shaded, look="neutral", tuning=off)
+    assert np.abs(uncorrected - plain).mean() > 0.02

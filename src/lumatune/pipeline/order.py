@@ -64,7 +64,10 @@ def _entry(name: str, domain: str, why: str, **flags) -> OrderEntry:
 
 
 ORDER: tuple[OrderEntry, ...] = (
-    _entry("linearise", "raw", "stored values must be linear before any arithmetic on them", pointwise=True),
+    _entry(
+        "linearise", "raw", "stored values must be linear before any arithmetic on them (OpcodeList1 acts on them as"
+        " read)"
+    ),
     _entry("levels", "raw", "black subtraction is only valid on linear data; 0..1 scale for all after"),
     _entry("lens_shading", "raw", "gain maps are defined on the linearised, black-subtracted mosaic"),
     _entry("white_balance", "raw", "demosaicing works best on balanced channels (fewer colour artefacts)"),

@@ -1059,7 +1059,7 @@ def _dng_rows(frame: Frame, params: LensParams, area, grids: list | None = None)
                     grids.append(np.asarray(opcode.gains, np.float64).ravel())
                     done = "applied"
             elif isinstance(opcode, GainMap):
-                done = "applied by lens_shading" if number == 2 else "not applied (OpcodeList1: before linearisation)"
+                done = "applied by lens_shading" if number == 2 else "applied by linearise, on the raw as read"
             elif isinstance(opcode, Opcode):
                 done = f"skipped: {opcode.problem}" if opcode.problem else (
                     "skipped (optional, not implemented)" if opcode.optional else "not applied (not implemented)")

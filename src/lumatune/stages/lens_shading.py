@@ -33,6 +33,7 @@ __all__ = [
     "apply_gain_parts_fast",
     "gain_from_grid",
     "gain_map",
+    "parts_from_gain_maps",
 ]
 
 
@@ -127,13 +128,12 @@ def _part(grid: np.ndarray, v: np.ndarray, u: np.ndarray, rows: tuple[int, int],
     )
 
 
-def _parts_from_dng_maps(frame: Frame, shape: tuple[int, int], strength: float) -> list[GainPart]:
-    """The visible area's gain from the DNG GainMap opcodes (coordinates of the active area), one part per map."""
+def parts_from_gain_maps(frame: Frame, maps, area: tuple[int, int, int, int], shape: tuple[int, int],
+                         strength: float = 1.0) -> list[GainPart]:
+    """The gain of GainMap opcodes ``maps`` on the raw's data of ``shape``, one part per map; ``area`` (top, left,
+    bottom, right of the stored image) is the image the opcodes' coordinates refer to: the active area for
+    OpcodeList2, the whole stored image for OpcodeList1 (DNG 1.6, chapter 7)."""
     raw = frame.raw
-    maps = raw.dng.gain_maps if raw.dng else ()
-    if not maps:
-        return []
-    area = raw.dng.active_area or (0, 0, *raw.full_size)
     area_h, area_w = area[2] - area[0], area[3] - area[1]
     row0, col0 = raw.crop_origin[0] - area[0], raw.crop_origin[1] - area[1]
     parts = []
@@ -148,6 +148,16 @@ def _parts_from_dng_maps(frame: Frame, shape: tuple[int, int], strength: float) 
         parts.append(_part(gm.gains[..., 0], v, u, (int(rows[0] - row0), gm.row_pitch),
                            (int(cols[0] - col0), gm.col_pitch), (0, 3), strength))
     return parts
+
+
+def _parts_from_dng_maps(frame: Frame, shape: tuple[int, int], strength: float) -> list[GainPart]:
+    """The visible area's gain from OpcodeList2's GainMap opcodes (coordinates of the active area)."""
+    raw = frame.raw
+    maps = raw.dng.gain_maps if raw.dng else ()
+    if not maps:
+        return []
+    area = raw.dng.active_area or (0, 0, *raw.full_size)
+    return parts_from_gain_maps(frame, maps, area, shape, strength)
 
 
 def _parts_from_tuning(params: LensShadingParams, frame: Frame, shape: tuple[int, int]) -> list[GainPart]:
