@@ -93,12 +93,19 @@ def banded(
     enabled ``rest`` after it, or None (with ``frame`` as it was) when one of them cannot work in bands: a
     method without a banded form, a stage with something to do and no band margin for it, or a raw that must be
     turned upright."""
+    planning = {}
+    clock = time.perf_counter()
     first_plan = plan_step(entry, blocks, frame, mosaic)
+    planning[entry.name] = time.perf_counter() - clock
     if first_plan is None or frame.raw.orientation_turns % 4:
         return None
     saved = {**vars(frame), "notes": list(frame.notes)}  # plans write statuses: undo them if we fall back
     placeholder = np.broadcast_to(np.float32(0.0), (*mosaic.shape, 3))  # the plans read its shape, no pixels
-    steps = planned(rest, blocks, frame, placeholder)
+    steps = []
+    for step in rest:
+        clock = time.perf_counter()
+        steps.extend(planned([step], blocks, frame, placeholder))
+        planning[step.name] = time.perf_counter() - clock
     margins = [step.band_margin(plan) for step, plan in steps]
     if None in margins:
         vars(frame).update(saved)
@@ -107,4 +114,7 @@ def banded(
     if rows is None:
         vars(frame).update(saved)
         return None
-    return BandedImage(rows, steps, margins, profile)  # each stage reads its reach beyond the next one's
+    if profile is not None:  # a stage's time includes its plan, as when it runs on the whole image
+        for name, seconds in planning.items():
+            profile[name] = profile.get(name, 0.0) + seconds * 1e3
+    return BandedImage(rows, tuple(steps), margins, profile)  # each stage reads its reach beyond the next one's
