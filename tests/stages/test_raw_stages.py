@@ -80,19 +80,32 @@ def test_highlights_leave_unclipped_colours_alone():
     np.testing.assert_allclose(out, colour, atol=TOLERANCE)
 
 
-def test_dng_gain_map_undoes_a_known_falloff(tmp_path):
-    """A chart darkened by a smooth falloff, with the GainMap that undoes it, develops like the plain chart."""
+@pytest.mark.parametrize(("number", "applied_by", "switch_off"), [
+    (2, "lens_shading", "[lens_shading]\nuse_dng_gain_map = false\n"),
+    (1, "linearise", "[linearise]\nuse_dng_opcode_list_1 = false\n"),
+])
+def test_dng_gain_map_undoes_a_known_falloff(tmp_path, number, applied_by, switch_off):
+    """A chart darkened by a smooth falloff, with the GainMap that undoes it (in OpcodeList2, or in OpcodeList1
+    with no black level, where multiplying the stored values is the same), develops like the plain chart; the
+    lens report says which stage applied it; the tuning's switch turns it off."""
     import lumatune
-    from lumatune.raw.opcodes import gain_map_opcode, encode_opcode_list
     from synthetic import write_chart_dng
+
+    from lumatune.raw.opcodes import encode_opcode_list, gain_map_opcode
+    from lumatune.stages.lens import lens_report
 
     plain = lumatune.develop(write_chart_dng(tmp_path / "plain.dng", black=0), look="neutral")
     ys, xs = np.mgrid[0:9, 0:9] / 8.0
     gains = (1.0 + 0.8 * ((xs - 0.5) ** 2 + (ys - 0.5) ** 2)).astype(np.float32)[..., None]
-    shaded = write_chart_dng(tmp_path / "shaded.dng", black=0, exposure=0.7, falloff=gains[..., 0],
-                             opcode_list_2=encode_opcode_list([gain_map_opcode(gains, (96, 72))]))
+    opcodes = {f"opcode_list_{number}": encode_opcode_list([gain_map_opcode(gains, (96, 72))])}
+    shaded = write_chart_dng(tmp_path / "shaded.dng", black=0, exposure=0.7, falloff=gains[..., 0], **opcodes)
     corrected = lumatune.develop(shaded, look="neutral")
     assert np.abs(corrected - plain).mean() < 0.004  # 8-bit-level agreement on average
+    report = lens_report(lumatune.open_raw(shaded))
+    assert any(f"OpcodeList{number} #1 GainMap: applied by {applied_by}" in line for line in report)
+    off = tmp_path / "off.toml"
+    off.write_text(switch_off)
+    assert np.abs(lumatune.develop(shaded, look="neutral", tuning=off) - plain).mean() > 0.02
 
 
 def _spec_gain(gains: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -131,27 +144,3 @@ def test_opcode_list_1_gain_map_multiplies_the_stored_values(tmp_path):
     # one code where the product falls within float32 rounding of a half-integer
     assert np.abs(out.astype(np.int64) - expected).max() <= 1
     assert np.mean(out != expected) < 1e-3
-
-
-def test_opcode_list_1_gain_map_undoes_a_known_falloff(tmp_path):
-    """With no black level, a GainMap in OpcodeList1 undoes the falloff as one in OpcodeList2 does; the lens
-    report says who applied it; the tuning's switch turns it off."""
-    import lumatune
-    from synthetic import write_chart_dng
-
-    from lumatune.raw.opcodes import encode_opcode_list, gain_map_opcode
-    from lumatune.stages.lens import lens_report
-
-    plain = lumatune.develop(write_chart_dng(tmp_path / "plain.dng", black=0), look="neutral")
-    ys, xs = np.mgrid[0:9, 0:9] / 8.0
-    gains = (1.0 + 0.8 * ((xs - 0.5) ** 2 + (ys - 0.5) ** 2)).astype(np.float32)[..., None]
-    shaded = write_chart_dng(tmp_path / "shaded.dng", black=0, exposure=0.7, falloff=gains[..., 0],
-                             opcode_list_1=encode_opcode_list([gain_map_opcode(gains, (96, 72))]))
-    corrected = lumatune.develop(shaded, look="neutral")
-    assert np.abs(corrected - plain).mean() < 0.004  # 8-bit-level agreement on average
-    report = lens_report(lumatune.open_raw(shaded))
-    assert any("OpcodeList1 #1 GainMap: applied by linearise" in line for line in report)
-    off = tmp_path / "off.toml"
-    off.write_text("[linearise]\nuse_dng_opcode_list_1 = false\n")
-    uncorrected = lumatune.develop(shaded, look="neutral", tuning=off)
-    assert np.abs(uncorrected - plain).mean() > 0.02
