@@ -65,10 +65,11 @@ __all__ = [
     "apply_lens_fast",
     "band_reach",
     "band_rows_needed",
-    "bicubic_at",
     "bicubic_read",
+    "clamped",
     "dng_warp_program",
     "frame_geometry",
+    "keys_at",
     "lens_plan",
     "lens_report",
     "opcode_rows",
@@ -351,7 +352,7 @@ def _crossings(plan: LensPlan, plane: int, first_row: int, n: int, width: int) -
 
 
 def _clean(v: np.ndarray, high: float) -> np.ndarray:
-    """Positions clamped to [0, high], NaN to 0 (as the compiled twin's ``_clamped``)."""
+    """Positions clamped to [0, high], NaN to 0 (as the compiled twin's :func:`clamped`)."""
     return np.clip(np.nan_to_num(v, nan=0.0, posinf=high, neginf=0.0), 0.0, high)
 
 
@@ -491,14 +492,16 @@ def _coarse_maps(program, grids, planes, x0, y0, sx, sy, xc, yc, scale, first_ro
 
 
 @njit(inline="always", fastmath=FASTMATH)
-def _clamped(v, high):
+def clamped(v, high):
+    """``v`` clamped to [0, high], NaN to 0 (where the DNG SDK clamps a source position to the image)."""
     if not v > 0.0:  # NaN too
         return 0.0
     return high if v > high else v
 
 
 @njit(inline="always", fastmath=FASTMATH)
-def _keys(t):
+def keys_at(t):
+    """Keys' four cubic-convolution weights (a = -0.5) of the fraction ``t`` (taps at -1, 0, 1, 2)."""
     return (
         ((-0.5 * t + 1.0) * t - 0.5) * t,
         (1.5 * t - 2.5) * t * t + 1.0,
@@ -508,14 +511,14 @@ def _keys(t):
 
 
 @njit(inline="always", fastmath=FASTMATH)
-def bicubic_at(src, out, i, j, xs, ys, gain, first_c, last_c):
+def _bicubic_at(src, out, i, j, xs, ys, gain, first_c, last_c):
     """out[i, j, first_c:last_c] = src read at (xs, ys) (clamped to it) with Keys' kernel, times ``gain``."""
     n, width = src.shape[0], src.shape[1]
-    xs, ys = _clamped(xs, width - 1.0), _clamped(ys, n - 1.0)
+    xs, ys = clamped(xs, width - 1.0), clamped(ys, n - 1.0)
     ix, iy = int(xs), int(ys)
     f32 = np.float32
-    ax0, ax1, ax2, ax3 = _keys(f32(xs - ix))
-    ay0, ay1, ay2, ay3 = _keys(f32(ys - iy))
+    ax0, ax1, ax2, ax3 = keys_at(f32(xs - ix))
+    ay0, ay1, ay2, ay3 = keys_at(f32(ys - iy))
     c0, c1, c2, c3 = max(ix - 1, 0), ix, min(ix + 1, width - 1), min(ix + 2, width - 1)
     r0, r1, r2, r3 = max(iy - 1, 0), iy, min(iy + 1, n - 1), min(iy + 2, n - 1)
     g = f32(gain)
@@ -538,16 +541,16 @@ def _tap_row3(row, b, ax0, ax1, ax2, ax3):
 
 @njit(inline="always", fastmath=FASTMATH)
 def _bicubic3_at(src, flat, out, i, j, xs, ys, gain):
-    """:func:`bicubic_at` for the three channels at one position; inside the image (every tap there, no clamping)
+    """:func:`_bicubic_at` for the three channels at one position; inside the image (every tap there, no clamping)
     the 4 x 12 interleaved taps are read from ``flat`` (the rows of ``src`` as (n, width * 3)), row by row."""
     n, width = src.shape[0], src.shape[1]
     if not (1.0 <= xs < width - 2.0 and 1.0 <= ys < n - 2.0):  # near an edge, NaN too: clamp each tap
-        bicubic_at(src, out, i, j, xs, ys, gain, 0, 3)
+        _bicubic_at(src, out, i, j, xs, ys, gain, 0, 3)
         return
     ix, iy = int(xs), int(ys)
     f32 = np.float32
-    ax0, ax1, ax2, ax3 = _keys(f32(xs - ix))
-    ay0, ay1, ay2, ay3 = _keys(f32(ys - iy))
+    ax0, ax1, ax2, ax3 = keys_at(f32(xs - ix))
+    ay0, ay1, ay2, ay3 = keys_at(f32(ys - iy))
     b = (ix - 1) * 3
     a0, a1, a2 = _tap_row3(flat[iy - 1], b, ax0, ax1, ax2, ax3)
     b0, b1, b2 = _tap_row3(flat[iy], b, ax0, ax1, ax2, ax3)
@@ -588,7 +591,7 @@ def _resample_rows(src, out, maps, step, lo, hi, first_row):
                     if fast3:
                         _bicubic3_at(src, flat, out, i, j, x, y - first_row, gain)
                     else:
-                        bicubic_at(src, out, i, j, x, y - first_row, gain, first_c, last_c)
+                        _bicubic_at(src, out, i, j, x, y - first_row, gain, first_c, last_c)
                     x += step_x
                     y += step_y
                     gain += step_g
@@ -634,8 +637,8 @@ def _cell_rows(maps, p, ga, fa, gb, fb, first_row, n, r_lo, r_hi):
     low, high = _column_span(maps, p, 0, ga, fa, gb, fb)
     for j in range(maps.shape[3] - 1):
         low1, high1 = _column_span(maps, p, j + 1, ga, fa, gb, fb)
-        r_lo[j] = max(int(_clamped(min(low, low1) - first_row, n - 1.0)) - 2, 0)
-        r_hi[j] = min(int(_clamped(max(high, high1) - first_row, n - 1.0)) + 3, n - 1)
+        r_lo[j] = max(int(clamped(min(low, low1) - first_row, n - 1.0)) - 2, 0)
+        r_hi[j] = min(int(clamped(max(high, high1) - first_row, n - 1.0)) + 3, n - 1)
         low, high = low1, high1
 
 

@@ -25,7 +25,7 @@ lateral colour at the corner) lateral CA after ``develop`` falls from 0.21 to 0.
 (``benchmarks/lens.py``), what a correction from the unmosaicked planes themselves gives (0.11-0.14 px).
 
 Bayer mosaics only (an X-Trans plane is no lattice; the lens stage corrects those after demosaicing), and only
-the raw's own DNG warps. The maps are computed on a grid every :data:`GRID_STEP` sites (the inverses by
+the raw's own DNG warps. The maps are computed on a grid every :func:`grid_step` sites (the inverses by
 fixed-point iteration), interpolated bilinearly.
 
 References
@@ -52,30 +52,47 @@ from lumatune.stages.lens import (
     KIND_GAIN_MAP,
     KIND_VIGNETTE,
     LensParams,
-    bicubic_at,
     bicubic_read,
+    clamped,
     dng_warp_program,
     frame_geometry,
+    keys_at,
     source_positions,
 )
 from lumatune.stages.params import param
 
 __all__ = [
-    "GRID_STEP",
+    "GRID_CELLS",
     "LensCaParams",
     "LensCaPlan",
     "STAGE",
     "apply_lens_ca",
     "apply_lens_ca_fast",
     "green_estimate",
+    "grid_step",
     "lens_ca_plan",
 ]
 
 GREEN = 1
 """Green's plane index in the warps and the CFA."""
 
-GRID_STEP = 8
-"""Sites of a plane between the grid points at which the exact maps are computed."""
+GRID_CELLS = 125
+"""Grid cells across a plane's shorter side, at least (see :func:`grid_step`)."""
+
+MAX_GRID_STEP = 16
+"""Most sites between grid points (32 pixels)."""
+
+
+def grid_step(rows: int, cols: int) -> int:
+    """Sites of a plane between the grid points at which the exact maps are computed: ``min(rows, cols) //``
+    :data:`GRID_CELLS`, from 1 to :data:`MAX_GRID_STEP` (16 for a 24-MP raw's 2000 x 3000 planes). Where the
+    planes differ by a magnification the maps are affine and bilinear interpolation is exact; a difference that
+    grows with the cube of the radius (1.5 px at the corner) bends them by ~6 x 1.5 / R^2 px per px^2 (R the
+    half-diagonal), which the interpolation misses by about a cell's size squared over 8 times that: under
+    1e-4 px, the same at every image size, since the step shrinks with R. Each grid point costs the inverse of
+    two warps (fixed point, ~15 steps)."""
+    return int(min(MAX_GRID_STEP, max(1, min(rows, cols) // GRID_CELLS)))
+
 
 _INVERSE_STEPS = 30
 """Most fixed-point steps inverting a plane's warp (each multiplies the error by at most the warp's distortion)."""
@@ -99,6 +116,7 @@ class LensCaPlan:
 
     sites: tuple[tuple[int, int], ...]
     maps: tuple[np.ndarray, ...]  # float64 (4, grid rows, grid columns) per plane: see :func:`_coarse_maps`
+    step: int  # sites between the maps' grid points (:func:`grid_step`)
     size: tuple[int, int]  # (rows, columns) of the mosaic
     green_parity: int  # (row + column) % 2 of the green sites
 
@@ -114,14 +132,14 @@ def _inverse(program, plane, px, py):
     return qx, qy
 
 
-def _coarse_maps(program, plane, site, geometry, plane_size) -> np.ndarray:
-    """(4, grid rows, grid columns) at the plane's sites every :data:`GRID_STEP` (and one step past the end):
+def _coarse_maps(program, plane, site, geometry, plane_size, step) -> np.ndarray:
+    """(4, grid rows, grid columns) at the plane's sites every ``step`` (and one step past the end):
     where each site reads the colour difference, ``W_plane(W_green^-1(p))`` in the plane's site indices (x, y);
     and where green shows what the site shows, ``W_green(W_plane^-1(p))`` in mosaic pixel indices (x, y)."""
     (x0, y0), _ = geometry
     rows, cols = plane_size
-    gi = np.arange((rows - 1) // GRID_STEP + 2, dtype=np.float64) * GRID_STEP
-    gj = np.arange((cols - 1) // GRID_STEP + 2, dtype=np.float64) * GRID_STEP
+    gi = np.arange((rows - 1) // step + 2, dtype=np.float64) * step
+    gj = np.arange((cols - 1) // step + 2, dtype=np.float64) * step
     py, px = np.meshgrid(2 * gi + site[0] + 0.5 + y0, 2 * gj + site[1] + 0.5 + x0, indexing="ij")
     sx, sy, _ = source_positions(program, plane, *_inverse(program, GREEN, px, py))
     tx, ty, _ = source_positions(program, GREEN, *_inverse(program, plane, px, py))
@@ -145,15 +163,16 @@ def lens_ca_plan(params: LensCaParams, frame: Frame, shape: tuple[int, ...]) -> 
         return None
     geometry = frame_geometry(raw, shape)
     sites, maps = [], []
+    step = grid_step(shape[0] // 2, shape[1] // 2)
     for plane in (0, 2):
         site = tuple(int(v) for v in np.argwhere(raw.cfa == plane)[0])
         plane_size = ((shape[0] - site[0] + 1) // 2, (shape[1] - site[1] + 1) // 2)
         sites.append(site)
-        maps.append(np.ascontiguousarray(_coarse_maps(warps, plane, site, geometry, plane_size)))
+        maps.append(np.ascontiguousarray(_coarse_maps(warps, plane, site, geometry, plane_size, step)))
     green_parity = int(sum(np.argwhere(raw.cfa == GREEN)[0]) % 2)
     frame.lateral_ca_on_mosaic = True
     frame.notes.append("lens_ca: lateral chromatic aberration of the DNG warps corrected on the mosaic (red, blue)")
-    return LensCaPlan(tuple(sites), tuple(maps), tuple(shape[:2]), green_parity)
+    return LensCaPlan(tuple(sites), tuple(maps), step, tuple(shape[:2]), green_parity)
 
 
 def green_estimate(mosaic: np.ndarray, green_parity: int) -> np.ndarray:
@@ -174,12 +193,12 @@ def green_estimate(mosaic: np.ndarray, green_parity: int) -> np.ndarray:
     return np.where((i + j) % 2 == green_parity, c, green)
 
 
-def _positions(maps: np.ndarray, plane_shape: tuple[int, int]) -> list[np.ndarray]:
+def _positions(maps: np.ndarray, plane_shape: tuple[int, int], step: int) -> list[np.ndarray]:
     """Every site's four map values (see :func:`_coarse_maps`), bilinear between the grid points."""
     rows, cols = plane_shape
     i, j = np.arange(rows)[:, None], np.arange(cols)[None, :]
-    gi, gj = i // GRID_STEP, j // GRID_STEP
-    fy, fx = (i - gi * GRID_STEP) / GRID_STEP, (j - gj * GRID_STEP) / GRID_STEP
+    gi, gj = i // step, j // step
+    fy, fx = (i - gi * step) / step, (j - gj * step) / step
     out = []
     for m in maps:
         top = m[gi, gj] * (1 - fx) + m[gi, gj + 1] * fx
@@ -206,7 +225,7 @@ def apply_lens_ca(mosaic: np.ndarray, plan: LensCaPlan) -> np.ndarray:
     h, w = m.shape
     for site, maps in zip(plan.sites, plan.maps):
         plane = m[site[0] :: 2, site[1] :: 2]
-        sx, sy, tx, ty = _positions(maps, plane.shape)
+        sx, sy, tx, ty = _positions(maps, plane.shape, plan.step)
         difference = plane - bicubic_read(green, np.clip(tx, 0, w - 1), np.clip(ty, 0, h - 1))
         out[site[0] :: 2, site[1] :: 2] = green[site[0] :: 2, site[1] :: 2] + _bilinear_read(difference, sx, sy)
     return out
@@ -230,83 +249,232 @@ def _green_at(m, i, j, u1, d1, u2, d2, l1, r1, l2, r2):
     return gh if dh < dv else (gv if dv < dh else (gh + gv) * 0.5)
 
 
+# The loops below index flat arrays with unsigned integers (numba then wraps no negative index) and keep their
+# bodies free of branches, so that LLVM vectorises them; the pixels near an edge take the scalar forms above.
+
+
 @njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
 def _green_rows(m, green_parity, out):
-    """:func:`green_estimate` into ``out`` (H, W, 1) float32 (the columns' reflection only within 2 of an edge)."""
+    """:func:`green_estimate` into ``out`` (2, H, (W + 1) // 2) float32, split by column parity (``out[p, i, k]``
+    is the green of pixel (i, 2k + p)): the mosaic's own value at the green sites, Hamilton and Adams' green at
+    the others (the mosaic reflected within 2 of an edge). Away from the left and right edges every pixel's
+    estimate is made and the green sites keep their value instead: loops of contiguous loads, which LLVM
+    vectorises (the red and blue sites alone, every other pixel, it reads with gathers); the split lets the
+    reads of the later steps, which step two pixels per site, be contiguous too."""
     h, w = m.shape
+    u = np.uint64
+    flat = m.reshape(-1)
     for i in prange(h):
+        line = np.empty(w + 1, np.float32)
         u1, d1, u2, d2 = _reflect(i - 1, h), _reflect(i + 1, h), _reflect(i - 2, h), _reflect(i + 2, h)
-        for j in range(w):
-            out[i, j, 0] = m[i, j]
-        for j in range((i + green_parity + 1) % 2, w, 2):
-            if 2 <= j < w - 2:
-                out[i, j, 0] = _green_at(m, i, j, u1, d1, u2, d2, j - 1, j + 1, j - 2, j + 2)
-            else:
-                out[i, j, 0] = _green_at(m, i, j, u1, d1, u2, d2, _reflect(j - 1, w), _reflect(j + 1, w),
-                                         _reflect(j - 2, w), _reflect(j + 2, w))
+        row, up1, dn1, up2, dn2 = u(i * w), u(u1 * w), u(d1 * w), u(u2 * w), u(d2 * w)
+        parity = (i + green_parity) % 2  # j of the same parity: a green site
+        for j in range(2, w - 2):
+            q = u(j)
+            c, left1, right1 = flat[row + q], flat[row + q - u(1)], flat[row + q + u(1)]
+            # in float64, as _green_at and the plain twin: near a tie of the two gradients float32 would choose
+            # the other direction
+            lh = 2.0 * c - flat[row + q - u(2)] - flat[row + q + u(2)]
+            lv = 2.0 * c - flat[up2 + q] - flat[dn2 + q]
+            above, below = flat[up1 + q], flat[dn1 + q]
+            gh = (left1 + right1) * 0.5 + lh * 0.25
+            gv = (above + below) * 0.5 + lv * 0.25
+            dh = abs(left1 - right1) + abs(lh)
+            dv = abs(above - below) + abs(lv)
+            estimate = gh if dh < dv else (gv if dv < dh else (gh + gv) * 0.5)
+            line[q] = c if (j & 1) == parity else estimate
+        for j in (0, 1, w - 2, w - 1):
+            if 0 <= j < w:
+                line[j] = m[i, j] if (i + j + green_parity) % 2 == 0 else _green_at(
+                    m, i, j, u1, d1, u2, d2, _reflect(j - 1, w), _reflect(j + 1, w), _reflect(j - 2, w),
+                    _reflect(j + 2, w))
+        line[w] = line[w - 1]  # the odd phase's last column past an odd width: never read
+        even, odd = out[0, i], out[1, i]
+        for k in range(out.shape[2]):
+            even[k], odd[k] = line[u(2) * u(k)], line[u(2) * u(k) + u(1)]
     return out
 
 
 @njit(inline="always", fastmath=FASTMATH)
-def _map_row(maps, first, i, step):
-    """Maps ``first`` and ``first + 1`` at row ``i`` of the plane: (2, grid columns), bilinear between grid rows."""
-    gi = i // step
-    fy = (i - gi * step) / step
-    line = np.empty((2, maps.shape[2]))
-    for q in range(2):
-        for g in range(maps.shape[2]):
-            line[q, g] = maps[first + q, gi, g] * (1.0 - fy) + maps[first + q, gi + 1, g] * fy
-    return line
+def _green_tap(green, y, x):
+    """Green of pixel (y, x) from the planes split by column parity."""
+    return green[x & 1, y, x >> 1]
 
 
 @njit(inline="always", fastmath=FASTMATH)
-def _along(line, q, j, step):
-    gj = j // step
-    fx = (j - gj * step) / step
-    return line[q, gj] * (1.0 - fx) + line[q, gj + 1] * fx
+def _bicubic_green(green, x, y, w, h):
+    """Green read at (x, y) (clamped to the mosaic) with Keys' kernel, taps clamped at the edges (the scalar form
+    of the runs in :func:`_difference_rows`)."""
+    x, y = clamped(x, w - 1.0), clamped(y, h - 1.0)
+    ix, iy = int(x), int(y)
+    ax0, ax1, ax2, ax3 = keys_at(np.float32(x - ix))
+    ay0, ay1, ay2, ay3 = keys_at(np.float32(y - iy))
+    c0, c1, c2, c3 = max(ix - 1, 0), ix, min(ix + 1, w - 1), min(ix + 2, w - 1)
+    value = 0.0
+    for r, ay in ((max(iy - 1, 0), ay0), (iy, ay1), (min(iy + 1, h - 1), ay2), (min(iy + 2, h - 1), ay3)):
+        value += ay * (ax0 * _green_tap(green, r, c0) + ax1 * _green_tap(green, r, c1)
+                       + ax2 * _green_tap(green, r, c2) + ax3 * _green_tap(green, r, c3))
+    return value
+
+
+@njit(inline="always", fastmath=FASTMATH)
+def _row_positions(maps, first, i, step, xs, ys):
+    """Maps ``first`` and ``first + 1`` at every site of the plane's row ``i`` into ``xs`` and ``ys`` (which hold
+    whole grid cells): bilinear between the grid points, along the row one cell (``step`` sites) at a time."""
+    gi = i // step
+    fy = (i - gi * step) / step
+    inv = 1.0 / step
+    u = np.uint64
+    for g in range(maps.shape[2] - 1):
+        x0 = maps[first, gi, g] * (1.0 - fy) + maps[first, gi + 1, g] * fy
+        x1 = maps[first, gi, g + 1] * (1.0 - fy) + maps[first, gi + 1, g + 1] * fy
+        y0 = maps[first + 1, gi, g] * (1.0 - fy) + maps[first + 1, gi + 1, g] * fy
+        y1 = maps[first + 1, gi, g + 1] * (1.0 - fy) + maps[first + 1, gi + 1, g + 1] * fy
+        dx, dy = (x1 - x0) * inv, (y1 - y0) * inv
+        for k in range(step):
+            xs[u(g) * u(step) + u(k)] = x0 + k * dx
+            ys[u(g) * u(step) + u(k)] = y0 + k * dy
+
+
+@njit(inline="always", fastmath=FASTMATH)
+def _weights(xs, ys, cols, high_x, high_y, last_x, last_y, ix, iy, wx, wy, keys):
+    """Per site j < cols: the position clamped to [0, high] (NaN: 0), its integer part (at most ``last``) and
+    the weights of its fraction: Keys' four (``keys``) or linear (``wx[0]``: 1 - f, ``wx[1]``: f)."""
+    f32 = np.float32
+    for j in range(cols):
+        x, y = xs[j], ys[j]
+        x = (x if x < high_x else high_x) if x > 0.0 else 0.0
+        y = (y if y < high_y else high_y) if y > 0.0 else 0.0
+        jx, jy = min(int(x), last_x), min(int(y), last_y)
+        tx, ty = f32(x - jx), f32(y - jy)
+        ix[j], iy[j] = jx, jy
+        if keys:
+            wx[0, j], wx[1, j], wx[2, j], wx[3, j] = keys_at(tx)
+            wy[0, j], wy[1, j], wy[2, j], wy[3, j] = keys_at(ty)
+        else:
+            wx[0, j], wx[1, j], wy[0, j], wy[1, j] = 1 - tx, tx, 1 - ty, ty
+
+
+@njit(inline="always", fastmath=FASTMATH)
+def _run_end(ix, iy, j, cols, scale):
+    """One past the last site from ``j`` whose row and whose column less ``scale`` times its own index are
+    those of site ``j``."""
+    offset, row = ix[j] - scale * j, iy[j]
+    end = j + 1
+    while end < cols and iy[end] == row and ix[end] - scale * end == offset:
+        end += 1
+    return end
 
 
 @njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
 def _difference_rows(m, green, si, sj, maps, step, out):
-    """Step 2: ``out`` (plane rows, plane columns, 1) = the plane's sites less green read (bicubic) where green
-    shows what they show."""
+    """Step 2: ``out`` (plane rows, plane columns, 1) = the plane's sites less green (split by column parity:
+    :func:`_green_rows`) read with Keys' kernel where green shows what they show. Sites whose 4 x 4 taps lie
+    inside the mosaic and move with them (green's column two per site, the same rows) are read in one
+    vectorised loop per run, each tap from one parity's plane, contiguous."""
     rows, cols = out.shape[0], out.shape[1]
+    h, w = m.shape
+    half_w = green.shape[2]
+    u = np.uint64
+    flat, gflat, target = m.reshape(-1), green.reshape(-1), out.reshape(-1)
+    plane = u(h * half_w)
+    cells = (maps.shape[2] - 1) * step
     for i in prange(rows):
-        line = _map_row(maps, 2, i, step)
-        for j in range(cols):
-            bicubic_at(green, out, i, j, _along(line, 0, j, step), _along(line, 1, j, step), 1.0, 0, 1)
-            out[i, j, 0] = m[2 * i + si, 2 * j + sj] - out[i, j, 0]
+        xs, ys = np.empty(cells), np.empty(cells)
+        ix, iy = np.empty(cols, np.int64), np.empty(cols, np.int64)
+        wx, wy = np.empty((4, cols), np.float32), np.empty((4, cols), np.float32)
+        site_values = np.empty(cols, np.float32)
+        _row_positions(maps, 2, i, step, xs, ys)
+        _weights(xs, ys, cols, w - 1.0, h - 1.0, w - 1, h - 1, ix, iy, wx, wy, True)
+        site = u((2 * i + si) * w + sj)
+        for q in range(cols):
+            site_values[q] = flat[site + u(2) * u(q)]
+        j = 0
+        while j < cols:
+            end = _run_end(ix, iy, j, cols, 2)
+            x, y = ix[j], iy[j]
+            if 1 <= x and x + 2 * (end - 1 - j) + 2 <= w - 1 and 1 <= y <= h - 3:
+                # taps x - 1 ... x + 2 of site j + k: columns x - 1 + 2k + c, in plane (x - 1 + c) & 1 at
+                # (x - 1 + c) >> 1 + k
+                b0 = (x - 1) & 1, (x - 1) >> 1
+                b1 = x & 1, x >> 1
+                b2 = (x + 1) & 1, (x + 1) >> 1
+                b3 = (x + 2) & 1, (x + 2) >> 1
+                t0, t1 = u(b0[0]) * plane + u(b0[1] - j), u(b1[0]) * plane + u(b1[1] - j)
+                t2, t3 = u(b2[0]) * plane + u(b2[1] - j), u(b3[0]) * plane + u(b3[1] - j)
+                for r in range(4):
+                    base = u((y - 1 + r) * half_w)
+                    a0, a1, a2, a3 = t0 + base, t1 + base, t2 + base, t3 + base
+                    for k in range(j, end):
+                        q = u(k)
+                        v = (wx[0, q] * gflat[a0 + q] + wx[1, q] * gflat[a1 + q] + wx[2, q] * gflat[a2 + q]
+                             + wx[3, q] * gflat[a3 + q])
+                        if r == 0:
+                            target[u(i * cols) + q] = site_values[q] - wy[0, q] * v
+                        else:
+                            target[u(i * cols) + q] -= wy[r, q] * v
+            else:
+                for q in range(j, end):
+                    out[i, q, 0] = site_values[q] - _bicubic_green(green, xs[q], ys[q], w, h)
+            j = end
     return out
 
 
 @njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
 def _moved_rows(difference, green, si, sj, maps, step, m):
-    """Step 3: the plane's sites of ``m`` = green there plus the difference read bilinearly where they read."""
+    """Step 3: the plane's sites of ``m`` = green there (split by column parity) plus the difference read
+    bilinearly where they read (a run of sites whose two rows and columns move with them: one vectorised
+    loop); each row's new values are then written back with the other parity's pixels as they were."""
     rows, cols = difference.shape[0], difference.shape[1]
+    w = m.shape[1]
+    u = np.uint64
+    flat, dflat = m.reshape(-1), difference.reshape(-1)
+    cells = (maps.shape[2] - 1) * step
     for i in prange(rows):
-        line = _map_row(maps, 0, i, step)
-        for j in range(cols):
-            x = min(max(_along(line, 0, j, step), 0.0), cols - 1.0)
-            y = min(max(_along(line, 1, j, step), 0.0), rows - 1.0)
-            ix, iy = min(int(x), cols - 2), min(int(y), rows - 2)
-            ax, ay = np.float32(x - ix), np.float32(y - iy)
-            top = difference[iy, ix, 0] * (1 - ax) + difference[iy, ix + 1, 0] * ax
-            bottom = difference[iy + 1, ix, 0] * (1 - ax) + difference[iy + 1, ix + 1, 0] * ax
-            m[2 * i + si, 2 * j + sj] = green[2 * i + si, 2 * j + sj, 0] + top * (1 - ay) + bottom * ay
+        xs, ys = np.empty(cells), np.empty(cells)
+        ix, iy = np.empty(cols, np.int64), np.empty(cols, np.int64)
+        wx, wy = np.empty((2, cols), np.float32), np.empty((2, cols), np.float32)
+        moved = np.empty(cols, np.float32)
+        _row_positions(maps, 0, i, step, xs, ys)
+        _weights(xs, ys, cols, cols - 1.0, rows - 1.0, cols - 2, rows - 2, ix, iy, wx, wy, False)
+        own = green[sj, 2 * i + si]
+        j = 0
+        while j < cols:
+            end = _run_end(ix, iy, j, cols, 1)
+            top, o = u(iy[j] * cols + ix[j] - j), u(cols)
+            for k in range(j, end):
+                q = u(k)
+                a = top + q
+                upper = dflat[a] * wx[0, q] + dflat[a + u(1)] * wx[1, q]
+                lower = dflat[a + o] * wx[0, q] + dflat[a + o + u(1)] * wx[1, q]
+                moved[q] = own[q] + upper * wy[0, q] + lower * wy[1, q]
+            j = end
+        row = u((2 * i + si) * w)
+        pairs = w // 2
+        if sj == 0:
+            for k in range(pairs):
+                a = row + u(2) * u(k)
+                flat[a], flat[a + u(1)] = moved[k], flat[a + u(1)]
+        else:
+            for k in range(pairs):
+                a = row + u(2) * u(k)
+                flat[a], flat[a + u(1)] = flat[a], moved[k]
+        if w % 2 and sj == 0:  # an odd width's last column
+            flat[row + u(w - 1)] = moved[cols - 1]
     return m
 
 
 def apply_lens_ca_fast(mosaic: np.ndarray, plan: LensCaPlan) -> np.ndarray:
     """:func:`apply_lens_ca` compiled (float32; overwrites ``mosaic``)."""
     m = np.ascontiguousarray(mosaic, np.float32)
-    green = _green_rows(m, plan.green_parity, np.empty((*m.shape, 1), np.float32))
+    green = _green_rows(m, plan.green_parity, np.empty((2, m.shape[0], (m.shape[1] + 1) // 2), np.float32))
     differences = []
     for site, maps in zip(plan.sites, plan.maps):
         rows, cols = (m.shape[0] - site[0] + 1) // 2, (m.shape[1] - site[1] + 1) // 2
         out = np.empty((rows, cols, 1), np.float32)
-        differences.append(_difference_rows(m, green, site[0], site[1], maps, GRID_STEP, out))
+        differences.append(_difference_rows(m, green, site[0], site[1], maps, plan.step, out))
     for site, maps, difference in zip(plan.sites, plan.maps, differences):
-        _moved_rows(difference, green, site[0], site[1], maps, GRID_STEP, m)
+        _moved_rows(difference, green, site[0], site[1], maps, plan.step, m)
     return m
 
 
