@@ -42,8 +42,9 @@ MAX_INPUT_BYTES = 8192
 """Longest input tried (long inputs make each run slow without reaching new code)."""
 
 
-def run_target(name: str, seconds: int, workdir: Path, artifacts: Path) -> dict:
-    """Fuzz one target for ``seconds``; its executions, new inputs, and the crash files it left."""
+def run_target(name: str, seconds: int, workdir: Path, artifacts: Path, seed: int | None = None) -> dict:
+    """Fuzz one target for ``seconds`` (``seed``: libFuzzer's random seed, else its own); its executions, new
+    inputs, and the crash files it left."""
     corpus, seed_dir = workdir / name / "corpus", workdir / name / "seeds"
     corpus.mkdir(parents=True)
     TARGETS[name](seed_dir)
@@ -51,7 +52,7 @@ def run_target(name: str, seconds: int, workdir: Path, artifacts: Path) -> dict:
     command = [
         sys.executable, str(HERE / f"fuzz_{name}.py"), f"-max_total_time={seconds}", f"-timeout={INPUT_TIMEOUT_S}",
         f"-rss_limit_mb={RSS_LIMIT_MB}", f"-max_len={MAX_INPUT_BYTES}", "-print_final_stats=1",
-        f"-artifact_prefix={prefix}", str(corpus), str(seed_dir),
+        f"-artifact_prefix={prefix}", *([f"-seed={seed}"] if seed is not None else []), str(corpus), str(seed_dir),
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 300, check=False)
     stats = dict(re.findall(r"stat::(\w+):\s+(\d+)", result.stderr))
@@ -72,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=20, help="fuzzing time per target")
     parser.add_argument("--jobs", type=int, default=2, help="targets fuzzed at once")
     parser.add_argument("--artifacts", type=Path, default=None, help="where crashing inputs go (default: a temp folder)")
+    parser.add_argument(
+        "--seed", type=int, default=None,
+        help="libFuzzer's random seed: the same inputs in the same order on every run (default: a new seed each run)",
+    )
     args = parser.parse_args(argv)
     unknown = set(args.targets) - set(TARGETS)
     if unknown:
@@ -79,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     artifacts = args.artifacts or Path(tempfile.mkdtemp(prefix="lumatune-fuzz-artifacts-"))
     artifacts.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="lumatune-fuzz-") as workdir, ThreadPoolExecutor(args.jobs) as pool:
-        reports = list(pool.map(lambda name: run_target(name, args.seconds, Path(workdir), artifacts), args.targets))
+        reports = list(pool.map(lambda name: run_target(name, args.seconds, Path(workdir), artifacts, args.seed),
+                                args.targets))
     failed = False
     for report in reports:
         print(
