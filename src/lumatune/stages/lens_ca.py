@@ -337,9 +337,15 @@ def _row_positions(maps, first, i, step, xs, ys):
 
 
 @njit(inline="always", fastmath=FASTMATH)
-def _weights(xs, ys, cols, high_x, high_y, last_x, last_y, ix, iy, wx, wy, keys):
-    """Per site j < cols: the position clamped to [0, high] (NaN: 0), its integer part (at most ``last``) and
-    the weights of its fraction: Keys' four (``keys``) or linear (``wx[0]``: 1 - f, ``wx[1]``: f)."""
+def _site_reads(maps, first, i, step, cols, high_x, high_y, last_x, last_y, taps):
+    """Where the sites of the plane's row ``i`` read (maps ``first``, ``first + 1``: :func:`_row_positions`) and
+    how: per site j < cols the position clamped to [0, high] (NaN: 0), its integer part (at most ``last``) and the
+    weights of its fraction, Keys' four (``taps`` 4) or linear (2: ``1 - f``, ``f``). Returns xs, ys, ix, iy,
+    wx, wy."""
+    xs, ys = np.empty((maps.shape[2] - 1) * step), np.empty((maps.shape[2] - 1) * step)
+    ix, iy = np.empty(cols, np.int64), np.empty(cols, np.int64)
+    wx, wy = np.empty((taps, cols), np.float32), np.empty((taps, cols), np.float32)
+    _row_positions(maps, first, i, step, xs, ys)
     f32 = np.float32
     for j in range(cols):
         x, y = xs[j], ys[j]
@@ -348,11 +354,12 @@ def _weights(xs, ys, cols, high_x, high_y, last_x, last_y, ix, iy, wx, wy, keys)
         jx, jy = min(int(x), last_x), min(int(y), last_y)
         tx, ty = f32(x - jx), f32(y - jy)
         ix[j], iy[j] = jx, jy
-        if keys:
+        if taps == 4:
             wx[0, j], wx[1, j], wx[2, j], wx[3, j] = keys_at(tx)
             wy[0, j], wy[1, j], wy[2, j], wy[3, j] = keys_at(ty)
         else:
             wx[0, j], wx[1, j], wy[0, j], wy[1, j] = 1 - tx, tx, 1 - ty, ty
+    return xs, ys, ix, iy, wx, wy
 
 
 @njit(inline="always", fastmath=FASTMATH)
@@ -378,14 +385,9 @@ def _difference_rows(m, green, si, sj, maps, step, out):
     u = np.uint64
     flat, gflat, target = m.reshape(-1), green.reshape(-1), out.reshape(-1)
     plane = u(h * half_w)
-    cells = (maps.shape[2] - 1) * step
     for i in prange(rows):
-        xs, ys = np.empty(cells), np.empty(cells)
-        ix, iy = np.empty(cols, np.int64), np.empty(cols, np.int64)
-        wx, wy = np.empty((4, cols), np.float32), np.empty((4, cols), np.float32)
+        xs, ys, ix, iy, wx, wy = _site_reads(maps, 2, i, step, cols, w - 1.0, h - 1.0, w - 1, h - 1, 4)
         site_values = np.empty(cols, np.float32)
-        _row_positions(maps, 2, i, step, xs, ys)
-        _weights(xs, ys, cols, w - 1.0, h - 1.0, w - 1, h - 1, ix, iy, wx, wy, True)
         site = u((2 * i + si) * w + sj)
         for q in range(cols):
             site_values[q] = flat[site + u(2) * u(q)]
@@ -429,14 +431,9 @@ def _moved_rows(difference, green, si, sj, maps, step, m):
     w = m.shape[1]
     u = np.uint64
     flat, dflat = m.reshape(-1), difference.reshape(-1)
-    cells = (maps.shape[2] - 1) * step
     for i in prange(rows):
-        xs, ys = np.empty(cells), np.empty(cells)
-        ix, iy = np.empty(cols, np.int64), np.empty(cols, np.int64)
-        wx, wy = np.empty((2, cols), np.float32), np.empty((2, cols), np.float32)
+        _, _, ix, iy, wx, wy = _site_reads(maps, 0, i, step, cols, cols - 1.0, rows - 1.0, cols - 2, rows - 2, 2)
         moved = np.empty(cols, np.float32)
-        _row_positions(maps, 0, i, step, xs, ys)
-        _weights(xs, ys, cols, cols - 1.0, rows - 1.0, cols - 2, rows - 2, ix, iy, wx, wy, False)
         own = green[sj, 2 * i + si]
         j = 0
         while j < cols:
