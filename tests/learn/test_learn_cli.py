@@ -94,11 +94,18 @@ def test_existing_output_is_refused_before_any_work(app, learned):
     assert isinstance(result.exception, OutputError)
 
 
+SAME_LOOK_DE00 = 1e-9
+"""CIEDE2000 of a look against itself on the developed scene: float64 rounding at most (seen: 9.6e-15 once)."""
+
+
 def test_diff_of_a_look_with_itself_is_zero(app):
     result = CliRunner().invoke(app, ["look", "diff", "vibrant", "vibrant", "--json"])
     assert result.exit_code == 0, result.output
     numbers = json.loads(result.stdout)
-    assert numbers["chart_de00"]["mean"] == 0.0 and numbers["scene_de00"]["p95"] == 0.0
+    assert numbers["chart_de00"]["mean"] == 0.0
+    # two developments of the same raw in the same look: zero, but for float64 rounding (one CI run on the lowest
+    # versions read 9.6e-15 at the 95th percentile, not reproduced in 12 runs since; far below any visible 1e-2)
+    assert numbers["scene_de00"]["p95"] <= SAME_LOOK_DE00
     assert all(row["a"] == row["b"] for row in numbers["tone"])
 
 
