@@ -237,16 +237,22 @@ def _reflect(k, n):
 
 
 @njit(inline="always", fastmath=FASTMATH)
-def _green_at(m, i, j, u1, d1, u2, d2, l1, r1, l2, r2):
-    """Hamilton and Adams' green at the red or blue site (i, j), its neighbours' rows and columns given."""
-    c = m[i, j]
-    lh = 2.0 * c - m[i, l2] - m[i, r2]
-    lv = 2.0 * c - m[u2, j] - m[d2, j]
-    gh = (m[i, l1] + m[i, r1]) * 0.5 + lh * 0.25
-    gv = (m[u1, j] + m[d1, j]) * 0.5 + lv * 0.25
-    dh = abs(m[i, l1] - m[i, r1]) + abs(lh)
-    dv = abs(m[u1, j] - m[d1, j]) + abs(lv)
+def _hamilton_adams(c, left1, right1, left2, right2, above1, below1, above2, below2):
+    """Hamilton and Adams' green at a red or blue site of value ``c`` from its neighbours 1 and 2 pixels away, in
+    float64 as the plain twin (near a tie of the two gradients float32 would choose the other direction)."""
+    lh = 2.0 * c - left2 - right2
+    lv = 2.0 * c - above2 - below2
+    gh = (left1 + right1) * 0.5 + lh * 0.25
+    gv = (above1 + below1) * 0.5 + lv * 0.25
+    dh = abs(left1 - right1) + abs(lh)
+    dv = abs(above1 - below1) + abs(lv)
     return gh if dh < dv else (gv if dv < dh else (gh + gv) * 0.5)
+
+
+@njit(inline="always", fastmath=FASTMATH)
+def _green_at(m, i, j, u1, d1, u2, d2, l1, r1, l2, r2):
+    """:func:`_hamilton_adams` at the red or blue site (i, j), its neighbours' rows and columns given."""
+    return _hamilton_adams(m[i, j], m[i, l1], m[i, r1], m[i, l2], m[i, r2], m[u1, j], m[d1, j], m[u2, j], m[d2, j])
 
 
 # The loops below index flat arrays with unsigned integers (numba then wraps no negative index) and keep their
@@ -271,17 +277,9 @@ def _green_rows(m, green_parity, out):
         parity = (i + green_parity) % 2  # j of the same parity: a green site
         for j in range(2, w - 2):
             q = u(j)
-            c, left1, right1 = flat[row + q], flat[row + q - u(1)], flat[row + q + u(1)]
-            # in float64, as _green_at and the plain twin: near a tie of the two gradients float32 would choose
-            # the other direction
-            lh = 2.0 * c - flat[row + q - u(2)] - flat[row + q + u(2)]
-            lv = 2.0 * c - flat[up2 + q] - flat[dn2 + q]
-            above, below = flat[up1 + q], flat[dn1 + q]
-            gh = (left1 + right1) * 0.5 + lh * 0.25
-            gv = (above + below) * 0.5 + lv * 0.25
-            dh = abs(left1 - right1) + abs(lh)
-            dv = abs(above - below) + abs(lv)
-            estimate = gh if dh < dv else (gv if dv < dh else (gh + gv) * 0.5)
+            c = flat[row + q]
+            estimate = _hamilton_adams(c, flat[row + q - u(1)], flat[row + q + u(1)], flat[row + q - u(2)],
+                                       flat[row + q + u(2)], flat[up1 + q], flat[dn1 + q], flat[up2 + q], flat[dn2 + q])
             line[q] = c if (j & 1) == parity else estimate
         for j in (0, 1, w - 2, w - 1):
             if 0 <= j < w:
@@ -363,7 +361,7 @@ def _site_reads(maps, first, i, step, cols, high_x, high_y, last_x, last_y, taps
 
 
 @njit(inline="always", fastmath=FASTMATH)
-def _run_end(ix, iy, j, cols, scale):
+def _site_run_end(ix, iy, j, cols, scale):
     """One past the last site from ``j`` whose row and whose column less ``scale`` times its own index are
     those of site ``j``."""
     offset, row = ix[j] - scale * j, iy[j]
@@ -393,7 +391,7 @@ def _difference_rows(m, green, si, sj, maps, step, out):
             site_values[q] = flat[site + u(2) * u(q)]
         j = 0
         while j < cols:
-            end = _run_end(ix, iy, j, cols, 2)
+            end = _site_run_end(ix, iy, j, cols, 2)
             x, y = ix[j], iy[j]
             if 1 <= x and x + 2 * (end - 1 - j) + 2 <= w - 1 and 1 <= y <= h - 3:
                 # taps x - 1 ... x + 2 of site j + k: columns x - 1 + 2k + c, in plane (x - 1 + c) & 1 at
@@ -437,7 +435,7 @@ def _moved_rows(difference, green, si, sj, maps, step, m):
         own = green[sj, 2 * i + si]
         j = 0
         while j < cols:
-            end = _run_end(ix, iy, j, cols, 1)
+            end = _site_run_end(ix, iy, j, cols, 1)
             top, o = u(iy[j] * cols + ix[j] - j), u(cols)
             for k in range(j, end):
                 q = u(k)
