@@ -9,7 +9,7 @@ import numpy as np
 
 from lumatune.config.blocks import BlockSet
 from lumatune.pipeline.order import OrderEntry
-from lumatune.pipeline.steps import plan_step, planned, process_step
+from lumatune.pipeline.steps import plan_step, process_step
 from lumatune.runtime.numba import numba_threads
 from lumatune.stages.base import Frame
 
@@ -104,7 +104,9 @@ def banded(
     steps = []
     for step in rest:
         clock = time.perf_counter()
-        steps.extend(planned([step], blocks, frame, placeholder))
+        plan = plan_step(step, blocks, frame, placeholder)
+        if plan is not None:
+            steps.append((step, plan))
         planning[step.name] = time.perf_counter() - clock
     margins = [step.band_margin(plan) for step, plan in steps]
     if None in margins:
