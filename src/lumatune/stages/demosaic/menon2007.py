@@ -249,6 +249,16 @@ def _menon2007_tiles(mosaic, cfa, clamp_green, margin, out, origins, tile_rows, 
                         planes[3], planes[4], planes[5], planes[6], planes[7], horizontal)
 
 
+@njit(inline="always", fastmath=False)
+def _mean_differences(p, q, a, k):
+    """The mean of ``p - q`` over pixel (a, k) and its two neighbours along the row, and along the column (float32,
+    summed left to right, as the numpy twin)."""
+    dk = p[a, k] - q[a, k]
+    across = (F32_THIRD * (p[a, k - 1] - q[a, k - 1]) + F32_THIRD * dk) + F32_THIRD * (p[a, k + 1] - q[a, k + 1])
+    down = (F32_THIRD * (p[a - 1, k] - q[a - 1, k]) + F32_THIRD * dk) + F32_THIRD * (p[a + 1, k] - q[a + 1, k])
+    return across, down
+
+
 @njit(cache=True, nogil=True, fastmath=False)  # the same floats as the numpy twin, bit for bit
 def _menon2007_tile(cfa, clamp_green, out, r0, c0, rows, cols, out_row0, m, p1, p2, p3, p4, g, r, b, horizontal):
     """Run Menon (2007) with refining on one tile loaded into ``m`` (with a margin of :data:`MENON2007_MARGIN`)
@@ -341,10 +351,7 @@ def _menon2007_tile(cfa, clamp_green, out, r0, c0, rows, cols, out_row0, m, p1, 
         for j in range(nw - 14):
             k = j + 7
             xk, gk = x[a, k], g[a, k]
-            across = (F32_THIRD * (x[a, k - 1] - g[a, k - 1]) + F32_THIRD * (xk - gk)) + F32_THIRD * (
-                x[a, k + 1] - g[a, k + 1])
-            down = (F32_THIRD * (x[a - 1, k] - g[a - 1, k]) + F32_THIRD * (xk - gk)) + F32_THIRD * (
-                x[a + 1, k] - g[a + 1, k])
+            across, down = _mean_differences(x, g, a, k)
             made = xk - (across if horizontal[a, k] else down)
             g2[a, k] = gk if (k & 1) == q else made
 
@@ -372,10 +379,7 @@ def _menon2007_tile(cfa, clamp_green, out, r0, c0, rows, cols, out_row0, m, p1, 
         for j in range(nw - 18):
             k = j + 9
             rk, bk = r3[a, k], b3[a, k]
-            across = (F32_THIRD * (r3[a, k - 1] - b3[a, k - 1]) + F32_THIRD * (rk - bk)) + F32_THIRD * (
-                r3[a, k + 1] - b3[a, k + 1])
-            down = (F32_THIRD * (r3[a - 1, k] - b3[a - 1, k]) + F32_THIRD * (rk - bk)) + F32_THIRD * (
-                r3[a + 1, k] - b3[a + 1, k])
+            across, down = _mean_differences(r3, b3, a, k)
             rb = across if horizontal[a, k] else down
             made_r, made_b = bk + rb, rk - rb
             green = (k & 1) == q
