@@ -398,20 +398,8 @@ def _markesteijn_tile(padded, cfa, green_offsets, green_weights, colour_rows, me
                 b3, b4 = colour_rows[1, i, t + 3, _COLOUR_REACH:], colour_rows[1, i, t + 4, _COLOUR_REACH:]
                 for j in range(n):
                     v0, v1, v2, v3, v4 = x0[j], x1[j], x2[j], x3[j], x4[j]
-                    acc = red_acc[j]
-                    acc += _tap(r0_[j], v0)
-                    acc += _tap(r1[j], v1)
-                    acc += _tap(r2[j], v2)
-                    acc += _tap(r3[j], v3)
-                    acc += _tap(r4[j], v4)
-                    red_acc[j] = acc
-                    acc = blue_acc[j]
-                    acc += _tap(b0[j], v0)
-                    acc += _tap(b1[j], v1)
-                    acc += _tap(b2[j], v2)
-                    acc += _tap(b3[j], v3)
-                    acc += _tap(b4[j], v4)
-                    blue_acc[j] = acc
+                    red_acc[j] = _five_taps(red_acc[j], r0_[j], r1[j], r2[j], r3[j], r4[j], v0, v1, v2, v3, v4)
+                    blue_acc[j] = _five_taps(blue_acc[j], b0[j], b1[j], b2[j], b3[j], b4[j], v0, v1, v2, v3, v4)
             mosaic_row, green_row = padded[r0 + a, c0 + _COLOUR_REACH :], g[a, _COLOUR_REACH:]
             red_row, blue_row = red[a, _COLOUR_REACH:], blue[a, _COLOUR_REACH:]
             red_measured, blue_measured = measured_rows[0, i, _COLOUR_REACH:], measured_rows[1, i, _COLOUR_REACH:]
@@ -495,6 +483,17 @@ def _tap(weight, value):
     """``weight * value``, or +0 where ``weight`` is 0 (no tap: a sum from +0 is then unchanged, whatever
     ``value`` holds)."""
     return weight * value if weight != F32_ZERO else F32_ZERO
+
+
+@njit(cache=True, nogil=True, fastmath=False, inline="always")  # the same floats as the numpy twin
+def _five_taps(acc, w0, w1, w2, w3, w4, v0, v1, v2, v3, v4):
+    """``acc`` plus the five :func:`_tap` products, added one after another."""
+    acc += _tap(w0, v0)
+    acc += _tap(w1, v1)
+    acc += _tap(w2, v2)
+    acc += _tap(w3, v3)
+    acc += _tap(w4, v4)
+    return acc
 
 
 @njit(cache=True, nogil=True, fastmath=False, inline="always")  # the same floats as the numpy twin
