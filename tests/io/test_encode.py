@@ -18,13 +18,12 @@ from lumatune.errors import OutputError, UnsupportedError
 from lumatune.io import encode
 from lumatune.io.encode import (
     EXIF_APP1_PREFIX,
-    FORMATS,
     adler32_combine,
-    format_from_path,
     jpeg_strip_count,
     quantise,
     save,
 )
+from lumatune.io.formats import FORMATS, format_from_path
 from lumatune.io.exif import exif_fields, pack_exif
 from lumatune.io.icc import icc_profile
 

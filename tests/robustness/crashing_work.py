@@ -16,3 +16,13 @@ def work(job: tuple[str, str]) -> str:
 
 def failure(job: tuple[str, str], reason: str) -> str:
     return f"{job[0]}: {reason}"
+
+
+def whose(job: tuple[str, str]) -> tuple[str, int]:
+    """``(name, the id of the process that ran the job)``."""
+    return job[0], os.getpid()
+
+
+def blas_threads(job) -> str | None:
+    """The worker's ``OPENBLAS_NUM_THREADS``."""
+    return os.environ.get("OPENBLAS_NUM_THREADS")

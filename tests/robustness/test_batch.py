@@ -36,7 +36,7 @@ from lumatune.jobs.batch import (
 )
 from lumatune.cli import main as cli_main
 from lumatune.config.look import load_look
-from lumatune.jobs.develop_files import run_jobs
+from lumatune.jobs.develop_files import run_jobs, workers_started
 
 BATCH_TIMEOUT_S = 120
 """Longest one batch of a dozen tiny raws may take (pool start-up included)."""
@@ -227,6 +227,28 @@ def test_a_crashing_worker_fails_its_job_only():
     results = run_jobs(jobs, workers=2, work=crashing_work.work, failure=crashing_work.failure, isolate=True)
     crashed = "the raw decoder crashed on this file (its worker process died)"
     assert results == [f"job{i}: {crashed}" if i in (2, 5) else f"job{i}" for i in range(8)]
+
+
+def test_workers_started_ahead_run_the_jobs_and_those_left_over_are_killed():
+    jobs = [(f"job{i}", "ok") for i in range(4)]
+    with workers_started(3, workers=2) as ahead:
+        results = run_jobs(jobs, workers=2, work=crashing_work.whose, failure=crashing_work.failure, isolate=True)
+        assert [name for name, _ in results] == [f"job{i}" for i in range(4)]
+        ran_in = {pid for _, pid in results}
+        assert ran_in <= set(ahead) and len(ran_in) == 2  # no worker was started for them: two of those waiting
+    for pid in ahead:  # the two that ran are stopped by run_jobs, the one left over when the block ends
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+@pytest.mark.parametrize("users", [None, "3"])
+def test_a_worker_holds_openblas_to_its_share_of_the_cores_unless_the_user_chose(users, monkeypatch):
+    if users is None:
+        monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("OPENBLAS_NUM_THREADS", users)
+    results = run_jobs([("a", "ok")], workers=2, work=crashing_work.blas_threads, isolate=True)
+    assert results == [users or str(max(1, (os.cpu_count() or 1) // 2))]
 
 
 # --- time limit ---------------------------------------------------------------------------------------------

@@ -38,9 +38,12 @@ from lumatune.jobs.batch import (
     BatchSettings,
     BatchStopped,
     BatchSummary,
+    find_raws,
     run_batch,
 )
+from lumatune.io.formats import FORMATS, check_encoder_available, check_options
 from lumatune.jobs.cluster import SCHEDULER_TIMEOUT_S
+from lumatune.jobs.develop_files import workers_started
 
 __all__ = ["batch_command"]
 
@@ -80,15 +83,17 @@ def batch_command(
     the settings changed). SIGINT (Ctrl-C) or SIGTERM stops the workers, keeps only whole outputs, and exits with
     130 or 143.
     """
-    settings = _settings(output, look, tuning, format, quality, bits, space, ev)
-    with _stop_on_signals():
-        try:
-            summary = run_batch(
-                input_dir, output, settings, workers=jobs, scheduler=scheduler, overwrite=overwrite,
-                timeout=timeout or None, retry_failed=retry_failed, progress=True,
-            )
-        except BatchStopped as stop:  # before the batch's manifest was open: nothing to clean up
-            summary = BatchSummary(stopped=stop.signum)
+    ahead = 0 if scheduler else min(jobs, _raw_count(input_dir, output))
+    with workers_started(ahead, jobs):  # their start-up overlaps what this process does until the first job
+        settings = _settings(output, look, tuning, format, quality, bits, space, ev)
+        with _stop_on_signals():
+            try:
+                summary = run_batch(
+                    input_dir, output, settings, workers=jobs, scheduler=scheduler, overwrite=overwrite,
+                    timeout=timeout or None, retry_failed=retry_failed, progress=True,
+                )
+            except BatchStopped as stop:  # before the batch's manifest was open: nothing to clean up
+                summary = BatchSummary(stopped=stop.signum)
     if summary.stopped is not None:
         echo_error(summary.stop_line())
         raise typer.Exit(_exit_code(summary))
@@ -99,10 +104,13 @@ def batch_command(
         raise typer.Exit(_exit_code(summary))
 
 
+def _raw_count(input_dir: Path, output: Path) -> int:
+    """How many raws the batch may develop (0 when the folder cannot be read: :func:`run_batch` says why)."""
+    return len(find_raws(input_dir, skip=output)[0]) if input_dir.is_dir() else 0
+
+
 def _settings(output, look, tuning, format, quality, bits, space, ev) -> BatchSettings:
     """The batch's settings; fails once, before any file, on options no output can take."""
-    from lumatune.io.encode import FORMATS, check_encoder_available, check_options  # lazy: numba (0.15 s)
-
     check_format(format)
     every_output = output / f"*{FORMATS[format][0]}"
     check_options(every_output, format, quality, bits, space)

@@ -29,6 +29,7 @@ from lumatune.cli.options import (
 from lumatune.config.look import load_look
 from lumatune.config.tuning import load_tuning
 from lumatune.errors import OutputError
+from lumatune.io.formats import FORMATS, format_from_path
 from lumatune.jobs.develop_files import DevelopJob, forget_prefetched, prefetch_raw, run_jobs
 from lumatune.runtime.numba import start_numba_in_background
 
@@ -96,8 +97,6 @@ def _develop_all(inputs, output, look, tuning, format, overwrite, jobs, profile,
 def _targets(inputs: list[Path], output: Optional[Path], format: Optional[str]) -> list[tuple[Path, Path]]:
     """(input, output file) of each input: ``output`` itself for one input and a file name, else a file in the
     ``output`` folder (or beside the input) named after the input, with the format's extension."""
-    from lumatune.io.encode import FORMATS, format_from_path  # lazy: numba (0.15 s), started in the background first
-
     if format is not None:
         check_format(format)
     single_file = output is not None and len(inputs) == 1 and output.suffix and not output.is_dir()

@@ -12,6 +12,7 @@ from typing import Any
 import typer
 
 from lumatune.errors import OutputError, one_line
+from lumatune.io.formats import FORMATS
 
 __all__ = [
     "EXIT_FAILED",
@@ -47,9 +48,7 @@ def echo_error(message: str) -> None:
 
 
 def check_format(format: str) -> None:
-    """Raise :class:`~lumatune.errors.OutputError` unless ``format`` is one of :data:`lumatune.io.encode.FORMATS`."""
-    from lumatune.io.encode import FORMATS  # lazy: numba (0.15 s), which develop starts in the background first
-
+    """Raise :class:`~lumatune.errors.OutputError` unless ``format`` is one of :data:`lumatune.io.formats.FORMATS`."""
     if format not in FORMATS:
         raise OutputError(f"unknown format '{format}' (valid: {', '.join(FORMATS)})")
 

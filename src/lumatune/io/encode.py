@@ -52,8 +52,8 @@ import numpy as np
 import tifffile
 from numba import njit, prange
 
-from lumatune.errors import OutputError, UnsupportedError
 from lumatune.io.atomic import atomic_output
+from lumatune.io.formats import check_encoder_available, check_options
 from lumatune.io.exif import (
     EXIF_KEYS,
     LONG,
@@ -63,29 +63,11 @@ from lumatune.io.exif import (
     pack_exif,
     pack_ifd,
 )
-from lumatune.io.icc import SPACES, icc_profile
+from lumatune.io.icc import icc_profile
 from lumatune.io.jpeg_strips import MCU_HEIGHTS, pillow_image, write_jpeg_strips
 from lumatune.runtime.numba import concurrent_kernels, numba_threads
 
-__all__ = ["BIT_DEPTHS", "FORMATS", "format_from_path", "quantise", "save"]
-
-FORMATS: dict[str, tuple[str, ...]] = {
-    "jpeg": (".jpg", ".jpeg"),
-    "tiff": (".tif", ".tiff"),
-    "png": (".png",),
-    "avif": (".avif",),
-    "heif": (".heic", ".heif"),
-}
-"""Output formats and their file extensions (lower case)."""
-
-BIT_DEPTHS: dict[str, tuple[int, ...]] = {
-    "jpeg": (8,),
-    "tiff": (16, 8),
-    "png": (16, 8),
-    "avif": (8,),
-    "heif": (8,),
-}
-"""Bit depths each format can write; the first is the default."""
+__all__ = ["quantise", "save"]
 
 JPEG_FULL_CHROMA_QUALITY = 90
 """From this quality up, JPEG/AVIF/HEIF keep full-resolution chroma (4:4:4), else 4:2:0."""
@@ -121,37 +103,6 @@ ADLER_BASE = 65521
 def available_workers() -> int:
     """Return the number of CPU cores this process may use."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def format_from_path(path: str | os.PathLike[str]) -> str:
-    """Return the output format named by a file's extension (case-insensitive).
-
-    Parameters
-    ----------
-    path
-        Output file name.
-
-    Returns
-    -------
-    str
-        A key of :data:`FORMATS`.
-
-    Raises
-    ------
-    OutputError
-        If the extension names no format; the message lists the valid extensions.
-
-    Examples
-    --------
-    >>> format_from_path("out/IMG_0001.JPG")
-    'jpeg'
-    """
-    suffix = Path(path).suffix.lower()
-    for name, extensions in FORMATS.items():
-        if suffix in extensions:
-            return name
-    valid = " ".join(ext for extensions in FORMATS.values() for ext in extensions)
-    raise OutputError(f"{path}: unknown image extension '{suffix}' (valid: {valid})")
 
 
 def checked_image(image: np.ndarray) -> np.ndarray:
@@ -525,39 +476,6 @@ ENCODERS: dict[str, Writer] = {
 }
 
 
-def check_encoder_available(path: Path, format: str) -> None:
-    """Raise UnsupportedError when the optional library a format needs is missing."""
-    if format == "heif":
-        try:
-            import pillow_heif  # noqa: F401  # lazy: optional pillow_heif (not a dependency), only to check it is there
-        except ImportError:
-            raise UnsupportedError(f"{path}: HEIF output needs pillow-heif (install pillow-heif)") from None
-    if format == "avif":
-        from PIL import features  # lazy: PIL (~10 ms)
-
-        if not features.check("avif"):
-            raise UnsupportedError(f"{path}: AVIF output needs Pillow >= 11.3 built with libavif")
-
-
-def check_options(
-    path: Path, format: str | None, quality: int, bit_depth: int | None, space: str
-) -> tuple[str, int]:
-    """Validate the output options against the path; return (format, bit depth)."""
-    named = format_from_path(path)
-    if format is not None and format != named:
-        raise OutputError(f"{path}: extension is for {named}, not for format '{format}'")
-    depths = BIT_DEPTHS[named]
-    depth = depths[0] if bit_depth is None else bit_depth
-    if depth not in depths:
-        valid = ", ".join(map(str, depths))
-        raise OutputError(f"{path}: {named} cannot be written at {depth} bits (valid: {valid})")
-    if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
-        raise OutputError(f"{path}: quality {quality!r} is not an integer in 1..100")
-    if space not in SPACES:
-        raise OutputError(f"{path}: unknown output space '{space}' (valid: {', '.join(SPACES)})")
-    return named, depth
-
-
 def save(
     image: np.ndarray,
     path: str | os.PathLike[str],
@@ -577,13 +495,13 @@ def save(
         Float H x W x 3 (or H x W, written as RGB), display-encoded in [0, 1] in ``space`` with the
         sRGB transfer function; clipped and rounded to the nearest code value.
     path
-        Output file; its extension chooses the format (see :data:`FORMATS`).
+        Output file; its extension chooses the format (see :data:`lumatune.io.formats.FORMATS`).
     format
         Optional format name; must agree with the extension.
     quality
         1..100, for JPEG, AVIF and HEIF (ignored by the lossless TIFF and PNG).
     bit_depth
-        8 or 16 where the format allows it (see :data:`BIT_DEPTHS`); None for the default.
+        8 or 16 where the format allows it (see :data:`lumatune.io.formats.BIT_DEPTHS`); None for the default.
     space
         Output space whose ICC profile is embedded: "srgb", "p3" or "rec2020".
     exif

@@ -59,6 +59,7 @@ from pathlib import Path
 from lumatune._version import __version__
 from lumatune.errors import LumatuneError, OutputError, UnreadableInputError
 from lumatune.io.atomic import atomic_output, move_into_place
+from lumatune.io.formats import FORMATS
 from lumatune.jobs.cluster import cluster_threads, connect_cluster
 from lumatune.jobs.develop_files import DevelopJob, develop_file, run_jobs
 
@@ -125,8 +126,6 @@ class BatchSettings:
 
     @property
     def extension(self) -> str:
-        from lumatune.io.encode import FORMATS  # lazy: numba (0.15 s); every command but develop mounts batch
-
         return FORMATS[self.format][0]
 
 

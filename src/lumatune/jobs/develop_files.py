@@ -29,10 +29,19 @@ from pathlib import Path
 from lumatune._version import __version__
 from lumatune.api import develop, save
 from lumatune.errors import LumatuneError
+from lumatune.io.formats import format_from_path
 from lumatune.raw import open_raw
 from lumatune.runtime.numba import start_numba_in_background, wait_for_numba
 
-__all__ = ["DevelopJob", "JobResult", "develop_file", "forget_prefetched", "prefetch_raw", "run_jobs"]
+__all__ = [
+    "DevelopJob",
+    "JobResult",
+    "develop_file",
+    "forget_prefetched",
+    "prefetch_raw",
+    "run_jobs",
+    "workers_started",
+]
 
 
 @dataclass(frozen=True)
@@ -111,8 +120,6 @@ def _error_message(job: DevelopJob, error: Exception) -> str:
 
 
 def _develop(job: DevelopJob) -> JobResult:
-    from lumatune.io.encode import format_from_path  # lazy: numba (0.15 s), started in the background first
-
     if job.target.exists() and not job.overwrite:
         raise LumatuneError(f"{job.target}: exists (use --overwrite)")
     start = time.perf_counter()
@@ -270,16 +277,26 @@ serve_jobs(jobs, Connection(int(sys.argv[2]), readable=False), int(sys.argv[3]),
 """
 
 
+def _worker_environment(threads: int) -> dict[str, str]:
+    """This process's environment, with OpenBLAS held to the worker's share of the cores unless the user chose.
+
+    numpy's OpenBLAS starts a thread per core at import, and they spin after each call; lumatune's only BLAS
+    calls are 3 x 3 and plan-sized products, so in a worker those threads only take CPU from the others.
+    """
+    return {"OPENBLAS_NUM_THREADS": str(threads), **os.environ}
+
+
 class _Worker:
     """One worker process of the local pool, seen from the parent: its pipes, the job it holds and its deadline."""
 
     def __init__(self, threads: int) -> None:
+        self.threads = threads
         job_read, job_write = os.pipe()  # both ends are not inherited by default; pass_fds hands the child its own
         result_read, result_write = os.pipe()
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", _WORKER_BOOT, str(job_read), str(result_write), str(os.getpid()), str(threads)],
-                stdin=subprocess.DEVNULL, pass_fds=(job_read, result_write),
+                stdin=subprocess.DEVNULL, pass_fds=(job_read, result_write), env=_worker_environment(threads),
             )
         except BaseException:
             for descriptor in (job_write, result_read):
@@ -327,6 +344,39 @@ class _Worker:
             self.kill()
 
 
+_STARTED: list[_Worker] = []
+"""Workers started ahead of their jobs by :func:`workers_started`, waiting for :func:`_run_in_workers`."""
+
+
+def _threads_per_worker(workers: int) -> int:
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
+@contextlib.contextmanager
+def workers_started(count: int, workers: int):
+    """Start ``count`` worker processes of a pool of ``workers`` now, ahead of their jobs: their interpreters
+    start (imports, numba) on the other cores while this process still prepares the jobs (reads the look, lists
+    the folder, the manifest). :func:`run_jobs` with as many ``workers`` takes them; on leaving the block, those
+    it did not take are killed. Yields the started processes' ids.
+    """
+    threads = _threads_per_worker(workers)
+    try:
+        for _ in range(count):
+            _STARTED.append(_Worker(threads))
+        yield [worker.process.pid for worker in _STARTED]
+    finally:
+        while _STARTED:
+            _STARTED.pop().kill()
+
+
+def _new_worker(threads: int) -> _Worker:
+    """A worker started ahead (:func:`workers_started`) with ``threads`` threads, else a new one."""
+    for index, worker in enumerate(_STARTED):
+        if worker.threads == threads:
+            return _STARTED.pop(index)
+    return _Worker(threads)
+
+
 def _run_in_workers(jobs: list, workers: int, work, failure, done, timeout) -> None:
     """Run the jobs in at most ``workers`` worker processes, one job per worker at a time.
 
@@ -334,14 +384,14 @@ def _run_in_workers(jobs: list, workers: int, work, failure, done, timeout) -> N
     ``timeout`` is killed and its job fails with :func:`timed_out`. Either is replaced while jobs remain. On any
     exception (a signal handler's, ``--debug``'s) every worker is killed before it propagates.
     """
-    threads = max(1, (os.cpu_count() or 1) // workers)
+    threads = _threads_per_worker(workers)
     todo = deque(range(len(jobs)))
     idle: list[_Worker] = []
     busy: dict[Connection, _Worker] = {}
     try:
         while todo or busy:
             while todo and len(idle) + len(busy) < workers:
-                idle.append(_Worker(threads))
+                idle.append(_new_worker(threads))
             while todo and idle:
                 worker = idle.pop()
                 index = todo.popleft()
