@@ -30,7 +30,7 @@ from lumatune.config.look import load_look
 from lumatune.config.tuning import load_tuning
 from lumatune.errors import OutputError
 from lumatune.io.formats import FORMATS, format_from_path
-from lumatune.jobs.develop_files import DevelopJob, forget_prefetched, prefetch_raw, run_jobs
+from lumatune.jobs.develop_files import DevelopJob, forget_prefetched, prefetch_raw, run_jobs, workers_started
 from lumatune.runtime.numba import start_numba_in_background
 
 __all__ = ["develop"]
@@ -64,14 +64,16 @@ def develop(
             develop(ctx, [merged], output or inputs[0].parent, look, tuning, format, quality, space, ev, bits,
                     overwrite, 1, profile, preview, merge=False)
         return
-    if jobs == 1 or len(inputs) == 1:  # else each worker process starts its own numba and reads its own files
+    in_workers = jobs > 1 and len(inputs) > 1  # then each worker process starts its own numba, reads its own files
+    if not in_workers:
         start_numba_in_background()  # both overlap loading the look below, and each other
         prefetch_raw(inputs[0])
-    try:
-        _develop_all(inputs, output, look, tuning, format, overwrite, jobs, profile, ctx.obj["debug"],
-                     {"space": space, "ev": ev, "quality": quality, "bits": bits, "preview": preview})
-    finally:
-        forget_prefetched()  # a read no job took (the look was bad, the output existed)
+    with workers_started(min(jobs, len(inputs)) if in_workers else 0, jobs):  # they start while the look loads
+        try:
+            _develop_all(inputs, output, look, tuning, format, overwrite, jobs, profile, ctx.obj["debug"],
+                         {"space": space, "ev": ev, "quality": quality, "bits": bits, "preview": preview})
+        finally:
+            forget_prefetched()  # a read no job took (the look was bad, the output existed)
 
 
 def _develop_all(inputs, output, look, tuning, format, overwrite, jobs, profile, debug, options) -> None:
