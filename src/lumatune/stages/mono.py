@@ -94,16 +94,17 @@ def to_mono(rgb: np.ndarray, plan: MonoPlan) -> np.ndarray:
 
 
 def to_mono_fast(rgb: np.ndarray, plan: MonoPlan) -> np.ndarray:
-    """:func:`to_mono` in one numba pass; overwrites ``rgb``."""
-    return _mono_kernel(rgb, plan.weights.astype(np.float32), plan.tint.astype(np.float32))
+    """:func:`to_mono` in one numba pass; overwrites ``rgb`` (if C-ordered; else a C-ordered copy)."""
+    return _mono_kernel(np.ascontiguousarray(rgb), plan.weights.astype(np.float32), plan.tint.astype(np.float32))
 
 
 @njit(parallel=True, nogil=True, cache=True, fastmath=FASTMATH)
 def _mono_kernel(rgb, w, tint):
     for i in prange(rgb.shape[0]):
+        row = rgb[i].reshape(-1)  # a flat view: channels at a constant stride, which LLVM vectorises
         for j in range(rgb.shape[1]):
-            grey = w[0] * rgb[i, j, 0] + w[1] * rgb[i, j, 1] + w[2] * rgb[i, j, 2]
-            rgb[i, j, 0], rgb[i, j, 1], rgb[i, j, 2] = grey * tint[0], grey * tint[1], grey * tint[2]
+            grey = w[0] * row[3 * j] + w[1] * row[3 * j + 1] + w[2] * row[3 * j + 2]
+            row[3 * j], row[3 * j + 1], row[3 * j + 2] = grey * tint[0], grey * tint[1], grey * tint[2]
     return rgb
 
 
