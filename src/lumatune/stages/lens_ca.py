@@ -346,9 +346,7 @@ def _site_reads(maps, first, i, step, cols, high_x, high_y, last_x, last_y, taps
     _row_positions(maps, first, i, step, xs, ys)
     f32 = np.float32
     for j in range(cols):
-        x, y = xs[j], ys[j]
-        x = (x if x < high_x else high_x) if x > 0.0 else 0.0
-        y = (y if y < high_y else high_y) if y > 0.0 else 0.0
+        x, y = clamped(xs[j], high_x), clamped(ys[j], high_y)
         jx, jy = min(int(x), last_x), min(int(y), last_y)
         tx, ty = f32(x - jx), f32(y - jy)
         ix[j], iy[j] = jx, jy
