@@ -9,7 +9,7 @@ import numpy as np
 
 from lumatune.config.blocks import BlockSet
 from lumatune.pipeline.order import OrderEntry
-from lumatune.pipeline.steps import plan_step, process_step
+from lumatune.pipeline.steps import plan_step, planned, process_step
 from lumatune.runtime.numba import numba_threads
 from lumatune.stages.base import Frame
 
@@ -101,13 +101,7 @@ def banded(
         return None
     saved = {**vars(frame), "notes": list(frame.notes)}  # plans write statuses: undo them if we fall back
     placeholder = np.broadcast_to(np.float32(0.0), (*mosaic.shape, 3))  # the plans read its shape, no pixels
-    steps = []
-    for step in rest:
-        clock = time.perf_counter()
-        plan = plan_step(step, blocks, frame, placeholder)
-        if plan is not None:
-            steps.append((step, plan))
-        planning[step.name] = time.perf_counter() - clock
+    steps = planned(rest, blocks, frame, placeholder, times=planning)
     margins = [step.band_margin(plan) for step, plan in steps]
     if None in margins:
         vars(frame).update(saved)
@@ -119,4 +113,4 @@ def banded(
     if profile is not None:  # a stage's time includes its plan, as when it runs on the whole image
         for name, seconds in planning.items():
             profile[name] = profile.get(name, 0.0) + seconds * 1e3
-    return BandedImage(rows, tuple(steps), margins, profile)  # each stage reads its reach beyond the next one's
+    return BandedImage(rows, steps, margins, profile)  # each stage reads its reach beyond the next one's
