@@ -5,8 +5,9 @@ several rounds; the table shows the median wall time, CPU time, peak RSS and the
 lumatune's JPEG. Then, on the same raw: lumatune's per-step profile (``develop --profile``, with the
 memory-bandwidth bound: one float32 read-modify-write pass), the preview and the development timed inside one
 warm process (as a browser or a batch sees them), and the issue-7 targets, met or not. Last, the folder row
-(issue 17): six copies of the raw developed by ``lumatune batch --jobs 2`` against rawpy (AHD + JPEG) in two
-worker processes, each start-up paid once per process, whole-folder wall time.
+(issue 17): six copies of the raw developed by ``lumatune batch`` (its default workers, one per two cores) and
+by ``lumatune batch --jobs 2`` against rawpy (AHD + JPEG) in two worker processes, each start-up paid once per
+process, whole-folder wall time.
 
     python benchmarks/speed.py                 # sim-made 24-MP DNG (made once, cached in benchmarks/.cache),
                                                # then the largest real raw of ../shared/data/raw if present
@@ -40,6 +41,8 @@ TARGETS = {"rawpy AHD -> JPEG": 0.7, "darktable-cli -> JPEG": 0.5}
 TARGET_RSS_MB = 1536
 FOLDER_FILES = 6
 FOLDER_JOBS = 2
+FOLDER_OURS = "lumatune batch -> JPEG"
+"""The folder row's lumatune: ``lumatune batch`` with its default number of workers (one per two cores)."""
 TARGET_FOLDER_SPEEDUP = 2.0
 """Issue 17: a folder of six 24-MP raws on two cores at least this many times faster than rawpy in two processes."""
 TARGET_PREVIEW_S = 0.3
@@ -271,15 +274,15 @@ def measure_folder(raw: Path, rounds: int, baseline: Path | None = None) -> Time
             except OSError:  # another file system: copy
                 shutil.copyfile(raw, target)
         env = {**os.environ, "HOME": str(work)}
-        batch = [sys.executable, "-m", "lumatune", "batch", str(inputs), "--jobs", str(FOLDER_JOBS), "-o"]
+        batch = [sys.executable, "-m", "lumatune", "batch", str(inputs), "-o"]
         makers = {
-            f"lumatune batch --jobs {FOLDER_JOBS} -> JPEG": lambda out: batch + [str(out)],
+            FOLDER_OURS: lambda out: batch + [str(out)],
+            f"lumatune batch --jobs {FOLDER_JOBS} -> JPEG": lambda out: batch + [str(out), "--jobs", str(FOLDER_JOBS)],
             f"rawpy AHD -> JPEG, {FOLDER_JOBS} processes": lambda out: [
                 sys.executable, "-c", RAWPY_FOLDER_SCRIPT, str(inputs), str(out), str(FOLDER_JOBS)],
         }
         if baseline is not None:
-            makers[BASELINE + f"lumatune batch --jobs {FOLDER_JOBS} -> JPEG"] = lambda out: [
-                "env", f"PYTHONPATH={baseline}", *batch, str(out)]
+            makers[BASELINE + FOLDER_OURS] = lambda out: ["env", f"PYTHONPATH={baseline}", *batch, str(out)]
         times: Times = {name: [] for name in makers}
         for round_ in range(rounds + 1):  # round 0 is the warm-up
             for index, (name, make) in enumerate(makers.items()):
@@ -295,9 +298,10 @@ def measure_folder(raw: Path, rounds: int, baseline: Path | None = None) -> Time
 
 
 def _print_folder(raw: Path, times: Times) -> None:
-    ours = _median(times[f"lumatune batch --jobs {FOLDER_JOBS} -> JPEG"], 0)
-    print(f"\nfolder: {FOLDER_FILES} copies of {raw.name}, {FOLDER_JOBS} at a time; {os.cpu_count()} CPUs; medians of "
-          f"{len(next(iter(times.values())))} interleaved rounds")
+    ours = _median(times[FOLDER_OURS], 0)
+    print(f"\nfolder: {FOLDER_FILES} copies of {raw.name}; {os.cpu_count()} CPUs; medians of "
+          f"{len(next(iter(times.values())))} interleaved rounds; `lumatune batch` with its default workers, as a new "
+          f"user runs it, and with --jobs {FOLDER_JOBS} (as many processes as rawpy's)")
     print(f"{'contender':40s} {'wall s':>8s} {'CPU s':>8s} {'peak MB':>8s} {'wall / lumatune batch':>22s}")
     for name, samples in times.items():
         wall, cpu, rss = (_median(samples, i) for i in range(3))

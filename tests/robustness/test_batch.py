@@ -36,7 +36,8 @@ from lumatune.jobs.batch import (
 )
 from lumatune.cli import main as cli_main
 from lumatune.config.look import load_look
-from lumatune.jobs.develop_files import run_jobs, workers_started
+from lumatune.jobs import develop_files
+from lumatune.jobs.develop_files import DevelopJob, develop_file, prefetch_raw, run_jobs, workers_started
 
 BATCH_TIMEOUT_S = 120
 """Longest one batch of a dozen tiny raws may take (pool start-up included)."""
@@ -229,6 +230,51 @@ def test_a_crashing_worker_fails_its_job_only():
     assert results == [f"job{i}: {crashed}" if i in (2, 5) else f"job{i}" for i in range(8)]
 
 
+@pytest.fixture
+def two_threads_per_worker(monkeypatch):
+    """Workers of two threads (they hold a second job) whatever this machine's cores."""
+    monkeypatch.setattr(develop_files, "_threads_per_worker", lambda workers: 2)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_crash_while_a_worker_holds_two_jobs_fails_only_the_one_that_crashes(workers, two_threads_per_worker):
+    """A worker runs one job and holds the next, whose read it has begun: when it dies, either may have killed it;
+    both run again alone, so that only the culprit fails."""
+    actions = {2: "crash", 3: "crash ahead", 6: "crash ahead"}
+    jobs = [(f"job{i}", actions.get(i, "ok")) for i in range(8)]
+    results = run_jobs(jobs, workers=workers, work=crashing_work.work_with_ahead, failure=crashing_work.failure,
+                       isolate=True)
+    crashed = "the raw decoder crashed on this file (its worker process died)"
+    assert results == [f"job{i}: {crashed}" if i in actions else f"job{i}" for i in range(8)]
+
+
+@pytest.mark.parametrize("isolate", [True, False])
+def test_the_next_job_is_begun_while_one_runs(tmp_path, isolate, two_threads_per_worker):
+    jobs = [(f"job{i}", str(tmp_path / f"arrived{i}")) for i in range(4)]
+    results = run_jobs(jobs, workers=1, work=crashing_work.timed, failure=crashing_work.failure, isolate=isolate)
+    assert [name for name, *_ in results] == [f"job{i}" for i in range(4)]
+    for (_, _, _, end), (_, arrival, start, _) in zip(results, results[1:]):
+        assert arrival < end <= start  # the next job reached the worker (its read began) before this one ended
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_a_worker_started_ahead_begins_reading_the_file_named_for_it(tmp_path, named):
+    raw = write_tiny_raws(tmp_path, 1)[0]
+    with workers_started(1, workers=1, first=[raw] if named else []):
+        results = run_jobs([("a", str(raw))], workers=1, work=crashing_work.read_begun, isolate=True)
+    assert results == [named]
+
+
+def test_a_read_begun_for_a_job_that_fails_before_reading_is_dropped(tmp_path):
+    raw = write_tiny_raws(tmp_path / "in", 1)[0]
+    target = tmp_path / "taken.jpg"
+    target.write_bytes(b"not ours")
+    prefetch_raw(raw)
+    result = develop_file(DevelopJob(raw, target, load_look("default")))
+    assert "exists (use --overwrite)" in result.error
+    assert Path(raw) not in develop_files._PREFETCHED  # the decoded raw is not kept for the life of the worker
+
+
 def test_workers_started_ahead_run_the_jobs_and_those_left_over_are_killed():
     jobs = [(f"job{i}", "ok") for i in range(4)]
     with workers_started(3, workers=2) as ahead:
@@ -242,13 +288,13 @@ def test_workers_started_ahead_run_the_jobs_and_those_left_over_are_killed():
 
 
 @pytest.mark.parametrize("users", [None, "3"])
-def test_a_worker_holds_openblas_to_its_share_of_the_cores_unless_the_user_chose(users, monkeypatch):
+def test_a_worker_holds_openblas_to_one_thread_unless_the_user_chose(users, monkeypatch):
     if users is None:
         monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
     else:
         monkeypatch.setenv("OPENBLAS_NUM_THREADS", users)
     results = run_jobs([("a", "ok")], workers=2, work=crashing_work.blas_threads, isolate=True)
-    assert results == [users or str(max(1, (os.cpu_count() or 1) // 2))]
+    assert results == [users or "1"]
 
 
 # --- time limit ---------------------------------------------------------------------------------------------

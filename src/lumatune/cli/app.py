@@ -8,6 +8,7 @@ imported on its hot path (~60 ms).
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -87,10 +88,15 @@ def entry_point() -> None:
     Tearing down a process that has loaded numba and LLVM takes 0.2-0.3 s (measured on a 24-MP develop). When
     ``develop`` returns, every output is written, closed and renamed and its worker pools are shut down, so
     after flushing stdout and stderr the process ends at once (``os._exit``) with main's exit code. Other
-    commands (which may leave clean-up to ``atexit``) exit normally.
+    commands (which may leave clean-up to ``atexit``) exit normally, but with every object left frozen
+    (``gc.freeze``): the teardown's garbage collection then skips the graph numba's modules built, which took
+    0.15 s of the 0.2 s the interpreter took to exit (measured after ``lumatune batch``'s work).
     """
     if _command(sys.argv[1:]) != "develop":
-        main()
+        try:
+            main()
+        finally:
+            gc.freeze()
         return
     try:
         main()

@@ -7,7 +7,6 @@ lines and an exit code; :mod:`lumatune.jobs.batch` does the work.
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 from pathlib import Path
 from typing import Optional
@@ -43,7 +42,7 @@ from lumatune.jobs.batch import (
 )
 from lumatune.io.formats import FORMATS, check_encoder_available, check_options
 from lumatune.jobs.cluster import SCHEDULER_TIMEOUT_S
-from lumatune.jobs.develop_files import workers_started
+from lumatune.jobs.develop_files import default_workers, workers_started
 
 __all__ = ["batch_command"]
 
@@ -61,7 +60,10 @@ def batch_command(
     space: str = space_option(),
     ev: float = ev_option(),
     bits: Optional[int] = bits_option(),
-    jobs: int = jobs_option(os.cpu_count() or 1),
+    jobs: int = jobs_option(
+        default_workers(),
+        "worker processes, each on its share of the cores (default: one per two cores); a crash fails one file",
+    ),
     scheduler: Optional[str] = typer.Option(
         None, "--scheduler",
         help=f"run on a Dask cluster: tcp://HOST:PORT (one line and exit if no Dask scheduler answers within "
@@ -83,8 +85,8 @@ def batch_command(
     the settings changed). SIGINT (Ctrl-C) or SIGTERM stops the workers, keeps only whole outputs, and exits with
     130 or 143.
     """
-    ahead = 0 if scheduler else min(jobs, _raw_count(input_dir, output))
-    with workers_started(ahead, jobs):  # their start-up overlaps what this process does until the first job
+    raws = [] if scheduler else _raws(input_dir, output)
+    with workers_started(min(jobs, len(raws)), jobs, first=raws[:jobs]):  # they start while this process prepares
         settings = _settings(output, look, tuning, format, quality, bits, space, ev)
         with _stop_on_signals():
             try:
@@ -104,9 +106,10 @@ def batch_command(
         raise typer.Exit(_exit_code(summary))
 
 
-def _raw_count(input_dir: Path, output: Path) -> int:
-    """How many raws the batch may develop (0 when the folder cannot be read: :func:`run_batch` says why)."""
-    return len(find_raws(input_dir, skip=output)[0]) if input_dir.is_dir() else 0
+def _raws(input_dir: Path, output: Path) -> list[Path]:
+    """The raws the batch may develop, in its order (none when the folder cannot be read: :func:`run_batch` says
+    why)."""
+    return [input_dir / relative for relative in find_raws(input_dir, skip=output)[0]] if input_dir.is_dir() else []
 
 
 def _settings(output, look, tuning, format, quality, bits, space, ev) -> BatchSettings:

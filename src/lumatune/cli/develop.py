@@ -68,7 +68,8 @@ def develop(
     if not in_workers:
         start_numba_in_background()  # both overlap loading the look below, and each other
         prefetch_raw(inputs[0])
-    with workers_started(min(jobs, len(inputs)) if in_workers else 0, jobs):  # they start while the look loads
+    started = min(jobs, len(inputs)) if in_workers else 0
+    with workers_started(started, jobs, first=inputs):  # they start, and begin reading, while the look loads
         try:
             _develop_all(inputs, output, look, tuning, format, overwrite, jobs, profile, ctx.obj["debug"],
                          {"space": space, "ev": ev, "quality": quality, "bits": bits, "preview": preview})

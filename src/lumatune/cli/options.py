@@ -93,6 +93,6 @@ def overwrite_option(help: str) -> Any:
     return typer.Option(False, "--overwrite", help=help)
 
 
-def jobs_option(default: int) -> Any:
+def jobs_option(default: int, help: str = "files developed in parallel") -> Any:
     """``--jobs`` / ``-j``: files developed in parallel, ``default`` of them unless asked."""
-    return typer.Option(default, "--jobs", "-j", min=1, help="files developed in parallel")
+    return typer.Option(default, "--jobs", "-j", min=1, help=help)

@@ -53,6 +53,7 @@ import shutil
 import signal
 import stat
 from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,7 +62,7 @@ from lumatune.errors import LumatuneError, OutputError, UnreadableInputError
 from lumatune.io.atomic import atomic_output, move_into_place
 from lumatune.io.formats import FORMATS
 from lumatune.jobs.cluster import cluster_threads, connect_cluster
-from lumatune.jobs.develop_files import DevelopJob, develop_file, run_jobs
+from lumatune.jobs.develop_files import DevelopJob, develop_file, prefetch_raw, run_jobs
 
 __all__ = [
     "MANIFEST_NAME",
@@ -194,15 +195,39 @@ def develop_batch_job(job: BatchJob) -> BatchResult:
     source, staging = job.develop.source, job.develop.target
     result = develop_file(job.develop)
     if result.error:
+        _HASHING.pop(source, None)
         return BatchResult(job.key, source, job.target, error=result.error.replace(str(staging), str(job.target)))
     try:
         info = source.stat()
         return BatchResult(
-            job.key, source, job.target, staging=staging, input_sha256=file_sha256(source), input_size=info.st_size,
+            job.key, source, job.target, staging=staging, input_sha256=_input_sha256(source), input_size=info.st_size,
             input_mtime_ns=info.st_mtime_ns, output_sha256=file_sha256(staging), output_size=staging.stat().st_size,
         )
     except OSError as error:
         return BatchResult(job.key, source, job.target, error=f"{source}: cannot read it back ({error.strerror})")
+
+
+_HASHING: dict[Path, Future] = {}
+"""Inputs whose hash :func:`_read_ahead` began, for the job that develops them."""
+
+
+def _read_ahead(job: BatchJob) -> None:
+    """Begin the read and the input hash of a job that waits behind another (see ``run_jobs``): both release the
+    GIL, so they overlap the running job's stages."""
+    source = job.develop.source
+    prefetch_raw(source)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lumatune-hash")
+    _HASHING[source] = pool.submit(file_sha256, source)
+    pool.shutdown(wait=False)
+
+
+develop_batch_job.ahead = _read_ahead
+
+
+def _input_sha256(source: Path) -> str:
+    """The input's hash, begun ahead or computed now (an error of either is raised here)."""
+    future = _HASHING.pop(source, None)
+    return future.result() if future is not None else file_sha256(source)
 
 
 def _job_failure(job: BatchJob, reason: str) -> BatchResult:

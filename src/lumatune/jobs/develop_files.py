@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import math
 import os
 import pickle
@@ -19,7 +20,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -31,11 +32,14 @@ from lumatune.api import develop, save
 from lumatune.errors import LumatuneError
 from lumatune.io.formats import format_from_path
 from lumatune.raw import open_raw
+from lumatune.raw.native import python_stderr_apart
 from lumatune.runtime.numba import start_numba_in_background, wait_for_numba
 
 __all__ = [
     "DevelopJob",
     "JobResult",
+    "ahead_of",
+    "default_workers",
     "develop_file",
     "forget_prefetched",
     "prefetch_raw",
@@ -77,16 +81,27 @@ class JobResult:
 
 _PREFETCHED: dict[Path, Future] = {}
 
+PREFETCH_LIMIT = 2
+"""Reads begun and not yet taken that a process keeps: a worker's next job's and a first file named ahead of its
+job (:func:`workers_started`); beyond it the oldest is dropped (a hint that no job followed, in a resumed batch)."""
+
 
 def prefetch_raw(source: Path) -> None:
-    """Start reading ``source`` in a background thread; the next job for that file in this process takes it.
+    """Start reading ``source`` in a background thread, unless that read is already begun; the next job for that
+    file in this process takes it.
 
     LibRaw decodes without holding the GIL, so the read overlaps what the caller does meanwhile (importing the
     pipeline, loading the look). An error is raised where the job takes the result, as if read there.
     """
+    source = Path(source)
+    if source in _PREFETCHED:
+        return
+    python_stderr_apart()  # what this thread prints meanwhile must not read as LibRaw's complaint about the file
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lumatune-read")
-    _PREFETCHED[Path(source)] = pool.submit(open_raw, Path(source))
+    _PREFETCHED[source] = pool.submit(open_raw, source)
     pool.shutdown(wait=False)
+    while len(_PREFETCHED) > PREFETCH_LIMIT:
+        _PREFETCHED.pop(next(iter(_PREFETCHED)))
 
 
 def forget_prefetched() -> None:
@@ -107,6 +122,30 @@ def develop_file(job: DevelopJob) -> JobResult:
         if job.debug:
             raise
         return JobResult(source=job.source, error=_error_message(job, error))
+    finally:
+        _PREFETCHED.pop(Path(job.source), None)  # a read begun for this job that it did not take (it failed first)
+
+
+def _read_ahead(job: DevelopJob) -> None:
+    prefetch_raw(job.source)
+
+
+develop_file.ahead = _read_ahead
+"""What :func:`run_jobs` starts for a job that waits behind another: its raw's read (see :func:`ahead_of`)."""
+
+
+def ahead_of(work: Callable, job) -> None:
+    """Start, in the background, what ``work`` will need for ``job`` (its ``ahead`` attribute, if it has one).
+
+    :func:`run_jobs` calls it for the job that waits behind the one running, in the process that will run both:
+    LibRaw decodes (and hashlib hashes) without holding the GIL, so the next file's read overlaps this file's
+    stages, which leave a core idle while they plan and while the encoder finishes its last strips. A failure
+    here only means the job reads for itself.
+    """
+    ahead = getattr(work, "ahead", None)
+    if ahead is not None:
+        with contextlib.suppress(Exception):
+            ahead(job)
 
 
 def _error_message(job: DevelopJob, error: Exception) -> str:
@@ -206,6 +245,8 @@ def run_jobs(
             _run_on_executor(executor, jobs, 2 * max(workers, 1), work, failure, done, timeout)
         elif not isolate and (workers <= 1 or len(jobs) <= 1):
             for index, job in enumerate(jobs):
+                if index + 1 < len(jobs):
+                    ahead_of(work, jobs[index + 1])
                 done(index, work(job))
         else:
             _run_in_workers(jobs, workers, work, failure, done, timeout)
@@ -277,17 +318,26 @@ serve_jobs(jobs, Connection(int(sys.argv[2]), readable=False), int(sys.argv[3]),
 """
 
 
-def _worker_environment(threads: int) -> dict[str, str]:
-    """This process's environment, with OpenBLAS held to the worker's share of the cores unless the user chose.
+def _worker_environment() -> dict[str, str]:
+    """This process's environment, with OpenBLAS held to one thread unless the user chose.
 
-    numpy's OpenBLAS starts a thread per core at import, and they spin after each call; lumatune's only BLAS
-    calls are 3 x 3 and plan-sized products, so in a worker those threads only take CPU from the others.
+    numpy's OpenBLAS starts a thread per core at import, and they spin after each call (measured: 5 % of a
+    two-core batch's CPU time); lumatune's only BLAS calls are 3 x 3 and plan-sized products, so in a worker
+    those threads only take CPU from the stages' own.
     """
-    return {"OPENBLAS_NUM_THREADS": str(threads), **os.environ}
+    return {"OPENBLAS_NUM_THREADS": "1", **os.environ}
+
+
+def _worker_depth(threads: int) -> int:
+    """Jobs a worker of ``threads`` threads holds at once: the one it runs and the next, whose read it begins
+    meanwhile (:func:`ahead_of`); one for a worker of one thread, whose core the running job keeps busy (there,
+    reading ahead only took CPU: +5 % CPU time on two one-thread workers, six 24-MP raws)."""
+    return 2 if threads > 1 else 1
 
 
 class _Worker:
-    """One worker process of the local pool, seen from the parent: its pipes, the job it holds and its deadline."""
+    """One worker process of the local pool, seen from the parent: its pipes, the jobs it holds (the first one
+    runs, the next waits) and the running job's deadline."""
 
     def __init__(self, threads: int) -> None:
         self.threads = threads
@@ -296,7 +346,7 @@ class _Worker:
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", _WORKER_BOOT, str(job_read), str(result_write), str(os.getpid()), str(threads)],
-                stdin=subprocess.DEVNULL, pass_fds=(job_read, result_write), env=_worker_environment(threads),
+                stdin=subprocess.DEVNULL, pass_fds=(job_read, result_write), env=_worker_environment(),
             )
         except BaseException:
             for descriptor in (job_write, result_read):
@@ -307,19 +357,33 @@ class _Worker:
             os.close(result_write)
         self.jobs = Connection(job_write, readable=False)
         self.results = Connection(result_read, writable=False)
-        self.index: int | None = None
+        self.held: deque[int] = deque()  # indices of the jobs handed over and not finished, in the worker's order
         self.deadline = math.inf
         self._send(sys.path)  # so that the worker imports what this process imports (tests, plug-in work)
 
+    def read_ahead(self, source: Path) -> None:
+        """Have the worker begin reading ``source`` now, before the job for it comes (:func:`prefetch_raw`)."""
+        self._send(Path(source))
+
     def give(self, index: int, work: Callable, job, timeout: float | None) -> None:
-        """Hand the worker a job; its clock starts now and again when the worker reports it has started."""
-        self.index = index
-        self.deadline = math.inf if timeout is None else time.monotonic() + timeout
+        """Hand the worker a job. The first job held starts its clock now, and again when the worker reports it
+        has started; a job queued behind another starts its clock when that one finishes."""
+        self.held.append(index)
+        if len(self.held) == 1:
+            self._restart_clock(timeout)
         self._send(pickle.dumps((work, job)))
 
     def started(self, timeout: float | None) -> None:
-        if timeout is not None:
-            self.deadline = time.monotonic() + timeout
+        self._restart_clock(timeout)
+
+    def finished(self, timeout: float | None) -> int:
+        """The running job finished: its index; the next one held, if any, is now the one running."""
+        index = self.held.popleft()
+        self._restart_clock(timeout if self.held else None)
+        return index
+
+    def _restart_clock(self, timeout: float | None) -> None:
+        self.deadline = math.inf if timeout is None else time.monotonic() + timeout
 
     def _send(self, message) -> None:
         try:
@@ -352,17 +416,33 @@ def _threads_per_worker(workers: int) -> int:
     return max(1, (os.cpu_count() or 1) // workers)
 
 
+CORES_PER_WORKER = 2
+"""Cores each worker of :func:`default_workers` gets: one runs its stages and encoder on two threads while its
+next file is read (:func:`ahead_of`) and keeps both busy. Measured on two cores (six 24-MP raws to JPEG, 4
+interleaved rounds): one worker of two threads took 0.83x the time of two workers of one thread each, which pay
+numba's start, the imports and the first touch of their memory twice (docs/measurements.md, "Speed II")."""
+
+
+def default_workers() -> int:
+    """Worker processes for a batch when the user does not say: one per :data:`CORES_PER_WORKER` cores."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, cores // CORES_PER_WORKER)
+
+
 @contextlib.contextmanager
-def workers_started(count: int, workers: int):
+def workers_started(count: int, workers: int, first: Sequence[Path] = ()):
     """Start ``count`` worker processes of a pool of ``workers`` now, ahead of their jobs: their interpreters
     start (imports, numba) on the other cores while this process still prepares the jobs (reads the look, lists
-    the folder, the manifest). :func:`run_jobs` with as many ``workers`` takes them; on leaving the block, those
-    it did not take are killed. Yields the started processes' ids.
+    the folder, the manifest), and worker i begins reading raw ``first[i]``, the file its first job will likely
+    be. :func:`run_jobs` with as many ``workers`` takes them; on leaving the block, those it did not take are
+    killed. Yields the started processes' ids.
     """
     threads = _threads_per_worker(workers)
     try:
-        for _ in range(count):
+        for index in range(count):
             _STARTED.append(_Worker(threads))
+            if index < len(first):
+                _STARTED[-1].read_ahead(first[index])
         yield [worker.process.pid for worker in _STARTED]
     finally:
         while _STARTED:
@@ -378,25 +458,40 @@ def _new_worker(threads: int) -> _Worker:
 
 
 def _run_in_workers(jobs: list, workers: int, work, failure, done, timeout) -> None:
-    """Run the jobs in at most ``workers`` worker processes, one job per worker at a time.
+    """Run the jobs in at most ``workers`` worker processes, each running one job and, if it has more than one
+    thread, holding the next, whose read it begins meanwhile (:func:`_worker_depth`).
 
-    A worker that dies (a native crash in LibRaw on a hostile file) fails the job it held; one that passes
-    ``timeout`` is killed and its job fails with :func:`timed_out`. Either is replaced while jobs remain. On any
-    exception (a signal handler's, ``--debug``'s) every worker is killed before it propagates.
+    A worker that dies (a native crash in LibRaw on a hostile file) fails the job it held; if it held two, either
+    may have crashed it (the waiting one's read had begun), so both go back to the queue as suspects, which run
+    alone in a worker: the one that crashes again fails, the other is developed. A job that passes ``timeout`` is
+    killed with its worker and fails with :func:`timed_out`; the job waiting behind it goes back to the queue.
+    Dead workers are replaced while jobs remain. On any exception (a signal handler's, ``--debug``'s) every
+    worker is killed before it propagates.
     """
     threads = _threads_per_worker(workers)
+    depth = _worker_depth(threads)
     todo = deque(range(len(jobs)))
-    idle: list[_Worker] = []
-    busy: dict[Connection, _Worker] = {}
+    suspects: set[int] = set()  # jobs held by a worker that died: each runs alone
+    pool: list[_Worker] = []
+
+    def give(worker: _Worker) -> None:
+        index = todo.popleft()
+        worker.give(index, work, jobs[index], timeout)
+
+    def requeue(indices) -> None:
+        todo.extendleft(reversed(indices))
+
     try:
-        while todo or busy:
-            while todo and len(idle) + len(busy) < workers:
-                idle.append(_new_worker(threads))
-            while todo and idle:
-                worker = idle.pop()
-                index = todo.popleft()
-                worker.give(index, work, jobs[index], timeout)
-                busy[worker.results] = worker
+        while todo or any(worker.held for worker in pool):
+            while todo and len(pool) < workers:
+                pool.append(_new_worker(threads))
+            for worker in pool:  # every worker one job first, then the next job behind it
+                if todo and not worker.held:
+                    give(worker)
+            for worker in pool:
+                if todo and 0 < len(worker.held) < depth and not suspects.intersection([*worker.held, todo[0]]):
+                    give(worker)
+            busy = {worker.results: worker for worker in pool if worker.held}
             now = time.monotonic()
             wake = min([POLL_S, *(worker.deadline - now for worker in busy.values())])
             for connection in connection_wait(list(busy), timeout=max(0.0, wake)):
@@ -404,30 +499,36 @@ def _run_in_workers(jobs: list, workers: int, work, failure, done, timeout) -> N
                 try:
                     kind, value = connection.recv()
                 except (EOFError, OSError):
-                    del busy[connection]
+                    pool.remove(worker)
                     worker.kill()
-                    done(worker.index, failure(jobs[worker.index], CRASHED))
+                    if len(worker.held) == 1:
+                        index = worker.held[0]
+                        done(index, failure(jobs[index], CRASHED))
+                    else:
+                        suspects.update(worker.held)
+                        requeue(worker.held)
                     continue
                 if kind == "started":
                     worker.started(timeout)
                     continue
-                del busy[connection]
-                idle.append(worker)
+                index = worker.finished(timeout)
                 if kind == "raised":
                     error, trace = value
                     raise error from _RemoteError(trace)
-                done(worker.index, value)
+                done(index, value)
             now = time.monotonic()
-            for connection, worker in list(busy.items()):
-                if worker.deadline <= now and not connection.poll():  # a result already sent is taken, not cut off
-                    del busy[connection]
+            for connection, worker in busy.items():
+                if worker.held and worker.deadline <= now and not connection.poll():  # a result already sent is taken
+                    pool.remove(worker)
                     worker.kill()
-                    done(worker.index, failure(jobs[worker.index], f"{timed_out(timeout)} (its worker process was stopped)"))
+                    index, *waiting = worker.held
+                    done(index, failure(jobs[index], f"{timed_out(timeout)} (its worker process was stopped)"))
+                    requeue(waiting)
     except BaseException:
-        for worker in [*idle, *busy.values()]:
+        for worker in pool:
             worker.kill()
         raise
-    for worker in idle:
+    for worker in pool:
         worker.stop()
 
 
@@ -448,9 +549,12 @@ def serve_jobs(jobs: Connection, results: Connection, parent: int, threads: int)
     threading.Thread(target=_read_jobs, args=(jobs, inbox), name="lumatune-jobs", daemon=True).start()
     while True:
         message = inbox.get()
+        gc.freeze()  # what lives between jobs (modules, numba's kernels and types) lives on: collections skip it
         results.send(("started", None))
         try:
-            work, job = pickle.loads(message)
+            if isinstance(message, Exception):  # the job could not be unpickled
+                raise message
+            work, job = message
             results.send(("done", work(job)))
         except Exception as error:
             trace = traceback.format_exc()
@@ -461,12 +565,23 @@ def serve_jobs(jobs: Connection, results: Connection, parent: int, threads: int)
 
 
 def _read_jobs(jobs: Connection, inbox: queue.SimpleQueue) -> None:
-    """Worker side: pass each job (pickled bytes) to the main thread; exit the process when the pipe closes."""
+    """Worker side: pass each job to the main thread, after starting what it will need (:func:`ahead_of`): a job
+    that arrives while another runs is the next one; exit the process when the pipe closes."""
     while True:
         try:
-            inbox.put(jobs.recv())
+            message = jobs.recv()
         except (EOFError, OSError):
             os._exit(0)
+        if isinstance(message, Path):  # a raw to begin reading before its job comes (workers_started)
+            prefetch_raw(message)
+            continue
+        try:
+            work, job = pickle.loads(message)
+        except Exception as error:
+            inbox.put(error)
+            continue
+        ahead_of(work, job)
+        inbox.put((work, job))
 
 
 def _die_with_parent(parent: int) -> None:

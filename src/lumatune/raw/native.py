@@ -13,7 +13,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-__all__ = ["NATIVE_LOCK", "NativeStderr", "native_complaint"]
+__all__ = ["NATIVE_LOCK", "NativeStderr", "native_complaint", "python_stderr_apart"]
 
 
 class NativeStderr:
@@ -46,6 +46,25 @@ class NativeStderr:
         self.text = self._sink.read(_NATIVE_MESSAGE_BYTES).decode("utf-8", "replace").strip()
         self._sink.close()
         return False
+
+
+def python_stderr_apart() -> None:
+    """From now on, have ``sys.stderr`` write to a duplicate of descriptor 2 rather than to descriptor 2 itself.
+
+    :class:`NativeStderr` redirects descriptor 2 while a raw decodes; when that happens in a background thread
+    (a raw read ahead while another develops), a message another thread prints meanwhile (a warning) would be
+    taken for the decoder's complaint, and the file failed. After this call such messages reach the terminal
+    instead. Call it before the first background read; it does nothing where ``sys.stderr`` is not descriptor 2
+    (a test's capture) or already apart.
+    """
+    try:
+        if sys.stderr.fileno() != 2:
+            return
+        duplicate = os.dup(2)
+    except (AttributeError, OSError, ValueError):  # no fileno (an in-memory stream), closed, or no descriptor 2
+        return
+    sys.stderr.flush()
+    sys.stderr = open(duplicate, "w", buffering=1, encoding=sys.stderr.encoding, errors=sys.stderr.errors)  # noqa: SIM115
 
 
 #: Serialises native decoding while standard error is redirected (and tifffile's logger is borrowed).
