@@ -36,8 +36,9 @@ from lumatune.jobs.batch import (
 )
 from lumatune.cli import main as cli_main
 from lumatune.config.look import load_look
-from lumatune.jobs import develop_files
-from lumatune.jobs.develop_files import DevelopJob, develop_file, prefetch_raw, run_jobs, workers_started
+from lumatune.jobs import develop_files, pool
+from lumatune.jobs.develop_files import DevelopJob, develop_file, prefetch_raw, run_jobs
+from lumatune.jobs.pool import workers_started
 
 BATCH_TIMEOUT_S = 120
 """Longest one batch of a dozen tiny raws may take (pool start-up included)."""
@@ -233,7 +234,7 @@ def test_a_crashing_worker_fails_its_job_only():
 @pytest.fixture
 def two_threads_per_worker(monkeypatch):
     """Workers of two threads (they hold a second job) whatever this machine's cores."""
-    monkeypatch.setattr(develop_files, "_threads_per_worker", lambda workers: 2)
+    monkeypatch.setattr(pool, "_threads_per_worker", lambda workers: 2)
 
 
 @pytest.mark.parametrize("workers", [1, 2])

@@ -42,7 +42,7 @@ from lumatune.jobs.batch import (
 )
 from lumatune.io.formats import FORMATS, check_encoder_available, check_options
 from lumatune.jobs.cluster import SCHEDULER_TIMEOUT_S
-from lumatune.jobs.develop_files import default_workers, workers_started
+from lumatune.jobs.pool import default_workers, workers_started
 
 __all__ = ["batch_command"]
 

@@ -30,7 +30,8 @@ from lumatune.config.look import load_look
 from lumatune.config.tuning import load_tuning
 from lumatune.errors import OutputError
 from lumatune.io.formats import FORMATS, format_from_path
-from lumatune.jobs.develop_files import DevelopJob, forget_prefetched, prefetch_raw, run_jobs, workers_started
+from lumatune.jobs.develop_files import DevelopJob, forget_prefetched, prefetch_raw, run_jobs
+from lumatune.jobs.pool import workers_started
 from lumatune.runtime.numba import start_numba_in_background
 
 __all__ = ["develop"]
