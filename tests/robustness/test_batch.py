@@ -258,6 +258,41 @@ def test_the_next_job_is_begun_while_one_runs(tmp_path, isolate, two_threads_per
         assert arrival < end <= start  # the next job reached the worker (its read began) before this one ended
 
 
+@pytest.mark.parametrize(
+    ("args", "workers"),
+    [
+        (["batch", "in", "-o", "out"], pool.default_workers()),
+        (["batch", "in", "--jobs", "3"], 3),
+        (["batch", "--jobs=4", "in"], 4),
+        (["batch", "-j", "2", "in"], 2),
+        (["batch", "-j5", "in"], 5),
+        (["batch", "in", "--jobs", "zero"], None),
+        (["batch", "in", "--jobs", "0"], None),
+        (["batch", "in", "--jobs"], None),
+    ],
+)
+def test_the_worker_count_is_read_from_the_command_line_before_it_is_parsed(args, workers):
+    assert pool._jobs_named(args) == workers
+
+
+@pytest.mark.parametrize("args", [["develop", "a.dng"], ["batch", "--help"], ["batch", "in", "--scheduler", "tcp://x:1"],
+                                  ["batch", "in", "--jobs", "nope"]])
+def test_no_worker_starts_early_but_for_a_batch_that_will_run(args):
+    pool.start_worker_early(args)
+    with workers_started(0, workers=1) as started:
+        assert started == []
+
+
+def test_the_worker_started_early_is_the_one_the_batch_takes():
+    pool.start_worker_early(["batch", "in", "-o", "out"])
+    early = [worker.process.pid for worker in pool._STARTED]
+    with workers_started(1, workers=pool.default_workers()) as started:
+        assert started == early and len(early) == 1
+        results = run_jobs([("a", "ok")], workers=pool.default_workers(), work=crashing_work.whose,
+                           failure=crashing_work.failure, isolate=True)
+        assert results[0][1] == early[0]
+
+
 @pytest.mark.parametrize("named", [True, False])
 def test_a_worker_started_ahead_begins_reading_the_file_named_for_it(tmp_path, named):
     raw = write_tiny_raws(tmp_path, 1)[0]
