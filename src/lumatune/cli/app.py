@@ -41,45 +41,106 @@ def _root(
     ctx.obj = {"debug": debug}
 
 
-_mounted: list[bool] = []
-"""Holds one True once :func:`_mount_other_commands` has run: ``main()`` called again (tests) mounts nothing twice."""
-
-
-def _mount_other_commands() -> None:
-    """Every command but ``develop``, in the order ``lumatune --help`` lists them; once per process."""
-    if _mounted:
-        return
-    _mounted.append(True)
-    # lazy: the other commands' modules (~60 ms), kept off develop's hot path
-    from lumatune.cli import looks as look_cli
-    from lumatune.cli.batch import batch_command  # lazy: another command (~26 ms)
-    from lumatune.cli.calibrate import app as calibrate_app  # lazy: another command (~6 ms)
-    from lumatune.cli.demo import demo  # lazy: another command (~8 ms)
-    from lumatune.cli.info import info  # lazy: another command (~32 ms)
-    from lumatune.cli.lab import app as lab_app  # lazy: another command (~30 ms)
-    from lumatune.cli.learn import diff_command, learn_command  # lazy: another command (~31 ms)
-    from lumatune.cli.merge import merge_command  # lazy: another command (~5 ms)
-    from lumatune.cli.sim import sim_command  # lazy: another command (~6 ms)
-    from lumatune.cli.sim_burst import SimCommand  # lazy: another command (~2 ms)
-    from lumatune.cli.studio import studio  # lazy: another command (~1 ms)
+def _mount_info() -> None:
+    from lumatune.cli.info import info  # lazy: each command's modules load only when it runs (here ~32 ms)
 
     app.command("info")(info)
+
+
+def _mount_demo() -> None:
+    from lumatune.cli.demo import demo  # lazy (~8 ms)
+
     app.command("demo")(demo)
+
+
+def _mount_looks() -> None:
+    from lumatune.cli import looks as look_cli  # lazy
+
     app.command("looks")(look_cli.looks_list)
+
+
+def _mount_look() -> None:
+    from lumatune.cli import looks as look_cli  # lazy
+    from lumatune.cli.learn import diff_command, learn_command  # lazy (~31 ms)
+
     app.add_typer(look_app, name="look")
     look_app.command("show")(look_cli.look_show)
-    app.command("batch")(batch_command)
-    app.command("merge")(merge_command)
-    app.command("sim", cls=SimCommand)(sim_command)
-    app.add_typer(lab_app, name="lab")
-    app.add_typer(calibrate_app, name="calibrate")
     look_app.command("export")(look_cli.look_export)
     look_app.command("chart")(look_cli.look_chart)
     look_app.command("measure")(look_cli.look_measure)
     look_app.command("learn")(learn_command)
     look_app.command("diff")(diff_command)
+
+
+def _mount_batch() -> None:
+    from lumatune.cli.batch import batch_command  # lazy (~26 ms)
+
+    app.command("batch")(batch_command)
+
+
+def _mount_merge() -> None:
+    from lumatune.cli.merge import merge_command  # lazy (~5 ms)
+
+    app.command("merge")(merge_command)
+
+
+def _mount_sim() -> None:
+    from lumatune.cli.sim import sim_command  # lazy (~6 ms)
+    from lumatune.cli.sim_burst import SimCommand  # lazy (~2 ms)
+
+    app.command("sim", cls=SimCommand)(sim_command)
+
+
+def _mount_lab() -> None:
+    from lumatune.cli.lab import app as lab_app  # lazy (~30 ms)
+
+    app.add_typer(lab_app, name="lab")
+
+
+def _mount_calibrate() -> None:
+    from lumatune.cli.calibrate import app as calibrate_app  # lazy (~6 ms)
+
+    app.add_typer(calibrate_app, name="calibrate")
+
+
+def _mount_compare() -> None:
+    from lumatune.cli import looks as look_cli  # lazy
+
     app.command("compare")(look_cli.compare)
+
+
+def _mount_studio() -> None:
+    from lumatune.cli.studio import studio  # lazy (~1 ms)
+
     app.command("studio")(studio)
+
+
+_MOUNTS = {
+    "info": _mount_info,
+    "demo": _mount_demo,
+    "looks": _mount_looks,
+    "look": _mount_look,
+    "batch": _mount_batch,
+    "merge": _mount_merge,
+    "sim": _mount_sim,
+    "lab": _mount_lab,
+    "calibrate": _mount_calibrate,
+    "compare": _mount_compare,
+    "studio": _mount_studio,
+}
+"""Every command but ``develop``, in the order ``lumatune --help`` lists them, and what mounts it on the app."""
+
+_mounted: set[str] = set()
+"""The commands mounted so far in this process: ``main()`` called again (tests) mounts nothing twice."""
+
+
+def _mount_commands(command: str | None) -> None:
+    """Mount ``command`` alone when it names one of :data:`_MOUNTS` (its modules alone load: ``batch`` no longer
+    imports the other commands' ~150 ms), else every command (``--help``, a mistyped name)."""
+    for name in [command] if command in _MOUNTS else list(_MOUNTS):
+        if name not in _mounted:
+            _mounted.add(name)
+            _MOUNTS[name]()
 
 
 def entry_point() -> None:
@@ -121,8 +182,8 @@ def main(argv: list[str] | None = None) -> None:
     Usage errors are typer's own (exit code 2); a lumatune error exits 1; a bug exits 70 with one line.
     """
     args = sys.argv[1:] if argv is None else argv
-    if _command(args) != "develop":  # the hot path does not pay for importing the other commands' modules (~60 ms)
-        _mount_other_commands()
+    if _command(args) != "develop":  # develop is always mounted, and its hot path imports no other command's modules
+        _mount_commands(_command(args))
     debug = "--debug" in args
     try:
         app(args=args, prog_name="lumatune")
