@@ -212,13 +212,13 @@ _HASHING: dict[Path, Future] = {}
 
 
 def _read_ahead(job: BatchJob) -> None:
-    """Begin the read and the input hash of a job that waits behind another (see ``run_jobs``): both release the
-    GIL, so they overlap the running job's stages."""
+    """Begin the read and the input hash of a job that waits behind another (:func:`lumatune.jobs.pool.ahead_of`):
+    both release the GIL, so they overlap the running job's stages."""
     source = job.develop.source
     prefetch_raw(source)
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lumatune-hash")
-    _HASHING[source] = pool.submit(file_sha256, source)
-    pool.shutdown(wait=False)
+    hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lumatune-hash")
+    _HASHING[source] = hasher.submit(file_sha256, source)
+    hasher.shutdown(wait=False)
 
 
 develop_batch_job.ahead = _read_ahead

@@ -85,9 +85,9 @@ def prefetch_raw(source: Path) -> None:
     if source in _PREFETCHED:
         return
     python_stderr_apart()  # what this thread prints meanwhile must not read as LibRaw's complaint about the file
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lumatune-read")
-    _PREFETCHED[source] = pool.submit(open_raw, source)
-    pool.shutdown(wait=False)
+    reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lumatune-read")
+    _PREFETCHED[source] = reader.submit(open_raw, source)
+    reader.shutdown(wait=False)
     while len(_PREFETCHED) > PREFETCH_LIMIT:
         _PREFETCHED.pop(next(iter(_PREFETCHED)))
 
@@ -119,7 +119,7 @@ def _read_ahead(job: DevelopJob) -> None:
 
 
 develop_file.ahead = _read_ahead
-"""What :func:`run_jobs` starts for a job that waits behind another: its raw's read (see :func:`ahead_of`)."""
+"""What the pool starts for a job that waits behind another: its raw's read (:func:`lumatune.jobs.pool.ahead_of`)."""
 
 
 def _error_message(job: DevelopJob, error: Exception) -> str:

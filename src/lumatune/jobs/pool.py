@@ -50,10 +50,11 @@ __all__ = [
 def ahead_of(work: Callable, job) -> None:
     """Start, in the background, what ``work`` will need for ``job`` (its ``ahead`` attribute, if it has one).
 
-    :func:`~lumatune.jobs.develop_files.run_jobs` calls it for the job that waits behind the one running, in the process that will run both:
-    LibRaw decodes (and hashlib hashes) without holding the GIL, so the next file's read overlaps this file's
-    stages, which leave a core idle while they plan and while the encoder finishes its last strips. A failure
-    here only means the job reads for itself.
+    The pool calls it in a worker as each job arrives (the one it will run after the running one), and
+    :func:`~lumatune.jobs.develop_files.run_jobs` in this process for the next job: LibRaw decodes (and hashlib
+    hashes) without holding the GIL, so the next file's read overlaps this file's stages, which leave a core idle
+    while they plan and while the encoder finishes its last strips. A failure here only means the job reads for
+    itself.
     """
     ahead = getattr(work, "ahead", None)
     if ahead is not None:
@@ -192,8 +193,13 @@ _STARTED: list[_Worker] = []
 :func:`run_in_workers`."""
 
 
+def _cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def _threads_per_worker(workers: int) -> int:
-    return max(1, (os.cpu_count() or 1) // workers)
+    return max(1, _cores() // workers)
 
 
 CORES_PER_WORKER = 2
@@ -205,8 +211,7 @@ numba's start, the imports and the first touch of their memory twice (docs/measu
 
 def default_workers() -> int:
     """Worker processes for a batch when the user does not say: one per :data:`CORES_PER_WORKER` cores."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, cores // CORES_PER_WORKER)
+    return max(1, _cores() // CORES_PER_WORKER)
 
 
 @contextlib.contextmanager
