@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lumatune.errors import UnreadableInputError, UnsupportedError
+from lumatune.errors import UnsupportedError
 from lumatune.raw.image import RawImage
 from lumatune.raw.read import open_raw
 

@@ -54,25 +54,25 @@ def apply_gain(image: np.ndarray, gain: np.ndarray) -> np.ndarray:
     return image
 
 
-def _interpolation_weights(coordinate: np.ndarray, size: int) -> np.ndarray:
-    """(n, size) matrix of linear-interpolation weights at fractional grid coordinates, clamped at the ends."""
+def _interpolate_rows(grid: np.ndarray, coordinate: np.ndarray) -> np.ndarray:
+    """The rows of a 2-D grid linearly interpolated at fractional row coordinates, clamped at the ends (float32).
+
+    Each output row blends two grid rows, element by element: not as a product with a matrix of weights, whose
+    float32 sums OpenBLAS rounds differently with its thread count (measured with numpy 1.26: a raw's gain, and
+    so its output, depended on how many cores the process had).
+    """
+    grid = np.asarray(grid, dtype=np.float32)
+    size = grid.shape[0]
     c = np.clip(coordinate, 0, size - 1)
-    i0 = np.minimum(np.floor(c).astype(int), max(size - 2, 0))
-    w = (c - i0).astype(np.float32)
-    weights = np.zeros((c.size, size), dtype=np.float32)
-    rows = np.arange(c.size)
-    weights[rows, i0] = 1 - w
-    weights[rows, np.minimum(i0 + 1, size - 1)] += w
-    return weights
+    low = np.minimum(np.floor(c).astype(np.int64), max(size - 2, 0))
+    w = (c - low).astype(np.float32)[:, None]
+    return (np.float32(1) - w) * grid[low] + w * grid[np.minimum(low + 1, size - 1)]
 
 
 def _bilinear_rows_cols(grid: np.ndarray, v: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Bilinear interpolation of a 2-D grid at map coordinates v (rows) x u (cols), clamped at the edges.
-
-    Bilinear interpolation is separable, so it is two small matrix products: ``W_v @ grid @ W_u.T``.
-    """
-    grid = np.asarray(grid, dtype=np.float32)
-    return _interpolation_weights(v, grid.shape[0]) @ grid @ _interpolation_weights(u, grid.shape[1]).T
+    """Bilinear interpolation of a 2-D grid at map coordinates v (rows) x u (cols), clamped at the edges: separable,
+    down the rows, then along them."""
+    return np.ascontiguousarray(_interpolate_rows(_interpolate_rows(grid, v).T, u).T)
 
 
 def gain_from_grid(grid: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -123,7 +123,7 @@ def _part(grid: np.ndarray, v: np.ndarray, u: np.ndarray, rows: tuple[int, int],
     lo = np.minimum(np.floor(c).astype(np.int64), max(size - 2, 0))
     return GainPart(
         row0=rows[0], row_step=rows[1], col0=cols[0], col_step=cols[1], channels=channels,
-        row_values=np.ascontiguousarray(_interpolation_weights(v, grid.shape[0]) @ grid),
+        row_values=np.ascontiguousarray(_interpolate_rows(grid, v)),
         col_lo=lo, col_hi=np.minimum(lo + 1, size - 1), col_w=(c - lo).astype(np.float32), strength=strength,
     )
 
