@@ -54,6 +54,14 @@ def apply_gain(image: np.ndarray, gain: np.ndarray) -> np.ndarray:
     return image
 
 
+def _knots(coordinate: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Linear interpolation on ``size`` knots at fractional coordinates, clamped at the ends: the knot below, the
+    knot above and the weight of the one above (float32)."""
+    c = np.clip(coordinate, 0, size - 1)
+    low = np.minimum(np.floor(c).astype(np.int64), max(size - 2, 0))
+    return low, np.minimum(low + 1, size - 1), (c - low).astype(np.float32)
+
+
 def _interpolate_rows(grid: np.ndarray, coordinate: np.ndarray) -> np.ndarray:
     """The rows of a 2-D grid linearly interpolated at fractional row coordinates, clamped at the ends (float32).
 
@@ -62,11 +70,9 @@ def _interpolate_rows(grid: np.ndarray, coordinate: np.ndarray) -> np.ndarray:
     so its output, depended on how many cores the process had).
     """
     grid = np.asarray(grid, dtype=np.float32)
-    size = grid.shape[0]
-    c = np.clip(coordinate, 0, size - 1)
-    low = np.minimum(np.floor(c).astype(np.int64), max(size - 2, 0))
-    w = (c - low).astype(np.float32)[:, None]
-    return (np.float32(1) - w) * grid[low] + w * grid[np.minimum(low + 1, size - 1)]
+    low, high, w = _knots(coordinate, grid.shape[0])
+    w = w[:, None]
+    return (np.float32(1) - w) * grid[low] + w * grid[high]
 
 
 def _bilinear_rows_cols(grid: np.ndarray, v: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -118,13 +124,11 @@ def _part(grid: np.ndarray, v: np.ndarray, u: np.ndarray, rows: tuple[int, int],
           channels: tuple[int, int], strength: float) -> GainPart:
     """The part for ``grid`` at map coordinates v (its rows) x u (its columns), clamped at the grid's edges."""
     grid = np.asarray(grid, dtype=np.float32)
-    size = grid.shape[1]
-    c = np.clip(u, 0, size - 1)
-    lo = np.minimum(np.floor(c).astype(np.int64), max(size - 2, 0))
+    col_lo, col_hi, col_w = _knots(u, grid.shape[1])
     return GainPart(
         row0=rows[0], row_step=rows[1], col0=cols[0], col_step=cols[1], channels=channels,
-        row_values=np.ascontiguousarray(_interpolate_rows(grid, v)),
-        col_lo=lo, col_hi=np.minimum(lo + 1, size - 1), col_w=(c - lo).astype(np.float32), strength=strength,
+        row_values=np.ascontiguousarray(_interpolate_rows(grid, v)), col_lo=col_lo, col_hi=col_hi, col_w=col_w,
+        strength=strength,
     )
 
 
