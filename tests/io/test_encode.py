@@ -263,7 +263,7 @@ def test_jpeg_round_trip(tmp_path):
 def test_large_jpeg_is_spliced_from_strips_identical_to_one_encode(tmp_path, monkeypatch, quality, subsampling):
     """With strips forced on a small image, save() writes what one encode with a restart marker per
     MCU row writes, profile and EXIF included."""
-    monkeypatch.setattr(encode, "available_workers", lambda: 2)
+    monkeypatch.setattr(encode, "available_cores", lambda: 2)
     monkeypatch.setattr(encode, "JPEG_MIN_STRIP_PIXELS", 1)
     image = smooth_image(height=150)
     codes = quantise(image, 8)
@@ -296,7 +296,7 @@ def test_large_jpeg_is_spliced_from_strips_identical_to_one_encode(tmp_path, mon
     ],
 )
 def test_jpeg_strip_count(monkeypatch, height, width, subsampling, workers, expected):
-    monkeypatch.setattr(encode, "available_workers", lambda: workers)
+    monkeypatch.setattr(encode, "available_cores", lambda: workers)
     assert jpeg_strip_count(height, width, subsampling) == expected
 
 

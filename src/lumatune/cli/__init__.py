@@ -27,7 +27,7 @@ __all__ = [
 def entry_point() -> None:
     """The ``lumatune`` program (:func:`lumatune.cli.app.entry_point`); a batch's first worker process starts
     first, before the command line's own imports (:func:`lumatune.jobs.pool.start_worker_early`)."""
-    from lumatune.jobs.pool import start_worker_early  # the standard library only
+    from lumatune.jobs.pool import start_worker_early  # no numpy, no numba
 
     start_worker_early(sys.argv[1:])
     from lumatune.cli.app import entry_point as run

@@ -65,6 +65,7 @@ from lumatune.io.exif import (
 )
 from lumatune.io.icc import icc_profile
 from lumatune.io.jpeg_strips import MCU_HEIGHTS, pillow_image, write_jpeg_strips
+from lumatune.runtime.cores import available_cores
 from lumatune.runtime.numba import concurrent_kernels, numba_threads
 
 __all__ = ["quantise", "save"]
@@ -98,11 +99,6 @@ PNG_COLOUR_TYPE_RGB = 2
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 EXIF_APP1_PREFIX = b"Exif\0\0"
 ADLER_BASE = 65521
-
-
-def available_workers() -> int:
-    """Return the number of CPU cores this process may use."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def checked_image(image: np.ndarray) -> np.ndarray:
@@ -217,16 +213,16 @@ def jpeg_strip_count(height: int, width: int, subsampling: int) -> int:
     """
     mcu_rows = -(-height // MCU_HEIGHTS[subsampling])
     by_size = height * width // JPEG_MIN_STRIP_PIXELS
-    return max(1, min(available_workers() * JPEG_STRIPS_PER_WORKER, mcu_rows, by_size))
+    return max(1, min(available_cores() * JPEG_STRIPS_PER_WORKER, mcu_rows, by_size))
 
 
 def _strip_workers(codes) -> int:
     """Threads for making a writer's strips: every core, but one where the strips run compiled kernels (their
     codes made on demand, :class:`QuantisedRows`) and numba's threading layer cannot take concurrent calls."""
     if isinstance(codes, np.ndarray):
-        return available_workers()
+        return available_cores()
 
-    return available_workers() if concurrent_kernels() else 1
+    return available_cores() if concurrent_kernels() else 1
 
 
 def write_jpeg(path: Path, codes: np.ndarray, quality: int, icc: bytes, exif: ExifFields) -> None:
@@ -389,7 +385,7 @@ def png_idat_chunks(codes: np.ndarray) -> list[bytes]:
     ----------
     PNG Third Edition, 10 (compression) and the IDAT chunk; RFC 1950.
     """
-    workers = available_workers()
+    workers = available_cores()
     height = codes.shape[0]
     bands = min(height, workers * PNG_BANDS_PER_WORKER)
     bounds = np.linspace(0, height, bands + 1).astype(int)

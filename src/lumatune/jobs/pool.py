@@ -8,9 +8,9 @@ and no multiprocessing resource tracker is started. A worker ends by itself when
 ends: its job pipe then reaches end of file, and on Linux the kernel also kills it (PR_SET_PDEATHSIG), even if
 it is stuck in native code.
 
-This module imports the standard library only, so that the command line can start a worker before it imports
-anything else (:func:`start_worker_early`): the worker's interpreter, imports and numba then start while the
-command's own do.
+This module imports the standard library only (and :mod:`lumatune.runtime.cores`, which does too), so that the
+command line can start a worker before it imports anything else (:func:`start_worker_early`): the worker's
+interpreter, imports and numba then start while the command's own do.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as connection_wait
 from pathlib import Path
+
+from lumatune.runtime.cores import available_cores
 
 __all__ = [
     "CRASHED",
@@ -193,13 +195,8 @@ _STARTED: list[_Worker] = []
 :func:`run_in_workers`."""
 
 
-def _cores() -> int:
-    """The cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 def _threads_per_worker(workers: int) -> int:
-    return max(1, _cores() // workers)
+    return max(1, available_cores() // workers)
 
 
 CORES_PER_WORKER = 2
@@ -211,7 +208,7 @@ numba's start, the imports and the first touch of their memory twice (docs/measu
 
 def default_workers() -> int:
     """Worker processes for a batch when the user does not say: one per :data:`CORES_PER_WORKER` cores."""
-    return max(1, _cores() // CORES_PER_WORKER)
+    return max(1, available_cores() // CORES_PER_WORKER)
 
 
 @contextlib.contextmanager
