@@ -53,7 +53,6 @@ import shutil
 import signal
 import stat
 from collections import defaultdict
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,7 +61,7 @@ from lumatune.errors import LumatuneError, OutputError, UnreadableInputError
 from lumatune.io.atomic import atomic_output, move_into_place
 from lumatune.io.formats import FORMATS
 from lumatune.jobs.cluster import cluster_threads, connect_cluster
-from lumatune.jobs.develop_files import DevelopJob, develop_file, prefetch_raw, run_jobs
+from lumatune.jobs.develop_files import PREFETCH_LIMIT, BegunAhead, DevelopJob, develop_file, prefetch_raw, run_jobs
 
 __all__ = [
     "MANIFEST_NAME",
@@ -195,39 +194,16 @@ def develop_batch_job(job: BatchJob) -> BatchResult:
     source, staging = job.develop.source, job.develop.target
     result = develop_file(job.develop)
     if result.error:
-        _HASHING.pop(source, None)
+        _HASHING.pop(source)
         return BatchResult(job.key, source, job.target, error=result.error.replace(str(staging), str(job.target)))
     try:
         info = source.stat()
         return BatchResult(
-            job.key, source, job.target, staging=staging, input_sha256=_input_sha256(source), input_size=info.st_size,
+            job.key, source, job.target, staging=staging, input_sha256=_HASHING.take(source), input_size=info.st_size,
             input_mtime_ns=info.st_mtime_ns, output_sha256=file_sha256(staging), output_size=staging.stat().st_size,
         )
     except OSError as error:
         return BatchResult(job.key, source, job.target, error=f"{source}: cannot read it back ({error.strerror})")
-
-
-_HASHING: dict[Path, Future] = {}
-"""Inputs whose hash :func:`_read_ahead` began, for the job that develops them."""
-
-
-def _read_ahead(job: BatchJob) -> None:
-    """Begin the read and the input hash of a job that waits behind another (:func:`lumatune.jobs.pool.ahead_of`):
-    both release the GIL, so they overlap the running job's stages."""
-    source = job.develop.source
-    prefetch_raw(source)
-    hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lumatune-hash")
-    _HASHING[source] = hasher.submit(file_sha256, source)
-    hasher.shutdown(wait=False)
-
-
-develop_batch_job.ahead = _read_ahead
-
-
-def _input_sha256(source: Path) -> str:
-    """The input's hash, begun ahead or computed now (an error of either is raised here)."""
-    future = _HASHING.pop(source, None)
-    return future.result() if future is not None else file_sha256(source)
 
 
 def _job_failure(job: BatchJob, reason: str) -> BatchResult:
@@ -244,6 +220,20 @@ def file_sha256(path: Path) -> str:
 
 def _text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_HASHING = BegunAhead(file_sha256, "lumatune-hash", PREFETCH_LIMIT)
+"""Input hashes begun by :func:`_read_ahead`, for the job that develops those inputs."""
+
+
+def _read_ahead(job: BatchJob) -> None:
+    """Begin the read and the input hash of a job that waits behind another (:func:`lumatune.jobs.pool.ahead_of`):
+    both release the GIL, so they overlap the running job's stages."""
+    prefetch_raw(job.develop.source)
+    _HASHING.begin(job.develop.source)
+
+
+develop_batch_job.ahead = _read_ahead
 
 
 # --- inputs and outputs -------------------------------------------------------------------------------------

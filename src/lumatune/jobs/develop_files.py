@@ -7,6 +7,7 @@ job alone, and no worker outlives this process), or on a Dask cluster's executor
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from lumatune.raw.native import python_stderr_apart
 from lumatune.runtime.numba import wait_for_numba
 
 __all__ = [
+    "BegunAhead",
     "DevelopJob",
     "JobResult",
     "develop_file",
@@ -67,11 +69,53 @@ class JobResult:
     notes: tuple[str, ...] = ()  # what the stages found and did (with --profile)
 
 
-_PREFETCHED: dict[Path, Future] = {}
+class BegunAhead:
+    """What ``compute(path)`` gives, begun in a background thread before the job that needs it: that job takes it
+    (:meth:`take`), or computes it then if none was begun. At most ``limit`` results wait; beyond, the oldest is
+    dropped (begun for a job that never came). Thread-safe: a worker begins them in the thread that reads its jobs.
+    """
+
+    def __init__(self, compute: Callable[[Path], object], thread_name: str, limit: int) -> None:
+        self._compute, self._thread_name, self._limit = compute, thread_name, limit
+        self._begun: dict[Path, Future] = {}
+        self._lock = threading.Lock()
+
+    def begin(self, path) -> None:
+        """Start ``compute(path)`` in a thread of its own, unless it is already begun."""
+        path = Path(path)
+        with self._lock:
+            if path in self._begun:
+                return
+            thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=self._thread_name)
+            self._begun[path] = thread.submit(self._compute, path)
+            thread.shutdown(wait=False)
+            while len(self._begun) > self._limit:
+                del self._begun[next(iter(self._begun))]
+
+    def take(self, path):
+        """The result begun for ``path`` (waiting for it; its error raised here, as if computed here), else
+        ``compute(path)`` now."""
+        future = self.pop(path)
+        return future.result() if future is not None else self._compute(path)
+
+    def pop(self, path) -> Future | None:
+        """Drop what was begun for ``path``, and return it (None if nothing was)."""
+        with self._lock:
+            return self._begun.pop(Path(path), None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._begun.clear()
+
+    def __contains__(self, path) -> bool:
+        return Path(path) in self._begun
+
 
 PREFETCH_LIMIT = 2
 """Reads begun and not yet taken that a process keeps: a worker's next job's and a first file named ahead of its
 job (:func:`workers_started`); beyond it the oldest is dropped (a hint that no job followed, in a resumed batch)."""
+
+_PREFETCHED = BegunAhead(open_raw, "lumatune-read", PREFETCH_LIMIT)
 
 
 def prefetch_raw(source: Path) -> None:
@@ -81,25 +125,13 @@ def prefetch_raw(source: Path) -> None:
     LibRaw decodes without holding the GIL, so the read overlaps what the caller does meanwhile (importing the
     pipeline, loading the look). An error is raised where the job takes the result, as if read there.
     """
-    source = Path(source)
-    if source in _PREFETCHED:
-        return
     python_stderr_apart()  # what this thread prints meanwhile must not read as LibRaw's complaint about the file
-    reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lumatune-read")
-    _PREFETCHED[source] = reader.submit(open_raw, source)
-    reader.shutdown(wait=False)
-    while len(_PREFETCHED) > PREFETCH_LIMIT:
-        _PREFETCHED.pop(next(iter(_PREFETCHED)))
+    _PREFETCHED.begin(source)
 
 
 def forget_prefetched() -> None:
     """Drop reads begun by :func:`prefetch_raw` that no job took (the job failed before reading, say)."""
     _PREFETCHED.clear()
-
-
-def _open(source: Path):
-    future = _PREFETCHED.pop(Path(source), None)
-    return future.result() if future is not None else open_raw(source)
 
 
 def develop_file(job: DevelopJob) -> JobResult:
@@ -111,7 +143,7 @@ def develop_file(job: DevelopJob) -> JobResult:
             raise
         return JobResult(source=job.source, error=_error_message(job, error))
     finally:
-        _PREFETCHED.pop(Path(job.source), None)  # a read begun for this job that it did not take (it failed first)
+        _PREFETCHED.pop(job.source)  # a read begun for this job that it did not take (it failed first)
 
 
 def _read_ahead(job: DevelopJob) -> None:
@@ -136,7 +168,7 @@ def _develop(job: DevelopJob) -> JobResult:
     if job.target.exists() and not job.overwrite:
         raise LumatuneError(f"{job.target}: exists (use --overwrite)")
     start = time.perf_counter()
-    raw = _open(job.source)
+    raw = _PREFETCHED.take(job.source)
     read = time.perf_counter()
     if job.profile:  # so that the first stage's time is its own
         wait_for_numba()
