@@ -28,7 +28,15 @@ from lumatune.raw.opcodes import (
     encode_opcode_list,
 )
 from lumatune.stages.base import Frame
-from lumatune.stages.lens import LensParams, apply_lens, apply_lens_band, apply_lens_fast, band_reach, lens_plan
+from lumatune.stages.lens import (
+    MAP_STEP,
+    LensParams,
+    apply_lens,
+    apply_lens_band,
+    apply_lens_fast,
+    band_reach,
+    lens_plan,
+)
 
 WIDTH, HEIGHT = 96, 72
 """The synthetic chart DNG's size (tests/synthetic.py)."""
@@ -256,14 +264,17 @@ def test_bands_give_the_whole_image_rows(tmp_path):
         np.testing.assert_array_equal(band[start - first : stop - first], whole[start:stop])
 
 
+@pytest.mark.parametrize("step", [None, MAP_STEP])
 @pytest.mark.parametrize("separable", [True, False])
 @pytest.mark.parametrize("case", ["WarpRectilinear, 3 planes, tangential", "WarpFisheye"])
-def test_bands_of_the_per_row_reach_give_the_whole_image_rows(tmp_path, case, separable):
-    # 520 rows: a coarse grid step of 2, so bands starting on odd rows test its anchoring on the whole image
+def test_bands_of_the_per_row_reach_give_the_whole_image_rows(tmp_path, case, separable, step):
+    # 520 rows: a coarse grid step of 2, so bands starting on odd rows test its anchoring on the whole image; and
+    # the largest step, which only images of 4000 rows and more get (fewest spare grid rows around a band)
     frame = _frame(tmp_path, CASES[case])
     shape = (520, 600, 3)
     plan = dataclasses.replace(lens_plan(LensParams(), frame, shape), separable=separable)
     assert plan.step == 2
+    plan = dataclasses.replace(plan, step=step or plan.step)
     image = np.random.default_rng(1).random(shape, dtype=np.float32)
     whole = apply_lens_fast(image.copy(), plan)
     for start, stop in ((0, 40), (41, 97), (250, 270), (97, 300), (480, 520)):
