@@ -18,6 +18,7 @@ import typer
 from lumatune.cli.develop import develop
 from lumatune.cli.options import EXIT_FAILED, EXIT_INTERNAL_ERROR, EXIT_SIGNAL_BASE, echo_error
 from lumatune.errors import LumatuneError
+from lumatune.jobs.pool import command_named
 
 __all__ = ["app", "entry_point", "main"]
 
@@ -153,7 +154,7 @@ def entry_point() -> None:
     (``gc.freeze``): the teardown's garbage collection then skips the graph numba's modules built, which took
     0.15 s of the 0.2 s the interpreter took to exit (measured after ``lumatune batch``'s work).
     """
-    if _command(sys.argv[1:]) != "develop":
+    if command_named(sys.argv[1:]) != "develop":
         try:
             main()
         finally:
@@ -171,19 +172,15 @@ def entry_point() -> None:
     os._exit(code)
 
 
-def _command(args: list[str]) -> str | None:
-    """The sub-command named on the command line (its first argument that is not an option)."""
-    return next((arg for arg in args if not arg.startswith("-")), None)
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning lumatune errors into one line and an exit code.
 
     Usage errors are typer's own (exit code 2); a lumatune error exits 1; a bug exits 70 with one line.
     """
     args = sys.argv[1:] if argv is None else argv
-    if _command(args) != "develop":  # develop is always mounted, and its hot path imports no other command's modules
-        _mount_commands(_command(args))
+    command = command_named(args)
+    if command != "develop":  # develop is always mounted, and its hot path imports no other command's modules
+        _mount_commands(command)
     debug = "--debug" in args
     try:
         app(args=args, prog_name="lumatune")

@@ -40,6 +40,7 @@ __all__ = [
     "CRASHED",
     "POLL_S",
     "ahead_of",
+    "command_named",
     "default_workers",
     "run_in_workers",
     "serve_jobs",
@@ -241,12 +242,17 @@ def start_worker_early(args: list[str]) -> None:
     Measured on two cores, six 24-MP raws: the worker's interpreter, imports and numba start (0.5 s) then
     overlap the command's own (0.7 s) instead of beginning 0.4 s into them.
     """
-    command = next((arg for arg in args if not arg.startswith("-")), None)
-    if command != "batch" or {"--help", "-h", "--scheduler"} & {arg.split("=")[0] for arg in args}:
+    if command_named(args) != "batch" or {"--help", "-h", "--scheduler"} & {arg.split("=")[0] for arg in args}:
         return
     workers = _jobs_named(args)
     if workers is not None:
         _STARTED.append(_Worker(_threads_per_worker(workers)))
+
+
+def command_named(args: list[str]) -> str | None:
+    """The sub-command a command line names: its first argument that is not an option (the command line's own
+    rule, here so that it holds before the command line's modules load)."""
+    return next((arg for arg in args if not arg.startswith("-")), None)
 
 
 def _jobs_named(args: list[str]) -> int | None:
